@@ -364,19 +364,10 @@ class Summary:
         skipped_records: int = 0,
         corpus_metrics: Mapping[str, float] | None = None,
     ) -> "Summary":
-        segments = flagged = 0
-        by_severity: dict[str, int] = {}
-        by_category: dict[str, int] = {}
-        by_check: dict[str, int] = {}
+        tally = SummaryTally()
         for result in results:
-            segments += 1
-            flagged += bool(result.flags)
-            for flag in result.flags:
-                by_severity[flag.severity.value] = by_severity.get(flag.severity.value, 0) + 1
-                by_category[flag.category.value] = by_category.get(flag.category.value, 0) + 1
-                by_check[flag.check] = by_check.get(flag.check, 0) + 1
-        return cls(segments, flagged, by_severity, by_category, by_check, skipped_records,
-                   corpus_metrics or {})
+            tally.add(result)
+        return tally.summary(skipped_records=skipped_records, corpus_metrics=corpus_metrics)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -394,6 +385,34 @@ class Summary:
         return cls(**{k: data.get(k) or (0 if k in ("segments", "flagged", "skipped_records") else {})
                       for k in ("segments", "flagged", "by_severity", "by_category", "by_check",
                                 "skipped_records", "corpus_metrics")})
+
+
+class SummaryTally:
+    """Counts results one at a time, so that a summary of a million-segment feed costs no memory."""
+
+    def __init__(self) -> None:
+        self.segments = 0
+        self.flagged = 0
+        self.by_severity: dict[str, int] = {}
+        self.by_category: dict[str, int] = {}
+        self.by_check: dict[str, int] = {}
+        self.worst: Severity | None = None
+
+    def add(self, result: SegmentResult) -> None:
+        self.segments += 1
+        self.flagged += bool(result.flags)
+        for flag in result.flags:
+            self.by_severity[flag.severity.value] = self.by_severity.get(flag.severity.value, 0) + 1
+            self.by_category[flag.category.value] = self.by_category.get(flag.category.value, 0) + 1
+            self.by_check[flag.check] = self.by_check.get(flag.check, 0) + 1
+            if self.worst is None or flag.severity > self.worst:
+                self.worst = flag.severity
+
+    def summary(
+        self, *, skipped_records: int = 0, corpus_metrics: Mapping[str, float] | None = None
+    ) -> Summary:
+        return Summary(self.segments, self.flagged, self.by_severity, self.by_category,
+                       self.by_check, skipped_records, corpus_metrics or {})
 
 
 @dataclass(frozen=True)
