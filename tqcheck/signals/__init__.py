@@ -1,0 +1,59 @@
+"""Model signals, built from configuration: which engine each role uses, resolved per language pair.
+
+| signal | engine role (config key) | what it says |
+|---|---|---|
+| ``roundtrip`` | ``back_translator`` | back-translation vs source; lost source words on MT spans |
+| ``pseudo_reference`` | ``reference_model`` | MT vs the reference model's translation |
+| ``forced`` | ``reference_model`` (if it can score) | MT tokens improbable under forced decoding |
+| ``fluency`` | ``lm`` | language-model surprisal spikes |
+| ``crosslingual`` | ``embedder`` | embedding cosine of source and MT |
+| ``reference`` | none (a human reference) | sentence chrF/chrF++/BLEU/TER |
+
+Engines load on first use; a role set to ``none`` builds no signal, and a role that resolves to
+nothing for a language pair yields ``EMPTY`` for those segments (its ``engines`` say so).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tqcheck.config import CheckConfig
+from tqcheck.signals._common import EngineSlot, Resolver
+from tqcheck.signals.base import EMPTY, Signal, SignalOutput
+
+if TYPE_CHECKING:
+    from tqcheck.engines.cache import EngineCache
+
+__all__ = ["build_signals", "Signal", "SignalOutput", "EMPTY", "EngineSlot"]
+
+
+def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
+                  resolver: Resolver | None = None) -> list[Signal]:
+    """The signals a configuration asks for, in a fixed order (the order of their scores in reports)."""
+    from tqcheck.signals.crosslingual import CrossLingualSignal
+    from tqcheck.signals.fluency import FluencySignal
+    from tqcheck.signals.forced import ForcedDecodingSignal
+    from tqcheck.signals.pseudo_reference import PseudoReferenceSignal
+    from tqcheck.signals.reference import ReferenceSignal
+    from tqcheck.signals.roundtrip import RoundTripSignal
+
+    engines = config.engines
+    signals: list[Any] = []
+
+    def slot(role: str, spec: str, label: str) -> EngineSlot:
+        return EngineSlot(role, spec, label=label, resolver=resolver)
+
+    if engines.back_translator != "none":
+        signals.append(RoundTripSignal(slot("translator", engines.back_translator, "back_translator"),
+                                       cache=cache))
+    if engines.reference_model != "none":
+        reference = slot("translator", engines.reference_model, "reference_model")
+        signals.append(PseudoReferenceSignal(reference, cache=cache))
+        signals.append(ForcedDecodingSignal(reference, cache=cache))
+    if engines.lm != "none":
+        signals.append(FluencySignal(slot("lm", engines.lm, "lm"), cache=cache))
+    if engines.embedder != "none":
+        signals.append(CrossLingualSignal(slot("embedder", engines.embedder, "embedder"), cache=cache))
+    if config.metrics:
+        signals.append(ReferenceSignal())
+    return signals

@@ -1,0 +1,215 @@
+"""What every model signal shares: engines resolved per language pair, cached engine calls, sentence
+metrics, and turning word runs into MT spans.
+
+A feed can mix language pairs, so a signal never holds "the" engine: it holds an ``EngineSlot`` that
+resolves the configured spec for each pair on first use and remembers both what it used (for the run
+signature) and where nothing was available (so the signature says so, and those segments get
+``EMPTY``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Sequence
+
+from tqcheck.model import EngineInfo, Segment
+
+#: resolve(role, spec, source_lang=..., target_lang=...) -> engine or None
+Resolver = Callable[..., Any]
+
+
+def default_resolver(role: str, spec: str, *, source_lang: str | None, target_lang: str | None) -> Any:
+    """The engines registry's resolver, imported on first use (it may import heavy backends)."""
+    from tqcheck.engines.registry import resolve
+
+    return resolve(role, spec, source_lang=source_lang, target_lang=target_lang)
+
+
+class EngineSlot:
+    """One engine role (``translator``, ``lm``, ``embedder``) for one configured spec, resolved lazily
+    per language pair. A pair with no engine resolves to None, once, and is recorded as such."""
+
+    def __init__(self, role: str, spec: str, *, label: str | None = None,
+                 resolver: Resolver | None = None, engine: Any = None) -> None:
+        self.role = role
+        self.spec = spec
+        self.label = label or role
+        self._resolver = resolver or default_resolver
+        self._fixed = engine
+        self._by_pair: dict[tuple[str | None, str | None], Any] = {}
+
+    @classmethod
+    def of(cls, engine: Any, *, role: str, label: str | None = None) -> "EngineSlot":
+        """A slot holding one given engine for every pair it supports (tests, library callers)."""
+        return cls(role, "given", label=label, engine=engine)
+
+    @property
+    def off(self) -> bool:
+        return self._fixed is None and self.spec == "none"
+
+    def get(self, source_lang: str | None, target_lang: str | None) -> Any:
+        key = (source_lang, target_lang)
+        if key not in self._by_pair:
+            self._by_pair[key] = self._resolve(source_lang, target_lang)
+        return self._by_pair[key]
+
+    def _resolve(self, source_lang: str | None, target_lang: str | None) -> Any:
+        if self._fixed is not None:
+            return self._fixed if _supports(self._fixed, self.role, source_lang, target_lang) else None
+        if self.off:
+            return None
+        return self._resolver(self.role, self.spec, source_lang=source_lang, target_lang=target_lang)
+
+    def used(self) -> tuple[EngineInfo, ...]:
+        """Engines actually used so far, plus an entry per pair that had none (``name='none'``)."""
+        out: dict[str, EngineInfo] = {}
+        for (src, tgt), engine in self._by_pair.items():
+            if engine is not None:
+                info = engine.info
+                out.setdefault(info.key, EngineInfo(self.label, info.name, info.model_id,
+                                                    info.revision, info.version))
+            else:
+                pair = f"{src or 'xx'}-{tgt or 'xx'}"
+                out.setdefault(f"none|{pair}", EngineInfo(self.label, "none", model_id=f"no engine for {pair}"))
+        return tuple(out.values())
+
+
+def _supports(engine: Any, role: str, source_lang: str | None, target_lang: str | None) -> bool:
+    supports = getattr(engine, "supports", None)
+    if supports is None:
+        return True
+    if role == "lm":
+        return bool(target_lang) and supports(target_lang)
+    if role == "translator":
+        return bool(source_lang and target_lang) and supports(source_lang, target_lang)
+    return True
+
+
+def group_indices(segments: Sequence[Segment], key: Callable[[Segment], Any]) -> dict[Any, list[int]]:
+    groups: dict[Any, list[int]] = defaultdict(list)
+    for i, segment in enumerate(segments):
+        k = key(segment)
+        if k is not None:
+            groups[k].append(i)
+    return groups
+
+
+# -- engine calls, through the cache when there is one ---------------------------------------------
+
+
+def _unique(texts: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(texts))
+
+
+def translate(cache: Any, engine: Any, texts: Sequence[str], *, source_lang: str, target_lang: str) -> list[str]:
+    """Translate, asking the engine only once per distinct text (and not at all for cached ones)."""
+    if not texts:
+        return []
+    distinct = _unique(texts)
+    if cache is not None:
+        from tqcheck.engines.cache import cached_translate
+
+        out = cached_translate(cache, engine, distinct, source_lang=source_lang, target_lang=target_lang)
+    else:
+        out = engine.translate(distinct, source_lang=source_lang, target_lang=target_lang)
+    table = dict(zip(distinct, out))
+    return [table[t] for t in texts]
+
+
+def token_scores(cache: Any, lm: Any, texts: Sequence[str], *, lang: str) -> list[Any]:
+    if not texts:
+        return []
+    distinct = _unique(texts)
+    if cache is not None:
+        from tqcheck.engines.cache import cached_token_scores
+
+        out = cached_token_scores(cache, lm, distinct, lang=lang)
+    else:
+        out = lm.token_scores(distinct, lang=lang)
+    table = dict(zip(distinct, out))
+    return [table[t] for t in texts]
+
+
+def forced_scores(cache: Any, engine: Any, sources: Sequence[str], targets: Sequence[str], *,
+                  source_lang: str, target_lang: str) -> list[Any]:
+    if not sources:
+        return []
+    if cache is not None:
+        from tqcheck.engines.cache import cached_scores
+
+        return list(cached_scores(cache, engine, sources=list(sources), targets=list(targets),
+                                  source_lang=source_lang, target_lang=target_lang))
+    return list(engine.score(sources=list(sources), targets=list(targets),
+                             source_lang=source_lang, target_lang=target_lang))
+
+
+def embed(cache: Any, embedder: Any, texts: Sequence[str]) -> Any:
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 0))
+    if cache is not None:
+        from tqcheck.engines.cache import cached_embed
+
+        return np.asarray(cached_embed(cache, embedder, list(texts)))
+    return np.asarray(embedder.embed(list(texts)))
+
+
+# -- sentence metrics --------------------------------------------------------------------------------
+
+
+def _bleu_tokenizer(lang: str | None) -> str:
+    lang = (lang or "").split("-")[0].lower()
+    return {"zh": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}.get(lang, "13a")
+
+
+class SentenceMetrics:
+    """sacrebleu sentence chrF, chrF++, BLEU (effective order) and TER, built once per language."""
+
+    def __init__(self) -> None:
+        self._metrics: dict[str, dict[str, Any]] = {}
+
+    def _for(self, lang: str | None) -> dict[str, Any]:
+        key = _bleu_tokenizer(lang)
+        if key not in self._metrics:
+            from sacrebleu.metrics import BLEU, CHRF, TER
+
+            self._metrics[key] = {
+                "chrf": CHRF(),
+                "chrf++": CHRF(word_order=2),
+                "bleu": BLEU(effective_order=True, tokenize=key) if key == "13a" else BLEU(
+                    effective_order=True, tokenize=key),
+                "ter": TER(asian_support=key != "13a"),
+            }
+        return self._metrics[key]
+
+    def score(self, hypothesis: str, reference: str, *, lang: str | None,
+              names: Sequence[str] = ("chrf", "bleu", "ter")) -> dict[str, float]:
+        metrics = self._for(lang)
+        out = {}
+        for name in names:
+            try:
+                out[name] = float(metrics[name].sentence_score(hypothesis, [reference]).score)
+            except Exception:  # sacrebleu raises on odd inputs for some tokenizers; a missing score is fine
+                continue
+        return out
+
+    def signatures(self, lang: str | None = None) -> dict[str, str]:
+        return {name: str(metric.get_signature()) for name, metric in self._for(lang).items()}
+
+
+# -- spans ---------------------------------------------------------------------------------------------
+
+
+def merge_runs(spans: Iterable[tuple[int, int]], text: str, *, max_gap: int = 1) -> list[tuple[int, int]]:
+    """Merge spans that overlap or are separated only by spaces/punctuation of at most ``max_gap``
+    characters, so that "hours of market" reads as one span rather than three."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged:
+            gap = text[merged[-1][1]:start]
+            if start <= merged[-1][1] or (len(gap) <= max_gap and not gap.strip(" -'’")):
+                merged[-1][1] = max(merged[-1][1], end)
+                continue
+        merged.append([start, end])
+    return [(s, e) for s, e in merged]

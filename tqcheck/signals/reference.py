@@ -1,0 +1,73 @@
+"""Reference metrics: sacrebleu scores of the MT against a human reference, when one is given.
+
+``ReferenceSignal`` gives sentence chrF, chrF++, BLEU (effective order) and TER per segment
+(``reference.chrf``...). They are reported, not fused into the risk: a desk checking new MT has no
+reference, and a risk that leans on one would not carry over. ``CorpusMetrics`` accumulates the
+corpus-level scores of a run with their sacrebleu signatures, so every number can be reproduced.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from tqcheck.model import EngineInfo, Segment
+from tqcheck.signals._common import SentenceMetrics
+from tqcheck.signals.base import EMPTY, SignalOutput
+
+_NAMES = ("chrf", "chrf++", "bleu", "ter")
+
+
+class ReferenceSignal:
+    name = "reference"
+    engines: tuple[EngineInfo, ...] = ()
+
+    def __init__(self) -> None:
+        self.metrics = SentenceMetrics()
+
+    def applies(self, segment: Segment) -> bool:
+        return segment.reference is not None and bool(segment.reference.strip())
+
+    def compute(self, segments: Sequence[Segment]) -> list[SignalOutput]:
+        return [
+            SignalOutput({f"{self.name}.{k}": v for k, v in
+                          self.metrics.score(s.mt, s.reference or "", lang=s.target_lang, names=_NAMES).items()})
+            if self.applies(s) else EMPTY
+            for s in segments
+        ]
+
+
+class CorpusMetrics:
+    """Corpus chrF, chrF++, BLEU and TER over the (hypothesis, reference) pairs added so far.
+
+    Keeps the texts (two strings per segment) because sacrebleu's corpus statistics need them all;
+    for a feed of millions of lines turn metrics off in the configuration (``[run] metrics = false``).
+    """
+
+    def __init__(self, *, lang: str | None = None) -> None:
+        self.lang = lang
+        self.hypotheses: list[str] = []
+        self.references: list[str] = []
+
+    def add(self, hypothesis: str, reference: str) -> None:
+        self.hypotheses.append(hypothesis)
+        self.references.append(reference)
+
+    def result(self) -> dict[str, float]:
+        if not self.hypotheses:
+            return {}
+        return {name: round(float(metric.corpus_score(self.hypotheses, [self.references]).score), 4)
+                for name, metric in self._corpus().items()}
+
+    def _corpus(self) -> dict:
+        if not hasattr(self, "_corpus_metrics"):
+            from sacrebleu.metrics import BLEU, CHRF, TER
+
+            from tqcheck.signals._common import _bleu_tokenizer
+
+            tok = _bleu_tokenizer(self.lang)
+            self._corpus_metrics = {"chrf": CHRF(), "chrf++": CHRF(word_order=2), "bleu": BLEU(tokenize=tok),
+                                    "ter": TER(asian_support=tok != "13a")}
+        return self._corpus_metrics
+
+    def signatures(self) -> dict[str, str]:
+        return {name: str(metric.get_signature()) for name, metric in self._corpus().items()}

@@ -1,0 +1,273 @@
+"""Round trip: translate the MT back into the source language and compare it with the source.
+
+Sentence scores (sacrebleu, back-translation vs source): ``roundtrip.chrf``, ``roundtrip.bleu``,
+``roundtrip.ter``; and word-level shares: ``roundtrip.lost`` (source content words that did not come
+back), ``roundtrip.unaligned`` (lost *and* not the translation of any MT word: the back-translation
+engine is not to blame), ``roundtrip.unsupported`` (MT content words whose own translation matches no
+source word), ``roundtrip.homographs`` (near-homograph findings).
+
+Which MT span to blame (``tqcheck.text.wordalign`` explains the matching). Candidates, strongest first;
+``confidence`` holds the strength so that the fusion can keep only the kinds that prove precise on
+labelled data:
+
+3. **near-homograph**: the MT word's own translation matches a source word only up to accents
+   ("market" -> "marché" vs source "marche"); or a lost source word has a dictionary accent variant
+   whose translation is the MT word while its own translation is not in the MT.
+2. **lost and replaced**: a lost, unaligned source word and an unsupported MT word at about the same
+   relative position: the MT word is probably its mistranslation.
+1. **lost**: a lost, unaligned source word with no candidate in the MT: an omission, on the source.
+
+Target-only mode (no source): MT -> source language -> target language, compared with the MT:
+``roundtrip.target_chrf`` and ``roundtrip.target_lost``; MT content words that did not survive are
+candidates of strength 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Side, Span
+from tqcheck.signals._common import EngineSlot, SentenceMetrics, group_indices, translate
+from tqcheck.signals._lexicon import known_word
+from tqcheck.signals.base import EMPTY, SignalOutput
+from tqcheck.text.wordalign import (MatchLevel, Word, accent_variants, align, best_match, is_content,
+                                    phrase_match, words)
+
+#: A lost source word and an unsupported MT word "sit at the same place" when their relative positions
+#: (offset / length) differ by at most this much. Word order differs between languages; a fifth of
+#: the sentence absorbs the usual reordering without pairing words from different clauses.
+POSITION_WINDOW = 0.2
+#: Shortest source word for which accent variants are tried (short words have many accidental ones).
+MIN_VARIANT_LENGTH = 4
+
+
+class RoundTripSignal:
+    """Back-translation evidence. ``translator`` is an ``EngineSlot`` of role ``translator``."""
+
+    name = "roundtrip"
+
+    def __init__(self, translator: EngineSlot, *, cache: Any = None) -> None:
+        self.translator = translator
+        self.cache = cache
+        self.metrics = SentenceMetrics()
+
+    @property
+    def engines(self) -> tuple[EngineInfo, ...]:
+        return self.translator.used()
+
+    def applies(self, segment: Segment) -> bool:
+        return bool(segment.mt.strip()) and bool(segment.source_lang) and bool(segment.target_lang) \
+            and segment.source_lang != segment.target_lang
+
+    def compute(self, segments: Sequence[Segment]) -> list[SignalOutput]:
+        out: list[SignalOutput] = [EMPTY] * len(segments)
+        groups = group_indices(segments, lambda s: (s.source_lang, s.target_lang, bool(s.source and s.source.strip()))
+                               if self.applies(s) else None)
+        for (src, tgt, with_source), idx in groups.items():
+            engine = self.translator.get(tgt, src)
+            if engine is None:
+                continue
+            batch = [segments[i] for i in idx]
+            if with_source:
+                results = self._with_source(engine, batch, src, tgt)
+            else:
+                back = self.translator.get(src, tgt)
+                if back is None:
+                    continue
+                results = self._target_only(engine, back, batch, src, tgt)
+            for i, result in zip(idx, results):
+                out[i] = result
+        return out
+
+    # -- source + MT ---------------------------------------------------------------------------------
+
+    def _with_source(self, engine: Any, batch: list[Segment], src: str, tgt: str) -> list[SignalOutput]:
+        back = translate(self.cache, engine, [s.mt for s in batch], source_lang=tgt, target_lang=src)
+        mt_words = [words(s.mt) for s in batch]
+        vocab = sorted({w.lower for ws in mt_words for w in ws if is_content(w, tgt)})
+        word_tr = dict(zip(vocab, translate(self.cache, engine, vocab, source_lang=tgt, target_lang=src)))
+
+        analyses = [self._analyse(seg, bt, mws, word_tr, src, tgt) for seg, bt, mws in zip(batch, back, mt_words)]
+        self._variant_homographs(analyses, src, tgt)
+        return [a.output() for a in analyses]
+
+    def _analyse(self, segment: Segment, back: str, mt_words: list[Word], word_tr: dict[str, str],
+                 src: str, tgt: str) -> "_Analysis":
+        source = segment.source or ""
+        src_words = words(source)
+        bt_words = words(back)
+        alignment = align(mt_words, src_words, word_tr, source_lang=src, target_lang=tgt)
+        a = _Analysis(segment, back, src_words, alignment, word_tr, src, tgt)
+        a.scores.update({f"{self.name}.{k}": v for k, v in
+                         self.metrics.score(back, source, lang=src).items()})
+        content = [i for i, w in enumerate(src_words) if is_content(w, src)]
+        aligned_to = {si: (mi, lv) for mi, (si, lv) in alignment.pairs.items()}
+        for si in content:
+            level, got = best_match(src_words[si].text, bt_words)
+            if level in (MatchLevel.EXACT, MatchLevel.STEM):
+                continue
+            a.lost.append(si)
+            if level == MatchLevel.ACCENT and got is not None:
+                a.changed_to[si] = got.text
+            if si not in aligned_to or aligned_to[si][1] == MatchLevel.ACCENT:
+                a.unaligned.append(si)
+        n_mt_content = sum(1 for w in mt_words if is_content(w, tgt))
+        a.scores[f"{self.name}.lost"] = len(a.lost) / len(content) if content else 0.0
+        a.scores[f"{self.name}.unaligned"] = len(a.unaligned) / len(content) if content else 0.0
+        a.scores[f"{self.name}.unsupported"] = (len(alignment.unsupported) / n_mt_content
+                                                if n_mt_content else 0.0)
+        # Near-homographs through the MT word's own translation (strength 3).
+        for mi, (si, level) in alignment.pairs.items():
+            if level == MatchLevel.ACCENT and si in a.lost:
+                a.homograph(mi, si, via=word_tr.get(alignment.mt_words[mi].lower, ""))
+        return a
+
+    def _variant_homographs(self, analyses: list["_Analysis"], src: str, tgt: str) -> None:
+        """Lost source words with a dictionary accent variant whose translation is an MT word."""
+        asks: dict[str, list[str]] = {}
+        for a in analyses:
+            for si in a.unaligned:
+                word = a.src_words[si]
+                if len(word.norm) < MIN_VARIANT_LENGTH or si in a.homograph_sources:
+                    continue
+                variants = [v for v in accent_variants(word.lower) if known_word(src, v)]
+                if variants:
+                    asks[word.lower] = variants
+        if not asks:
+            return
+        texts = sorted({w for w in asks} | {v for vs in asks.values() for v in vs})
+        tr = dict(zip(texts, translate(self.cache, self.translator.get(src, tgt) or _Missing(),
+                                       texts, source_lang=src, target_lang=tgt)))
+        for a in analyses:
+            mt_content = [w for w in a.alignment.mt_words if is_content(w, tgt)]
+            for si in list(a.unaligned):
+                word = a.src_words[si]
+                if word.lower not in asks or si in a.homograph_sources:
+                    continue
+                own, _ = phrase_match(tr.get(word.lower, ""), mt_content, tgt)
+                if own >= MatchLevel.STEM:
+                    continue  # the source word's own translation is in the MT: nothing confused
+                for variant in asks[word.lower]:
+                    level, hit = phrase_match(tr.get(variant, ""), mt_content, tgt)
+                    if hit is not None and level >= MatchLevel.STEM:
+                        mi = a.alignment.mt_words.index(hit)
+                        a.homograph(mi, si, via=variant, own_translation=tr.get(word.lower, ""))
+                        break
+
+    # -- MT only ---------------------------------------------------------------------------------------
+
+    def _target_only(self, to_src: Any, to_tgt: Any, batch: list[Segment], src: str,
+                     tgt: str) -> list[SignalOutput]:
+        back = translate(self.cache, to_src, [s.mt for s in batch], source_lang=tgt, target_lang=src)
+        again = translate(self.cache, to_tgt, back, source_lang=src, target_lang=tgt)
+        outputs = []
+        for segment, bt, rt in zip(batch, back, again):
+            scores = {f"{self.name}.target_{k}": v
+                      for k, v in self.metrics.score(rt, segment.mt, lang=tgt, names=("chrf",)).items()}
+            rt_words = words(rt)
+            content = [w for w in words(segment.mt) if is_content(w, tgt)]
+            lost = [w for w in content if best_match(w.text, rt_words)[0] < MatchLevel.STEM]
+            scores[f"{self.name}.target_lost"] = len(lost) / len(content) if content else 0.0
+            flags = [
+                Flag(self.name, Severity.MINOR, Category.MISTRANSLATION,
+                     f"“{w.text}” did not survive the round trip through {src}: the engine read the "
+                     f"sentence back as “{rt}”",
+                     Span(w.start, w.end), {"back_translation": bt, "round_trip_target": rt,
+                                            "kind": "lost_in_round_trip"}, confidence=1.0)
+                for w in lost
+            ]
+            outputs.append(SignalOutput(scores, {"back_translation": bt, "round_trip_target": rt}, flags))
+        return outputs
+
+
+class _Missing:
+    """Stands in for a missing reverse engine: every word 'translates' to nothing."""
+
+    def translate(self, texts: Sequence[str], **_: Any) -> list[str]:
+        return [""] * len(texts)
+
+
+class _Analysis:
+    """The round trip of one segment, being worked out."""
+
+    def __init__(self, segment: Segment, back: str, src_words: list[Word], alignment: Any,
+                 word_tr: dict[str, str], src: str, tgt: str) -> None:
+        self.segment = segment
+        self.back = back
+        self.src_words = src_words
+        self.alignment = alignment
+        self.word_tr = word_tr
+        self.src, self.tgt = src, tgt
+        self.scores: dict[str, float] = {}
+        self.lost: list[int] = []
+        self.unaligned: list[int] = []
+        self.changed_to: dict[int, str] = {}
+        self.flags: list[Flag] = []
+        self.homograph_sources: set[int] = set()
+        self.blamed_mt: set[int] = set()
+
+    def homograph(self, mi: int, si: int, *, via: str, own_translation: str | None = None) -> None:
+        if mi in self.blamed_mt:
+            return
+        mw, sw = self.alignment.mt_words[mi], self.src_words[si]
+        self.blamed_mt.add(mi)
+        self.homograph_sources.add(si)
+        came_back = self.changed_to.get(si)
+        message = (f"“{mw.text}” renders “{via}”, but the source says “{sw.text}”, a different word "
+                   f"spelled alike: likely mistranslation")
+        if came_back:
+            message += f" (the back-translation has “{came_back}” too)"
+        evidence = {"kind": "near_homograph", "back_translation": self.back, "source_word": sw.text,
+                    "source_span": [sw.start, sw.end], "mt_word_reads_as": via,
+                    "lost_source_words": self._lost_texts()}
+        if came_back:
+            evidence["came_back_as"] = came_back
+        if own_translation:
+            evidence["source_word_translates_to"] = own_translation
+        self.flags.append(Flag("roundtrip", Severity.MINOR, Category.MISTRANSLATION, message,
+                               Span(mw.start, mw.end), evidence, confidence=3.0))
+
+    def _lost_texts(self) -> list[str]:
+        return [self.src_words[i].text for i in self.lost]
+
+    def output(self) -> SignalOutput:
+        self._lost_and_replaced()
+        self.scores["roundtrip.homographs"] = float(len(self.homograph_sources))
+        return SignalOutput(self.scores, {"back_translation": self.back}, self.flags)
+
+    def _lost_and_replaced(self) -> None:
+        """Pair each remaining lost source word with an unsupported MT word at the same place."""
+        source, mt = self.segment.source or "", self.segment.mt
+        mt_words = self.alignment.mt_words
+        free = [mi for mi in self.alignment.unsupported if mi not in self.blamed_mt]
+        for si in self.unaligned:
+            if si in self.homograph_sources:
+                continue
+            sw = self.src_words[si]
+            where = sw.start / max(1, len(source))
+            near = sorted(((abs(mt_words[mi].start / max(1, len(mt)) - where), mi) for mi in free),
+                          key=lambda p: p[0])
+            if near and near[0][0] <= POSITION_WINDOW:
+                mi = near[0][1]
+                free.remove(mi)
+                self.blamed_mt.add(mi)
+                mw = mt_words[mi]
+                reads = self.word_tr.get(mw.lower, "")
+                self.flags.append(Flag(
+                    "roundtrip", Severity.MINOR, Category.MISTRANSLATION,
+                    f"the source word “{sw.text}” did not come back from the MT, and “{mw.text}” "
+                    f"(which reads as “{reads}”) stands in its place",
+                    Span(mw.start, mw.end),
+                    {"kind": "lost_and_replaced", "back_translation": self.back, "source_word": sw.text,
+                     "source_span": [sw.start, sw.end], "mt_word_reads_as": reads,
+                     "lost_source_words": self._lost_texts()},
+                    confidence=2.0))
+            else:
+                self.flags.append(Flag(
+                    "roundtrip", Severity.MINOR, Category.OMISSION,
+                    f"the source word “{sw.text}” did not come back from the MT and nothing in the MT "
+                    f"translates it: possibly omitted",
+                    Span(sw.start, sw.end, Side.SOURCE),
+                    {"kind": "lost", "back_translation": self.back, "source_word": sw.text,
+                     "lost_source_words": self._lost_texts()},
+                    confidence=1.0))
