@@ -1,0 +1,141 @@
+"""Calibration: thresholds with known answers, grouped CV, span thresholds, decisions, round trip
+through a file and the fusion."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from tqcheck.calibrate import (DecisionRow, Labelled, Observation, ReviewedSegment, Row, SpanRow, _folds,
+                               calibrate_from_decisions, calibrate_labelled, cross_validated_results,
+                               decision_thresholds, f1_threshold, fit_models, fit_span_thresholds)
+from tqcheck.fuse import Fusion
+from tqcheck.model import Category, Flag, Segment, Severity, Span
+from tqcheck.signals.base import SignalOutput
+
+
+def test_f1_threshold_known_answers():
+    # flagging the top two catches both positives with no false alarm
+    assert f1_threshold([True, True, False, False], [0.9, 0.8, 0.3, 0.1]) == 0.8
+    # one positive below a negative: t=0.2 gives F1 2*2/(4+2)=0.67, t=0.9 gives 2/(1+2)=0.67 -> higher t
+    assert f1_threshold([True, False, False, True], [0.9, 0.5, 0.4, 0.2]) == 0.9
+    assert f1_threshold([False, False], [0.2, 0.1]) == 1.0
+
+
+def synthetic_rows(n=300, signal=True, seed=0):
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = rng.random() < 0.3
+        group = f"src{i // 3}"  # three MT systems per source sentence
+        x = (2.0 if label else 0.0) + rng.gauss(0, 1) if signal else rng.gauss(0, 1)
+        noise = rng.gauss(0, 1)
+        rows.append(Row(f"r{i}", "fr-en", group, {"fluency.mean": x, "crosslingual.cosine": noise,
+                                                  "rules.minor": 0.0, "rules.major": 0.0, "rules.critical": 0.0},
+                        frozenset({"fluency", "crosslingual"}), label, badness=x + rng.gauss(0, 0.5)))
+    return rows
+
+
+def test_models_for_every_signal_set_with_honest_cv_figures():
+    models = {m.signals: m for m in fit_models(synthetic_rows())}
+    assert set(models) == {(), ("fluency",), ("crosslingual",), ("crosslingual", "fluency")}
+    assert models[("fluency",)].cv["roc_auc"] > 0.8
+    assert models[("crosslingual",)].cv["roc_auc"] == pytest.approx(0.5, abs=0.1)
+    assert models[()].cv["roc_auc"] == 0.5  # rules counts are constant: an intercept only
+    assert models[("fluency",)].cv["kendall_tau"] > 0.3
+    assert 0 < models[("fluency",)].major_threshold < 1
+    # no signal at all: cross-validated AUC stays near chance (nothing leaks from training folds)
+    noise = {m.signals: m for m in fit_models(synthetic_rows(signal=False))}
+    assert noise[("fluency",)].cv["roc_auc"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_folds_never_split_a_source_sentence():
+    rows = synthetic_rows(90)
+    for train, test in _folds(rows, 5):
+        assert not ({rows[i].group for i in train} & {rows[i].group for i in test})
+
+
+def test_span_thresholds_keep_precise_signals_and_drop_chance_ones():
+    rows = []
+    for i in range(40):
+        gold = ((10, 16),)
+        rows.append(SpanRow("fr-en", f"g{i}", (
+            ("roundtrip", 3.0, 10, 16),   # on the error
+            ("roundtrip", 1.0, 30, 40),   # weak kind, off the error
+            ("fluency", 2.0, 40, 50),     # never on an error
+        ), gold, 60))
+    thresholds, precision = fit_span_thresholds(rows)
+    assert thresholds["roundtrip"] == 3.0 and precision["roundtrip"] == 1.0
+    assert thresholds["fluency"] == math.inf and "fluency" not in precision
+
+
+def test_decision_thresholds():
+    ds = [DecisionRow("fr-en", "fluency", s, c) for s, c in
+          [(1.0, False), (1.5, False), (2.0, True), (2.5, False), (3.0, True), (4.0, True)]]
+    ds += [DecisionRow("fr-en", "roundtrip", 3.0, False)]
+    thresholds, precision = decision_thresholds(ds)
+    # the lowest strength from which confirmed outnumber dismissed: from 1.5, 3 confirmed of 5
+    assert thresholds["fluency"] == 1.5 and precision["fluency"] == 0.6
+    assert thresholds["roundtrip"] == math.inf
+
+
+def test_calibrate_from_decisions_learns_what_reviewers_confirm():
+    rng = random.Random(3)
+    records = []
+    for i in range(200):
+        bad = rng.random() < 0.4
+        x = (2.0 if bad else 0.0) + rng.gauss(0, 0.8)
+        records.append(ReviewedSegment(
+            f"{i}", "fr-en", f"s{i}", {"fluency.mean": x, "rules.minor": 0.0, "rules.major": 0.0,
+                                       "rules.critical": 0.0},
+            (("fluency", 3.0 + x, "confirmed" if bad else "dismissed"),)))
+    records.append(ReviewedSegment("undecided", "fr-en", "u", {"fluency.mean": 9.0}, (("fluency", 1.0, None),)))
+    cal = calibrate_from_decisions(records)
+    fluency_model = cal.select("fr-en", frozenset({"fluency"}))
+    assert fluency_model.signals == ("fluency",) and fluency_model.cv["roc_auc"] > 0.8
+    assert fluency_model.cv["n"] == 200  # the undecided segment is not a label
+    assert fluency_model.predict({"fluency.mean": 3.0}) > fluency_model.predict({"fluency.mean": -1.0})
+    threshold = cal.pairs["fr-en"].span_thresholds["fluency"]
+    kept = [r for r in records[:-1] if r.flags[0][1] >= threshold]
+    below = [r for r in records[:-1] if r.flags[0][1] < threshold]
+    assert sum(r.confirmed for r in kept) > len(kept) / 2
+    assert below and sum(r.confirmed for r in below) < len(below) / 2
+
+
+def observations(n=120, seed=1):
+    rng = random.Random(seed)
+    obs, labels, groups, gold = [], {}, {}, {}
+    for i in range(n):
+        bad = rng.random() < 0.4
+        mt = "They walked for twelve hours to the market town."
+        seg = Segment(id=f"s{i}", mt=mt, source="x", source_lang="fr", target_lang="en")
+        x = (1.5 if bad else 0.0) + rng.gauss(0, 1)
+        flags = [Flag("fluency", Severity.MINOR, Category.NON_FLUENT, "odd", Span(5, 11), confidence=2.5 + x)]
+        obs.append(Observation(seg, (), {"fluency": SignalOutput({"fluency.mean": x}, {}, flags)}))
+        labels[seg.id] = bad
+        groups[seg.id] = f"g{i // 2}"
+        gold[seg.id] = ((5, 11),) if bad else ()
+    return Labelled(obs, labels, {}, groups, gold)
+
+
+def test_labelled_calibration_round_trips_through_a_file(tmp_path):
+    cal = calibrate_labelled(observations(), name="unit")
+    path = tmp_path / "c.json"
+    cal.write(path)
+    fusion = Fusion.load(str(path))
+    assert fusion.calibration_id.startswith("unit-")
+    seg = observations(2).observations[0]
+    result = fusion.fuse(seg.segment, seg.rule_flags, seg.outputs)
+    assert 0 <= result.risk <= 1
+
+
+def test_cross_validated_results_cover_every_segment_and_restrict_signals():
+    labelled = observations()
+    results = cross_validated_results(labelled, folds=4)
+    assert [r.segment.id for r in results] == [o.segment.id for o in labelled.observations]
+    assert all(r.risk is not None for r in results)
+    rules_only = cross_validated_results(labelled, folds=4, signals=())
+    assert all("fluency.mean" not in r.scores for r in rules_only)
+    assert all(not any(f.check == "fluency" for f in r.flags) for r in rules_only)

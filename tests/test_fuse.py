@@ -1,0 +1,160 @@
+"""Fusion: risk from a calibration (model choice, fallbacks), span severities, merging of flags."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from tqcheck.errors import ConfigError
+from tqcheck.fuse import Calibration, Fusion, PairCalibration, RiskModel
+from tqcheck.model import Category, Flag, Segment, Severity, Side, Span
+from tqcheck.signals.base import EMPTY, SignalOutput
+
+MT = "They hoped to reach it after twelve hours of market."
+SEG = Segment(id="s", mt=MT, source="Ils espéraient l'atteindre après douze heures de marche.",
+              source_lang="fr", target_lang="en")
+MARKET = (MT.index("market"), MT.index("market") + len("market"))
+
+
+def cand(check, span, confidence=1.0, category=Category.MISTRANSLATION, side=Side.MT):
+    return Flag(check, Severity.MINOR, category, f"{check} says so", Span(*span, side),
+                {"kind": check}, confidence=confidence)
+
+
+def model(signals, features, coef, intercept=0.0, threshold=0.5):
+    n = len(features)
+    return RiskModel(tuple(sorted(signals)), tuple(features), (0.0,) * n, (1.0,) * n, tuple(coef),
+                     intercept, threshold)
+
+
+def calibration(**pairs):
+    return Calibration("test", {k.replace("_", "-") if k != "pooled" else "*": v for k, v in pairs.items()})
+
+
+def outputs(**kw):
+    return {name: out for name, out in kw.items()}
+
+
+def test_without_calibration_risk_is_none_and_candidates_stay_minor():
+    fusion = Fusion(None)
+    out = fusion.fuse(SEG, [], outputs(roundtrip=SignalOutput({"roundtrip.chrf": 40.0}, {"back_translation": "x"},
+                                                             [cand("roundtrip", MARKET, 3.0)])))
+    assert out.risk is None
+    assert [(f.check, f.severity) for f in out.flags] == [("roundtrip", Severity.MINOR)]
+    assert out.scores["roundtrip.chrf"] == 40.0 and out.scores["rules.minor"] == 0.0
+    assert out.artifacts["back_translation"] == "x"
+    assert fusion.calibration_id == "none"
+
+
+def test_risk_uses_the_largest_model_whose_signals_all_ran_own_pair_first():
+    cal = calibration(
+        fr_en=PairCalibration((model([], ["rules.major"], [1.0], intercept=-2.0),
+                               model(["fluency"], ["fluency.mean"], [1.0], intercept=-1.0))),
+        pooled=PairCalibration((model(["fluency", "roundtrip"], ["fluency.mean", "roundtrip.chrf"], [1.0, -0.01]),
+                                model([], ["rules.major"], [0.0], intercept=5.0))))
+    fusion = Fusion(cal)
+    flu = SignalOutput({"fluency.mean": 2.0})
+    rt = SignalOutput({"roundtrip.chrf": 50.0})
+    # fluency + roundtrip ran: only the pooled model has both
+    r = fusion.fuse(SEG, [], outputs(fluency=flu, roundtrip=rt)).risk
+    assert r == pytest.approx(1 / (1 + math.exp(-(2.0 - 0.5))), abs=1e-6)
+    # only fluency ran: the fr-en fluency model (own pair wins over pooled at equal size)
+    assert fusion.fuse(SEG, [], outputs(fluency=flu)).risk == pytest.approx(1 / (1 + math.exp(-1.0)), abs=1e-6)
+    # nothing ran (rules only): the fr-en rules model, fed by the count of major rule flags
+    rule = Flag("numbers", Severity.MAJOR, Category.MISTRANSLATION, "12 vs 21", Span(0, 4))
+    assert fusion.fuse(SEG, [rule], {}).risk == pytest.approx(1 / (1 + math.exp(1.0)), abs=1e-6)
+    # a pair never seen falls back to the pooled model
+    de = Segment(id="d", mt="Hallo", source="Bonjour", source_lang="fr", target_lang="de")
+    assert fusion.fuse(de, [], {}).risk == pytest.approx(1 / (1 + math.exp(-5.0)), abs=1e-6)
+    # an empty signal output does not count as having run
+    assert fusion.fuse(SEG, [], outputs(fluency=EMPTY)).risk == pytest.approx(1 / (1 + math.exp(2.0)), abs=1e-6)
+
+
+def test_agreeing_signals_on_a_high_risk_segment_make_a_major_flag():
+    cal = calibration(fr_en=PairCalibration(
+        (model(["roundtrip", "fluency"], ["fluency.mean"], [1.0], threshold=0.6),),
+        span_precision={"roundtrip": 0.4, "fluency": 0.2}))
+    fusion = Fusion(cal)
+    outs = outputs(roundtrip=SignalOutput({"roundtrip.chrf": 30.0}, {}, [cand("roundtrip", MARKET, 3.0)]),
+                   fluency=SignalOutput({"fluency.mean": 3.0}, {},
+                                        [cand("fluency", (MARKET[0] - 3, MARKET[1]), 4.0,
+                                              Category.NON_FLUENT)]))
+    result = fusion.fuse(SEG, [], outs)
+    assert result.risk > 0.6
+    assert len(result.flags) == 1
+    flag = result.flags[0]
+    assert flag.severity is Severity.MAJOR
+    assert flag.check == "roundtrip"                     # the more precise signal leads
+    assert flag.span == Span(MARKET[0] - 3, MARKET[1])   # the union of the agreeing spans
+    assert flag.evidence["signals"] == ["fluency", "roundtrip"] and flag.evidence["support"] == 2
+    assert "fluency" in flag.evidence["also"]
+    # the same evidence at low risk stays minor
+    low = Fusion(calibration(fr_en=PairCalibration(
+        (model(["roundtrip", "fluency"], ["fluency.mean"], [1.0], intercept=-10.0, threshold=0.6),))))
+    assert [f.severity for f in low.fuse(SEG, [], outs).flags] == [Severity.MINOR]
+
+
+def test_a_lone_span_at_high_risk_is_minor_but_the_segment_gets_a_risk_flag():
+    cal = calibration(fr_en=PairCalibration(
+        (model(["roundtrip", "fluency"], ["fluency.mean"], [1.0], threshold=0.6),)))
+    outs = outputs(roundtrip=SignalOutput({"roundtrip.chrf": 30.0}, {}, [cand("roundtrip", (0, 4))]),
+                   fluency=SignalOutput({"fluency.mean": 3.0}, {}, [cand("fluency", MARKET, 4.0)]))
+    flags = Fusion(cal).fuse(SEG, [], outs).flags
+    assert [(f.check, f.severity) for f in flags] == [("roundtrip", Severity.MINOR), ("fluency", Severity.MINOR),
+                                                     ("risk", Severity.MAJOR)]
+    assert flags[-1].span is None and flags[-1].evidence["scores"] == {"fluency.mean": 3.0}
+
+
+def test_with_one_span_signal_its_strongest_span_can_be_major():
+    cal = calibration(fr_en=PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], threshold=0.6),)))
+    outs = outputs(fluency=SignalOutput({"fluency.mean": 3.0}, {},
+                                        [cand("fluency", (0, 4), 2.5), cand("fluency", MARKET, 6.0)]))
+    flags = Fusion(cal).fuse(SEG, [], outs).flags
+    assert [(MT[f.span.start:f.span.end], f.severity) for f in flags] == [("They", Severity.MINOR),
+                                                                          ("market", Severity.MAJOR)]
+
+
+def test_span_thresholds_filter_candidates():
+    cal = calibration(fr_en=PairCalibration((), span_thresholds={"fluency": 3.0, "roundtrip": math.inf}))
+    outs = outputs(fluency=SignalOutput({"fluency.mean": 1.0}, {},
+                                        [cand("fluency", (0, 4), 2.5), cand("fluency", MARKET, 6.0)]),
+                   roundtrip=SignalOutput({"roundtrip.chrf": 1.0}, {}, [cand("roundtrip", (5, 10), 3.0)]))
+    flags = Fusion(cal).fuse(SEG, [], outs).flags
+    assert [MT[f.span.start:f.span.end] for f in flags] == ["market"]
+
+
+def test_rule_flags_pass_through_deduplicated_and_absorb_signal_flags_of_their_category():
+    a = Flag("numbers", Severity.MAJOR, Category.MISTRANSLATION, "number changed", Span(0, 10))
+    b = Flag("entities", Severity.MINOR, Category.MISTRANSLATION, "entity", Span(5, 12))
+    c = Flag("punctuation", Severity.MINOR, Category.PUNCTUATION, "space", Span(5, 6))
+    sig = SignalOutput({"roundtrip.chrf": 1.0}, {}, [cand("roundtrip", (8, 11), 3.0)])
+    flags = Fusion(None).fuse(SEG, [b, c, a], outputs(roundtrip=sig)).flags
+    assert [(f.check, f.severity) for f in flags] == [("numbers", Severity.MAJOR), ("punctuation", Severity.MINOR)]
+    assert flags[0].evidence["also_flagged_by"] == ["entities"]
+    assert flags[0].evidence["supported_by"] == ["roundtrip"]
+
+
+def test_source_side_spans_are_kept_apart_from_mt_spans():
+    sig = SignalOutput({"roundtrip.chrf": 1.0}, {},
+                       [cand("roundtrip", (0, 6), 1.0, Category.OMISSION, Side.SOURCE),
+                        cand("roundtrip", (2, 5), 2.0)])
+    flags = Fusion(None).fuse(SEG, [], outputs(roundtrip=sig)).flags
+    assert sorted(f.span.side.value for f in flags) == ["mt", "source"]
+
+
+def test_load_shipped_and_file_and_errors(tmp_path):
+    cal = calibration(fr_en=PairCalibration((model([], ["rules.major"], [1.0]),), {"fluency": math.inf}))
+    path = tmp_path / "cal.json"
+    cal.write(path)
+    fusion = Fusion.load(str(path))
+    assert fusion.calibration.pairs["fr-en"].span_thresholds["fluency"] == math.inf
+    assert fusion.calibration_id.startswith("test-undated-sha:")
+    assert Fusion.load(None).calibration_id  # the shipped default loads (or 'none' if absent)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "other"}))
+    with pytest.raises(ConfigError, match="not a tqcheck calibration file"):
+        Fusion.load(str(bad))
+    with pytest.raises(ConfigError, match="calibration file not found"):
+        Fusion.load(str(tmp_path / "missing.json"))

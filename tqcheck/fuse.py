@@ -1,0 +1,379 @@
+"""Fusion: rule flags and signal outputs become one segment's flags and its calibrated risk.
+
+**Risk.** The risk is the probability that the segment has a major or critical error, from a logistic
+model over sentence scores (``roundtrip.chrf``, ``fluency.mean``...) and the counts of rule flags by
+severity (``rules.minor``, ``rules.major``, ``rules.critical``). The weights come from a calibration
+file (``tqcheck calibrate``; the default one ships in ``tqcheck/data/calibration.json``), which holds
+one model per language pair *and per set of signals*: a run with only the language model uses the
+model fit on exactly that evidence, not a bigger model with holes in it. Choosing a model for a
+segment: among the models whose signals all ran, the one with the most signals, the segment's own
+language pair before the pooled model (``*``) fit on all pairs. The ``rules`` model (no signal) gives
+a rules-only run a calibrated risk too; only without any calibration is the risk None.
+
+**Span candidates** from signals are kept when their strength (``Flag.confidence``) reaches the
+signal's span threshold for the language pair, fit on labelled spans: the strength from which the
+signal's spans are more precise than chance and best in F1 (see ``tqcheck.calibrate``); a signal
+whose spans never beat chance shows none (it still counts in the risk). Overlapping candidates are
+merged into one flag, led by the signal whose spans proved most precise, with every supporter's
+evidence kept.
+
+**Severity** of a merged signal flag, decided from calibrated quantities only: *major* when the
+segment's risk reaches the model's ``major_threshold`` (the risk that best separates segments with
+and without a major error in cross-validation, by F1) and the span is supported by two sources (two
+signals, or a signal and a rule check); when only one span-giving signal ran, by being that signal's
+strongest span in the segment instead. Otherwise *minor*. Signals never say *critical*; rule checks
+may. A high-risk segment where no span reached major gets one segment-level *major* flag
+(``check="risk"``) that says so, with the scores as evidence.
+
+**Rule flags** pass through unchanged, except that overlapping flags of the same category are
+merged (the most severe kept, the others named in its evidence), and a signal flag that overlaps a
+rule flag of the same category is folded into it as support.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from tqcheck.errors import ConfigError
+from tqcheck.model import Category, Flag, Segment, SegmentResult, Severity, Span, _frozen_mapping
+from tqcheck.signals.base import SignalOutput
+
+#: Signals whose scores are reported but never used in the risk (see tqcheck.signals.reference).
+NOT_FUSED = frozenset({"reference"})
+RULE_FEATURES = ("rules.minor", "rules.major", "rules.critical")
+POOLED = "*"
+FORMAT = "tqcheck-calibration/1"
+
+
+def rule_scores(rule_flags: Iterable[Flag]) -> dict[str, float]:
+    counts = {name: 0.0 for name in RULE_FEATURES}
+    for flag in rule_flags:
+        counts[f"rules.{flag.severity.value}"] += 1.0
+    return counts
+
+
+def signals_present(outputs: Mapping[str, SignalOutput]) -> frozenset[str]:
+    """Signals that produced scores for this segment and may enter the risk."""
+    return frozenset(name for name, out in outputs.items() if out.scores and name not in NOT_FUSED)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Calibration file
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """A logistic model over standardised features: ``sigmoid(intercept + coef · (x - mean) / scale)``.
+
+    A feature missing from a segment's scores is taken at its training mean (contributes nothing).
+    """
+
+    signals: tuple[str, ...]
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    major_threshold: float
+    cv: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cv", _frozen_mapping(self.cv))
+
+    def predict(self, scores: Mapping[str, float]) -> float:
+        z = self.intercept
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
+            value = scores.get(name)
+            if value is None or not math.isfinite(value):
+                continue
+            z += w * (value - mu) / (sd or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"signals": list(self.signals), "features": list(self.features),
+                "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
+                "intercept": self.intercept, "major_threshold": self.major_threshold, "cv": dict(self.cv)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RiskModel":
+        n = len(data["features"])
+        for key in ("mean", "scale", "coef"):
+            if len(data[key]) != n:
+                raise ValueError(f"{key} has {len(data[key])} values for {n} features")
+        return cls(tuple(sorted(data["signals"])), tuple(data["features"]),
+                   tuple(float(v) for v in data["mean"]), tuple(float(v) for v in data["scale"]),
+                   tuple(float(v) for v in data["coef"]), float(data["intercept"]),
+                   float(data["major_threshold"]), data.get("cv") or {})
+
+
+@dataclass(frozen=True)
+class PairCalibration:
+    """Everything fit for one language pair (or ``*``, pooled over pairs)."""
+
+    models: tuple[RiskModel, ...] = ()
+    span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    span_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span_thresholds", _frozen_mapping(self.span_thresholds))
+        object.__setattr__(self, "span_precision", _frozen_mapping(self.span_precision))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"models": [m.to_dict() for m in self.models],
+                "span_thresholds": {k: _json_float(v) for k, v in self.span_thresholds.items()},
+                "span_precision": dict(self.span_precision)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PairCalibration":
+        return cls(tuple(RiskModel.from_dict(m) for m in data.get("models") or ()),
+                   {k: _from_json_float(v) for k, v in (data.get("span_thresholds") or {}).items()},
+                   dict(data.get("span_precision") or {}))
+
+
+def _json_float(v: float) -> float | str:
+    return "inf" if v == math.inf else v
+
+
+def _from_json_float(v: Any) -> float:
+    return math.inf if v == "inf" else float(v)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibration file: per-pair models and span thresholds, and how they were made."""
+
+    name: str
+    pairs: Mapping[str, PairCalibration]
+    created_at: str | None = None
+    provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pairs", _frozen_mapping(self.pairs))
+        object.__setattr__(self, "provenance", _frozen_mapping(self.provenance))
+
+    def select(self, lp: str, available: frozenset[str]) -> RiskModel | None:
+        """The model with the most signals among those that all ran; own pair before pooled."""
+        best: tuple[int, int, RiskModel] | None = None
+        for rank, key in ((1, lp), (0, POOLED)):
+            pair = self.pairs.get(key)
+            if pair is None:
+                continue
+            for model in pair.models:
+                if set(model.signals) <= available:
+                    cand = (len(model.signals), rank, model)
+                    if best is None or cand[:2] > best[:2]:
+                        best = cand
+        return best[2] if best else None
+
+    def for_pair(self, lp: str) -> PairCalibration:
+        return self.pairs.get(lp) or self.pairs.get(POOLED) or PairCalibration()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "name": self.name, "created_at": self.created_at,
+                "provenance": dict(self.provenance),
+                "pairs": {lp: p.to_dict() for lp, p in sorted(self.pairs.items())}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str | None = None) -> "Calibration":
+        if data.get("format") != FORMAT:
+            raise ConfigError(f"not a tqcheck calibration file (format {data.get('format')!r})",
+                              where=where, fix="make one with 'tqcheck calibrate DATA.jsonl -o FILE'")
+        try:
+            pairs = {lp: PairCalibration.from_dict(p) for lp, p in (data.get("pairs") or {}).items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid calibration: {exc}", where=where,
+                              fix="re-run 'tqcheck calibrate'") from exc
+        return cls(str(data.get("name") or "calibration"), pairs, data.get("created_at"),
+                   data.get("provenance") or {})
+
+    def write(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Fusion
+
+
+def _shipped_calibration_text() -> str | None:
+    from importlib import resources
+
+    ref = resources.files("tqcheck").joinpath("data/calibration.json")
+    try:
+        return ref.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+class Fusion:
+    """Turns rule flags and signal outputs into a ``SegmentResult`` (see the module docstring)."""
+
+    def __init__(self, calibration: Calibration | None = None, *, calibration_id: str | None = None) -> None:
+        self.calibration = calibration
+        self.calibration_id = calibration_id or (calibration.name if calibration else "none")
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> "Fusion":
+        """A calibration file, or the shipped default for None (no calibration if none ships)."""
+        if path is None:
+            text, where = _shipped_calibration_text(), "tqcheck/data/calibration.json"
+            if text is None:
+                return cls(None)
+        else:
+            where = str(path)
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise ConfigError("calibration file not found", where=where,
+                                  fix="make one with 'tqcheck calibrate DATA.jsonl -o FILE'") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON: {exc.msg}", where=where) from exc
+        calibration = Calibration.from_dict(data, where=where)
+        day = (calibration.created_at or "")[:10] or "undated"
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        return cls(calibration, calibration_id=f"{calibration.name}-{day}-sha:{digest}")
+
+    # -- the one entry point ----------------------------------------------------------------------------
+
+    def fuse(self, segment: Segment, rule_flags: Sequence[Flag],
+             outputs: Mapping[str, SignalOutput]) -> SegmentResult:
+        scores: dict[str, float] = {}
+        artifacts: dict[str, str] = {}
+        candidates: list[Flag] = []
+        for out in outputs.values():
+            scores.update(out.scores)
+            artifacts.update(out.artifacts)
+            candidates.extend(out.flags)
+        scores.update(rule_scores(rule_flags))
+        lp = segment.language_pair
+        available = signals_present(outputs)
+        model = self.calibration.select(lp, available) if self.calibration else None
+        risk = model.predict(scores) if model else None
+        pair = self.calibration.for_pair(lp) if self.calibration else PairCalibration()
+
+        kept = [c for c in candidates if (c.confidence or 0.0) >= pair.span_thresholds.get(c.check, -math.inf)]
+        span_signals = {name for name in available if _gives_spans(name)}
+        signal_flags = self._merge_candidates(kept, rule_flags, risk, model, pair, len(span_signals))
+        flags = _merge_same_category(list(rule_flags), signal_flags)
+        if risk is not None and model is not None and risk >= model.major_threshold \
+                and not any(f.severity >= Severity.MAJOR for f in flags):
+            flags.append(self._risk_flag(risk, model, scores))
+        flags.sort(key=lambda f: (f.span is None, f.span.side.value if f.span else "",
+                                  f.span.start if f.span else 0, -f.severity.rank))
+        return SegmentResult(segment, tuple(flags), scores, artifacts,
+                             None if risk is None else round(risk, 6))
+
+    # -- pieces ---------------------------------------------------------------------------------------
+
+    def _merge_candidates(self, kept: list[Flag], rule_flags: Sequence[Flag], risk: float | None,
+                          model: RiskModel | None, pair: PairCalibration, n_span_signals: int) -> list[Flag]:
+        high = risk is not None and model is not None and risk >= model.major_threshold
+        strongest: dict[str, Flag] = {}
+        for c in kept:
+            if c.check not in strongest or (c.confidence or 0) > (strongest[c.check].confidence or 0):
+                strongest[c.check] = c
+        out = []
+        for cluster in _clusters(kept):
+            lead = max(cluster, key=lambda f: (pair.span_precision.get(f.check, 0.0), f.confidence or 0.0))
+            start = min(f.span.start for f in cluster)  # type: ignore[union-attr]
+            end = max(f.span.end for f in cluster)  # type: ignore[union-attr]
+            span = Span(start, end, lead.span.side)  # type: ignore[union-attr]
+            supporters = sorted({f.check for f in cluster})
+            rules = sorted({f.check for f in rule_flags if f.span is not None and f.span.overlaps(span)})
+            support = len(supporters) + (1 if rules else 0)
+            if n_span_signals <= 1:
+                agreed = any(strongest.get(f.check) is f for f in cluster)
+            else:
+                agreed = support >= 2
+            severity = Severity.MAJOR if high and agreed else Severity.MINOR
+            evidence = dict(lead.evidence)
+            evidence.update({"signals": supporters, "support": support})
+            if rules:
+                evidence["rule_checks"] = rules
+            if risk is not None:
+                evidence["segment_risk"] = round(risk, 4)
+            others = {f.check: dict(f.evidence) | {"message": f.message} for f in cluster
+                      if f is not lead and f.check != lead.check}
+            if others:
+                evidence["also"] = others
+            message = lead.message
+            if len(supporters) > 1:
+                message += f" (also seen by {', '.join(s for s in supporters if s != lead.check)})"
+            out.append(Flag(lead.check, severity, lead.category, message, span, evidence, lead.confidence))
+        return out
+
+    def _risk_flag(self, risk: float, model: RiskModel, scores: Mapping[str, float]) -> Flag:
+        used = {name: round(scores[name], 4) for name in model.features if name in scores}
+        return Flag(
+            "risk", Severity.MAJOR, Category.OTHER,
+            f"the signals together put this sentence at a {risk:.0%} chance of a major error "
+            f"(flagged from {model.major_threshold:.0%}); no single span stands out, read it whole",
+            None, {"segment_risk": round(risk, 4), "major_threshold": model.major_threshold,
+                   "signals": list(model.signals), "scores": used},
+            confidence=round(risk, 4))
+
+
+def _gives_spans(name: str) -> bool:
+    return name not in ("crosslingual", "reference")
+
+
+def _clusters(flags: list[Flag]) -> list[list[Flag]]:
+    """Groups of candidates whose spans overlap (transitively), on the same side."""
+    spanned = sorted((f for f in flags if f.span is not None),
+                     key=lambda f: (f.span.side.value, f.span.start, f.span.end))  # type: ignore[union-attr]
+    groups: list[list[Flag]] = []
+    end = -1
+    side = None
+    for f in spanned:
+        assert f.span is not None
+        if groups and f.span.side == side and f.span.start < end:
+            groups[-1].append(f)
+            end = max(end, f.span.end)
+        else:
+            groups.append([f])
+            side, end = f.span.side, f.span.end
+    return groups
+
+
+def _merge_same_category(rule_flags: list[Flag], signal_flags: list[Flag]) -> list[Flag]:
+    """Merge overlapping flags of one category: rules among themselves (most severe kept), then
+    signal flags into an overlapping rule flag of their category (the rule flag is more precise)."""
+    merged: list[Flag] = []
+    for flag in sorted(rule_flags, key=lambda f: -f.severity.rank):
+        twin = next((m for m in merged if m.category == flag.category and m.span is not None
+                     and flag.span is not None and m.span.overlaps(flag.span)), None)
+        if twin is None:
+            merged.append(flag)
+            continue
+        evidence = dict(twin.evidence)
+        evidence["also_flagged_by"] = sorted(set(evidence.get("also_flagged_by", [])) | {flag.check})
+        merged[merged.index(twin)] = _with_evidence(twin, evidence)
+    for flag in signal_flags:
+        twin = next((m for m in merged if m.category == flag.category and m.span is not None
+                     and flag.span is not None and m.span.overlaps(flag.span)), None)
+        if twin is None:
+            merged.append(flag)
+            continue
+        evidence = dict(twin.evidence)
+        evidence["supported_by"] = sorted(set(evidence.get("supported_by", [])) | {flag.check})
+        evidence.setdefault("signal_evidence", {})[flag.check] = dict(flag.evidence)
+        merged[merged.index(twin)] = _with_evidence(twin, evidence)
+    return merged
+
+
+def _with_evidence(flag: Flag, evidence: Mapping[str, Any]) -> Flag:
+    return Flag(flag.check, flag.severity, flag.category, flag.message, flag.span, evidence, flag.confidence)
+
+
+def new_calibration_name(prefix: str = "calibration") -> tuple[str, str]:
+    """A name and a creation time for a calibration made now."""
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return f"{prefix}-{now:%Y-%m-%d}", now.isoformat(timespec="seconds")
