@@ -171,3 +171,27 @@ def cached_file(model: str, filename: str) -> str | None:
     except Exception:  # an invalid repo id, an unreadable cache: not cached, for our purpose
         return None
     return found if isinstance(found, str) else None
+
+
+class quiet_transformers:
+    """Silence transformers' warnings and progress bars while a model loads, then restore them.
+
+    Loading a GGUF prints a dequantization warning and two progress bars on every run; a command
+    line tool should not. Restores the caller's settings, so no global state is changed.
+    """
+
+    def __enter__(self) -> "quiet_transformers":
+        from transformers.utils import logging as hf_logging
+
+        self._verbosity = hf_logging.get_verbosity()
+        self._bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity(self._verbosity)
+        if self._bars:
+            hf_logging.enable_progress_bar()
