@@ -1,0 +1,187 @@
+"""Reading segments from files and feeds, and writing reports.
+
+``read_segments(paths)`` is the one entry point for input. The format comes from ``format=`` or from the
+file names:
+
+==========  ======================================  ==============================================
+format      files                                   segments
+==========  ======================================  ==============================================
+csv, tsv    ``.csv``, ``.tsv``/``.tab``             a row each, columns mapped by ``ColumnMap``
+jsonl       ``.jsonl``/``.ndjson``, ``-`` (stdin)   a JSON object per line
+parquet     ``.parquet``/``.pq``                    a record each
+excel       ``.xlsx``/``.xlsm``                     a row of the first sheet each
+text        one ``.txt``                            a line each, target only
+parallel    two ``.txt`` (three with a reference)   line *i* of the source and of the MT file
+docs        one or two ``.txt``, asked for only     sentences of documents, aligned (see plaintext)
+xliff       ``.xlf``, ``.xliff``, ``.sdlxliff``     XLIFF 1.2 / 2.x segments, tags as placeholders
+tmx         ``.tmx``                                a ``<tu>`` each
+==========  ======================================  ==============================================
+
+Text formats may be gzipped (``feed.jsonl.gz``). Several files of one tabular or XML format are read one
+after another (a record without a doc_id then gets its file's name as doc_id). Every segment has an
+``origin`` such as ``feed.csv:12`` (a line), ``feed.parquet:record 7``, ``feed.xlsx:row 9`` or
+``feed.xlf:unit u3``.
+
+Bad records (a line that is not JSON, a row without an MT value) are skipped and handed to
+``on_bad_record`` as ``RecordError`` with ``where`` and a fix, or logged when no callback is given;
+``strict=True`` raises the first one instead. Warnings (a file read as Latin-1) go to ``on_warning``, or
+to the ``tqcheck.io`` logger.
+
+Reports: ``tqcheck.io.reports`` (``open_report``, ``read_report``, ``completed_ids``, ``summary_text``).
+This module imports no pandas, pyarrow or XML parser; readers import what they need when they run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TextIO
+
+from tqcheck.errors import InputError, RecordError, UsageError
+from tqcheck.io._common import STDIN, ColumnMap, ReadContext, display_name
+
+if TYPE_CHECKING:
+    from tqcheck.model import Segment
+
+FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "parquet", "excel", "text", "parallel", "docs", "xliff", "tmx")
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".txt": "text",
+    ".xlf": "xliff",
+    ".xliff": "xliff",
+    ".sdlxliff": "xliff",
+    ".mqxliff": "xliff",
+    ".tmx": "tmx",
+}
+_STREAMABLE = {"csv", "tsv", "jsonl", "text"}  # may also be gzipped
+
+
+def _extension_format(path: str | Path) -> str | None:
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        fmt = _EXTENSIONS.get(suffixes[-2]) if len(suffixes) > 1 else None
+        return fmt if fmt in _STREAMABLE else None
+    return _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+
+
+def detect_format(paths: Sequence[str | Path], explicit: str | None = None) -> str:
+    """The input format: ``explicit`` if given (checked), else from the file names (module table)."""
+    listed = ", ".join(FORMATS)
+    if explicit is not None:
+        fmt = explicit.strip().lower()
+        if fmt in ("xlsx", "xls"):
+            fmt = "excel"
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {explicit!r}", fix=f"use --format with one of: {listed}")
+        return fmt
+    if not paths:
+        raise UsageError("no input given", fix="give a file, or - to read JSONL from stdin")
+    if all(str(p) == STDIN for p in paths):
+        return "jsonl"
+    formats = []
+    for path in paths:
+        if str(path) == STDIN:
+            raise UsageError("stdin (-) cannot be mixed with files", fix="give either files or -")
+        fmt = _extension_format(path)
+        if fmt is None:
+            raise UsageError(f"cannot tell the format of {display_name(path)} from its name",
+                             fix=f"pass --format with one of: {listed}")
+        formats.append(fmt)
+    if len(set(formats)) > 1:
+        raise UsageError(f"the inputs are of different formats ({', '.join(sorted(set(formats)))})",
+                         fix="check one format at a time")
+    fmt = formats[0]
+    if fmt == "text" and len(paths) > 1:
+        return "parallel"
+    return fmt
+
+
+def read_segments(
+    paths: Sequence[str | Path],
+    *,
+    format: str | None = None,
+    columns: ColumnMap | None = None,
+    source_lang: str | None = None,
+    target_lang: str | None = None,
+    strict: bool = False,
+    on_bad_record: Callable[[RecordError], None] | None = None,
+    stdin: TextIO | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> Iterator["Segment"]:
+    """Segments of the inputs, in order, streamed.
+
+    The format and the files are checked now (a ``UsageError`` or ``InputError`` before anything is
+    read); records are read as the iterator is consumed. ``source_lang``/``target_lang`` fill in what the
+    data does not say (per-record language columns, XLIFF and TMX languages win).
+    """
+    paths = [p if str(p) == STDIN else Path(p) for p in paths]
+    fmt = detect_format(paths, format)
+    for path in paths:
+        if str(path) != STDIN and not Path(path).is_file():
+            raise InputError("no such file" if not Path(path).exists() else "not a file",
+                             where=display_name(path), fix="check the path")
+    ctx = ReadContext(
+        columns=columns or ColumnMap(),
+        source_lang=source_lang,
+        target_lang=target_lang,
+        strict=strict,
+        on_bad_record=on_bad_record,
+        on_warning=on_warning,
+        stdin=stdin,
+        several_files=len(paths) > 1,
+    )
+    if fmt in ("parallel", "docs"):
+        if fmt == "parallel":
+            from tqcheck.io.plaintext import read_parallel
+
+            return read_parallel(paths, ctx)
+        from tqcheck.io.plaintext import read_docs
+
+        return read_docs(paths, ctx)
+    return _each_file(fmt, paths, ctx)
+
+
+def _each_file(fmt: str, paths: list[Any], ctx: ReadContext) -> Iterator["Segment"]:
+    if fmt == "text":
+        from tqcheck.io.plaintext import read_text
+
+        yield from read_text(paths, ctx)
+    elif fmt == "xliff":
+        from tqcheck.io.xliff import read_xliff
+
+        yield from read_xliff(paths, ctx)
+    elif fmt == "tmx":
+        from tqcheck.io.tmx import read_tmx
+
+        yield from read_tmx(paths, ctx)
+    else:
+        from tqcheck.io.tables import READERS
+
+        for path in paths:
+            yield from READERS[fmt](path, ctx)
+
+
+def __getattr__(name: str) -> Any:
+    # The report API, re-exported lazily so that importing tqcheck.io stays light.
+    if name in ("open_report", "read_report", "completed_ids", "summary_text", "ReportWriter",
+                "partial_path"):
+        from tqcheck.io import reports
+
+        return getattr(reports, name)
+    if name == "write_xliff":
+        from tqcheck.io.xliff import write_xliff
+
+        return write_xliff
+    raise AttributeError(f"module 'tqcheck.io' has no attribute {name!r}")
+
+
+__all__ = ["FORMATS", "ColumnMap", "detect_format", "read_segments", "open_report", "read_report",
+           "completed_ids", "summary_text", "ReportWriter", "write_xliff"]
