@@ -42,13 +42,13 @@ def batched(items: Iterable[Segment], size: int) -> Iterator[list[Segment]]:
 def with_languages(
     segments: Iterable[Segment], source_lang: str | None, target_lang: str | None
 ) -> Iterator[Segment]:
-    """Fill in languages a segment does not carry itself (per-record languages win)."""
+    """Fill in languages a segment does not carry itself (per-record languages win).
+
+    Target-only segments get the source language too: their round trip goes through it.
+    """
     for segment in segments:
         changes = {}
-        if segment.source_lang is None and source_lang and segment.source is not None:
-            changes["source_lang"] = source_lang
-        elif segment.source_lang is None and source_lang and segment.source is None:
-            # Target-only: the source language still matters (round trip goes through it).
+        if segment.source_lang is None and source_lang:
             changes["source_lang"] = source_lang
         if segment.target_lang is None and target_lang:
             changes["target_lang"] = target_lang
