@@ -1,0 +1,164 @@
+"""The review store's tables (SQLAlchemy 2 declarative models) and its schema version.
+
+Four tables hold what a run produced and what reviewers decided about it:
+
+* ``tq_runs``: one row per run, with its signature and summary;
+* ``tq_segments``: one row per checked segment, its texts, scores and artifacts, its current review
+  state (``status``, ``edited_target``) and a ``version`` counter that makes saves optimistic: a save
+  names the version it was based on and fails when somebody else saved in between;
+* ``tq_flags``: one row per flag, with its current decision (confirmed / dismissed / undecided);
+* ``tq_reviews``: the append-only log of every action a reviewer took, so that no decision is lost
+  and calibration can learn from them.
+
+``tq_meta`` records the schema version; ``tq_run_files`` keeps an uploaded input (an XLIFF) so that
+corrections can be written back into the very file a CAT tool produced. Table names carry a ``tq_``
+prefix so that the store can live in a shared PostgreSQL database beside other tables.
+
+The indexes follow what the queue filters and sorts by: run, status, language pair, then
+``priority`` (risk, or an MQM-penalty proxy in runs without calibrated risk) descending.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Bump when a table or column changes; ``Store.open`` refuses a database of another version.
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MetaRow(Base):
+    __tablename__ = "tq_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RunRow(Base):
+    __tablename__ = "tq_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(400))
+    feed: Mapped[str | None] = mapped_column(String(400), index=True)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    tqcheck_version: Mapped[str] = mapped_column(String(64))
+    config_hash: Mapped[str] = mapped_column(String(64))
+    #: A short human description of the engines ("back_translator=apertium; lm=smollm2"), the
+    #: dimension the dashboard groups by; the full list is in ``signature``.
+    engines: Mapped[str] = mapped_column(Text, default="")
+    language_pairs: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[dict] = mapped_column(JSON)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    flagged_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RunFileRow(Base):
+    __tablename__ = "tq_run_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("tq_runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(400))
+    format: Mapped[str | None] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SegmentRow(Base):
+    __tablename__ = "tq_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("tq_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    seg_id: Mapped[str] = mapped_column(String(400))
+    source: Mapped[str | None] = mapped_column(Text)
+    mt: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text)
+    source_lang: Mapped[str | None] = mapped_column(String(32))
+    target_lang: Mapped[str | None] = mapped_column(String(32))
+    lang_pair: Mapped[str] = mapped_column(String(80))
+    doc_id: Mapped[str | None] = mapped_column(String(400))
+    origin: Mapped[str | None] = mapped_column(String(400))
+    seg_metadata: Mapped[dict] = mapped_column("metadata", JSON)
+    scores: Mapped[dict] = mapped_column(JSON)
+    artifacts: Mapped[dict] = mapped_column(JSON)
+    risk: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[float] = mapped_column(Float)
+    worst_severity: Mapped[int] = mapped_column(Integer, default=0)
+    n_flags: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="unreviewed")
+    edited_target: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_tq_segments_run_priority", "run_id", "priority", "id"),
+        Index("ix_tq_segments_run_status_priority", "run_id", "status", "priority", "id"),
+        Index("ix_tq_segments_status_priority", "status", "priority", "id"),
+        Index("ix_tq_segments_priority", "priority", "id"),
+        Index("ix_tq_segments_lang_pair_priority", "lang_pair", "priority", "id"),
+        Index("ix_tq_segments_run_position", "run_id", "position"),
+    )
+
+
+class FlagRow(Base):
+    __tablename__ = "tq_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("tq_segments.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    check: Mapped[str] = mapped_column(String(120))
+    severity: Mapped[str] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(80))
+    message: Mapped[str] = mapped_column(Text)
+    span_start: Mapped[int | None] = mapped_column(Integer)
+    span_end: Mapped[int | None] = mapped_column(Integer)
+    span_side: Mapped[str | None] = mapped_column(String(8))
+    evidence: Mapped[dict] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_tq_flags_segment", "segment_id", "position"),
+        Index("ix_tq_flags_category_severity_segment", "category", "severity_rank", "segment_id"),
+        Index("ix_tq_flags_severity_segment", "severity_rank", "segment_id"),
+        Index("ix_tq_flags_check_decision", "check", "decision"),
+    )
+
+
+class ReviewRow(Base):
+    __tablename__ = "tq_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("tq_segments.id", ondelete="CASCADE"),
+                                            index=True)
+    flag_id: Mapped[int | None] = mapped_column(ForeignKey("tq_flags.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    edited_target: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: The segment's version after this action: ties each log entry to the state it produced.
+    segment_version: Mapped[int] = mapped_column(Integer)
