@@ -157,14 +157,32 @@ def parse_record(data: Mapping[str, Any], where: str) -> LabelledSegment | Label
                            None if has_major is None else bool(has_major), badness, kind)
 
 
+def _unique_id(item: LabelledSegment | LabelledPair, seen: dict[str, int]) -> LabelledSegment | LabelledPair:
+    """Give a repeated record id a suffix (``id#2``): the same MT judged by two annotators is two
+    labels, and joining results to labels by id must not merge them."""
+    import dataclasses
+
+    seg = item.perturbed if isinstance(item, LabelledPair) else item.segment
+    count = seen.get(seg.id, 0) + 1
+    seen[seg.id] = count
+    if count == 1:
+        return item
+    renamed = dataclasses.replace(seg, id=f"{seg.id}#{count}")
+    if isinstance(item, LabelledPair):
+        return dataclasses.replace(item, perturbed=renamed)
+    return dataclasses.replace(item, segment=renamed)
+
+
 def read_labelled(path: str | Path, *, limit: int | None = None) -> LabelledData:
-    """Read a labelled JSONL file; ``limit`` keeps the first N records (for quick runs)."""
+    """Read a labelled JSONL file; ``limit`` keeps the first N records (for quick runs). A repeated
+    id gets a ``#n`` suffix (two annotators of one MT are two labelled rows)."""
     path = Path(path)
     data = LabelledData()
     try:
         handle = path.open(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("labelled data file not found", where=str(path)) from None
+    seen: dict[str, int] = {}
     with handle:
         n = 0
         for lineno, line in enumerate(handle, 1):
@@ -178,6 +196,7 @@ def read_labelled(path: str | Path, *, limit: int | None = None) -> LabelledData
             except json.JSONDecodeError as exc:
                 raise InputError(f"invalid JSON: {exc.msg}", where=where) from exc
             item = parse_record(record, where)
+            item = _unique_id(item, seen)
             (data.pairs if isinstance(item, LabelledPair) else data.segments).append(item)
             n += 1
     if n == 0:

@@ -98,3 +98,27 @@ def config_from_options(**kwargs: Any) -> CheckConfig:
     if kwargs.get("calibration") is not None:
         changes["calibration"] = kwargs["calibration"]
     return replace(config, **changes)
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as a user would retype it: the command's name, its arguments, and every option
+    whose value differs from its default (recorded in reports and calibration files)."""
+    import shlex
+
+    parts = ["tqcheck", ctx.info_name or ctx.command.name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if isinstance(param, click.Argument):
+            values = value if isinstance(value, (tuple, list)) else (value,)
+            parts += [shlex.quote(str(v)) for v in values if v is not None]
+            continue
+        if value == param.default or value is None or value == () or not isinstance(param, click.Option):
+            continue
+        flag = max(param.opts, key=len)
+        if param.is_flag:
+            if value:
+                parts.append(flag)
+            continue
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            parts += [flag, shlex.quote(str(v))]
+    return " ".join(parts)

@@ -55,6 +55,7 @@ class CorpusMetrics:
     def result(self) -> dict[str, float]:
         if not self.hypotheses:
             return {}
+        self._scored = True
         return {name: round(float(metric.corpus_score(self.hypotheses, [self.references]).score), 4)
                 for name, metric in self._corpus().items()}
 
@@ -70,4 +71,10 @@ class CorpusMetrics:
         return self._corpus_metrics
 
     def signatures(self) -> dict[str, str]:
-        return {name: str(metric.get_signature()) for name, metric in self._corpus().items()}
+        """sacrebleu signatures; empty before any pair was added (sacrebleu needs the reference count)."""
+        if not self.hypotheses:
+            return {}
+        metrics = self._corpus()
+        if not getattr(self, "_scored", False):
+            self.result()
+        return {name: str(metric.get_signature()) for name, metric in metrics.items()}

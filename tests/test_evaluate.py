@@ -1,0 +1,156 @@
+"""Reading labelled data and joining tqcheck results to it; the eval and calibrate commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from tqcheck.errors import InputError
+from tqcheck.evaluate import evaluate, format_table, read_labelled
+from tqcheck.model import Category, Flag, Segment, SegmentResult, Severity, Span
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+MQM_ROWS = [
+    {"id": "a", "lp": "fr-en", "source": "Il marche.", "mt": "He markets.", "reference": "He walks.",
+     "spans": [{"start": 3, "end": 10, "severity": "major", "category": "Accuracy/Mistranslation",
+                "text": "markets"}], "has_major": True, "mqm_penalty": 5},
+    {"id": "b", "lp": "fr-en", "source": "Il dort.", "mt": "He sleeps.", "reference": "He sleeps.",
+     "spans": [], "has_major": False, "mqm_penalty": 0},
+    {"id": "c", "lp": "en-fr", "source": "It rains.", "mt": "Il pleut .", "reference": "Il pleut.",
+     "spans": [{"start": 8, "end": 9, "severity": "minor", "category": "Linguistic_conventions/Punctuation",
+                "text": " "}, {"start": 0, "end": 2, "severity": "neutral", "category": "Other", "text": "Il"}],
+     "has_major": False, "mqm_penalty": 1},
+    {"id": "c", "lp": "en-fr", "source": "It rains.", "mt": "Il pleut .", "reference": "Il pleut.",
+     "spans": [], "has_major": False, "mqm_penalty": 0},  # a second annotator of the same MT
+]
+
+PAIR_ROWS = [
+    {"id": f"p{i}", "lp": "fr-en", "item_id": 7, "source": "Il a trois chats.", "mt": "He has three cats.",
+     "mt_perturbed": bad, "severity": sev, "pert_name": kind,
+     "perturbed_diff_span": {"start": s, "end": e, "text": bad[s:e]}}
+    for i, (bad, sev, kind, s, e) in enumerate([
+        ("He has four cats.", "critical", "numbers_replaced", 7, 11),
+        ("He has three cats cats.", "minor", "repeat", 13, 17),
+        ("He has cats.", "critical", "noun_removed", 7, 7),
+    ])
+]
+
+
+def test_read_labelled_segments_and_pairs(tmp_path):
+    data = read_labelled(write_jsonl(tmp_path / "d.jsonl", MQM_ROWS + PAIR_ROWS))
+    assert [s.segment.id for s in data.segments] == ["a", "b", "c", "c#2"]
+    a = data.segments[0]
+    assert (a.segment.source_lang, a.segment.target_lang, a.has_major, a.badness) == ("fr", "en", True, 5.0)
+    assert data.segments[2].has_error is True and data.segments[3].has_error is False
+    assert len(data.pairs) == 3 and data.pairs[2].diff_span is None        # a pure deletion
+    assert data.pairs[0].clean.id == data.pairs[1].clean.id == "clean:fr-en:7"
+    assert len(data.all_segments()) == 4 + 1 + 3
+    assert len(read_labelled(tmp_path / "d.jsonl", limit=2).segments) == 2
+
+
+def test_read_labelled_errors(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        read_labelled(tmp_path / "missing.jsonl")
+    (tmp_path / "bad.jsonl").write_text('{"id": 1, "mt": "x"}\nnot json\n')
+    with pytest.raises(InputError, match=r"bad.jsonl:2: invalid JSON"):
+        read_labelled(tmp_path / "bad.jsonl")
+
+
+def result(seg: Segment, risk=None, flags=()):
+    return SegmentResult(seg, tuple(flags), {}, {}, risk)
+
+
+def test_evaluate_joins_results_by_id(tmp_path):
+    data = read_labelled(write_jsonl(tmp_path / "d.jsonl", MQM_ROWS + PAIR_ROWS))
+    segs = {s.id: s for s in data.all_segments()}
+    hit = Flag("x", Severity.MAJOR, Category.MISTRANSLATION, "m", Span(3, 10))
+    results = [
+        result(segs["a"], 0.9, [hit]),
+        result(segs["b"], 0.1),
+        result(segs["c"], 0.2, [Flag("p", Severity.MINOR, Category.PUNCTUATION, "sp", Span(8, 9))]),
+        result(segs["c#2"], 0.2, [Flag("p", Severity.MINOR, Category.PUNCTUATION, "sp", Span(8, 9))]),
+        result(segs["clean:fr-en:7"], 0.3),
+        result(segs["p0"], 0.8, [Flag("numbers", Severity.MAJOR, Category.MISTRANSLATION, "4", Span(7, 11))]),
+        result(segs["p1"], 0.3),           # a tie with the clean MT
+        result(segs["p2"], 0.1),           # rated better: wrong
+    ]
+    report = evaluate(data, results, by_lp=True, resamples=50)
+    seg = report["overall"]["segments"]
+    assert seg["roc_auc"]["value"] == 1.0 and seg["score"] == "risk" and seg["badness"] == "mqm_penalty"
+    spans = report["overall"]["spans"]
+    assert spans["major"]["precision"]["value"] == 1.0 and spans["major"]["recall"]["value"] == 1.0
+    # any vs any: 7 + 1 + 1 chars predicted, gold 7 + 1 (+0 for the second annotator): overlap 8 of 9
+    assert spans["all"]["chars_predicted"] == 9 and spans["all"]["chars_gold"] == 8
+    assert spans["all"]["precision"]["value"] == pytest.approx(8 / 9, abs=1e-4)
+    cats = spans["by_category"]
+    assert cats["Linguistic_conventions/Punctuation"]["gold_recall_by_any_flag"] == 1.0
+    assert spans["by_branch"]["Fluency"]["f1"] == pytest.approx(2 / 3, abs=1e-4)  # 1 of 2 predicted chars
+    pairs = report["overall"]["pairs"]
+    assert pairs["worse_rate"]["value"] == pytest.approx(1 / 3, abs=1e-4)
+    assert pairs["accuracy_ties_half"]["value"] == pytest.approx(0.5, abs=1e-4)
+    assert pairs["by_severity"]["critical"]["worse_rate"] == 0.5
+    assert pairs["flag_on_diff_span"] == {"n": 2, "rate": 0.5}
+    assert set(report["by_lp"]) == {"fr-en", "en-fr"}
+    assert "spans" in report["by_lp"]["en-fr"] and "pairs" not in report["by_lp"]["en-fr"]
+    table = format_table(report)
+    assert "ROC-AUC" in table and "perturbed MT rated worse" in table
+
+
+def test_without_risk_the_flag_penalty_ranks(tmp_path):
+    data = read_labelled(write_jsonl(tmp_path / "d.jsonl", MQM_ROWS[:2]))
+    segs = {s.id: s for s in data.all_segments()}
+    major = Flag("x", Severity.MAJOR, Category.MISTRANSLATION, "m", Span(3, 10))
+    report = evaluate(data, [result(segs["a"], None, [major]), result(segs["b"])], resamples=0)
+    assert report["overall"]["segments"]["score"] == "flag_mqm_penalty"
+    assert report["overall"]["segments"]["roc_auc"] == {"value": 1.0, "ci": [None, None]}
+
+
+def test_eval_and_calibrate_commands_rules_only(tmp_path):
+    from tqcheck.cli import cli
+
+    rows = []
+    for i in range(60):  # hand-made: a repeated word is a (fake) major error, 20 sources x 3 systems
+        bad = i % 3 == 0
+        mt = f"The patient {i} was was treated." if bad else f"The patient {i} was treated."
+        rows.append({"id": f"r{i}", "lp": "fr-en", "source": f"Le patient {i // 3} a été traité.", "mt": mt,
+                     "spans": ([{"start": 14 + len(str(i)), "end": 21 + len(str(i)), "severity": "major",
+                                 "category": "Accuracy/Addition", "text": "was was"}] if bad else []),
+                     "has_major": bad, "mqm_penalty": 5 if bad else 0})
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    toml = tmp_path / "t.toml"
+    toml.write_text('[checks]\nenable = ["repeats"]\n')
+    runner = CliRunner()
+    out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--resamples", "20",
+                              "-q", "-o", str(tmp_path / "e.json")])
+    assert out.exit_code == 0, out.output
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["signature"]["config_hash"] and report["command"].startswith("tqcheck eval ")
+    assert report["overall"]["segments"]["n"] == 60
+    cal = tmp_path / "cal.json"
+    out = runner.invoke(cli, ["calibrate", str(data), "--rules-only", "--config", str(toml), "-o", str(cal),
+                              "--resamples", "20", "-q", "--folds", "3"])
+    assert out.exit_code == 0, out.output
+    assert "rules only" in out.output and "ROC-AUC" in out.output
+    saved = json.loads(cal.read_text())
+    assert saved["provenance"]["command"].startswith("tqcheck calibrate ")
+    assert saved["provenance"]["data_sha256"]
+    assert (tmp_path / "cal.reliability.png").stat().st_size > 1000
+    assert (tmp_path / "cal.pr.png").stat().st_size > 1000
+    out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--calibration", str(cal),
+                              "--resamples", "0", "-q"])
+    assert out.exit_code == 0 and "score: risk" in out.output
+
+
+def test_calibrate_needs_one_source_of_labels(tmp_path):
+    from tqcheck.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["calibrate", "-o", str(tmp_path / "c.json")])
+    assert exc.value.code == 2

@@ -1,0 +1,149 @@
+"""``tqcheck calibrate``: fit the fusion on labelled data or on reviewers' decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tqcheck.cli.options import command_line, config_from_options, engine_options
+from tqcheck.errors import UsageError
+
+
+@click.command("calibrate")
+@click.argument("data", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Where to write the calibration JSON (plots go next to it).")
+@click.option("--from-db", "db", default=None, metavar="URL",
+              help="Fit on reviewer decisions in a review store (SQLite path or SQLAlchemy URL) "
+                   "instead of labelled DATA.")
+@click.option("--run", "run_ids", type=int, multiple=True,
+              help="With --from-db: only these runs (repeatable; default all).")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Cross-validation folds, grouped by source sentence.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N records.")
+@click.option("--name", default=None, help="Calibration name (default calibration-DATE).")
+@click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for the intervals of the cross-validated evaluation.")
+@click.option("--no-plots", is_flag=True, help="Do not write the reliability and precision-recall PNGs.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@engine_options
+def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
+              limit: int | None, name: str | None, resamples: int, no_plots: bool, quiet: bool,
+              **engine_kwargs: Any) -> None:
+    """Fit the fusion (risk model and span thresholds per language pair) and write it as JSON.
+
+    \b
+    From labelled DATA (schema of ../shared/eval/README.md) the checker runs with the engine options
+    given, and the fit is cross-validated in folds grouped by source sentence; the figures printed
+    are out-of-fold. With --from-db the labels are reviewers' decisions: confirmed vs dismissed flags.
+    Use the result with 'tqcheck check --calibration FILE'.
+
+    \b
+    Examples:
+      tqcheck calibrate bio_mqm_fr.dev.jsonl -o calibration.json
+      tqcheck calibrate --from-db review.sqlite -o desk-calibration.json
+    """
+    from tqcheck.calibrate import cv_table
+
+    if bool(data) == bool(db):
+        raise UsageError("give either labelled DATA or --from-db URL", fix="one source of labels per fit")
+    provenance: dict[str, Any] = {"command": command_line(click.get_current_context())}
+    from tqcheck import __version__
+
+    provenance["tqcheck_version"] = __version__
+    if db:
+        calibration, curves, report = _from_db(db, run_ids, folds, name, provenance)
+    else:
+        assert data is not None
+        calibration, curves, report = _from_data(data, limit, folds, name, resamples, quiet, provenance,
+                                                 engine_kwargs)
+    calibration.write(output)
+    click.echo(f"cross-validated figures ({folds} folds grouped by source sentence), one row per model:")
+    click.echo(cv_table(calibration))
+    if report is not None:
+        from tqcheck.evaluate import format_table
+
+        click.echo("cross-validated evaluation of the fused output (all signals that ran):")
+        click.echo(format_table(report))
+        Path(output).with_suffix(".cv.json").write_text(
+            json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    click.echo(f"wrote {output}")
+    if not no_plots and curves:
+        from tqcheck.plots import save_calibration_plots
+
+        out = Path(output)
+        for path in save_calibration_plots(curves, out.with_name(out.stem), title="(out of fold)"):
+            click.echo(f"wrote {path}")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _from_data(data: str, limit: int | None, folds: int, name: str | None, resamples: int, quiet: bool,
+               provenance: dict[str, Any], engine_kwargs: dict[str, Any]):
+    from tqcheck.calibrate import Labelled, calibrate_labelled, cross_validated_results, labels_from, observe
+    from tqcheck.cli.evaluate import Progress
+    from tqcheck.evaluate import evaluate, read_labelled
+    from tqcheck.pipeline import Pipeline
+
+    labelled_data = read_labelled(data, limit=limit)
+    config = config_from_options(**engine_kwargs)
+    pipeline = Pipeline(config)
+    segments = labelled_data.all_segments()
+    progress = Progress(len(segments), quiet, "calibrate")
+    try:
+        observations = observe(pipeline, segments, progress=progress.update)
+    finally:
+        progress.close()
+    labelled = Labelled(observations, *labels_from(labelled_data))
+    signature = pipeline.signature().to_dict()
+    provenance.update({"data": str(data), "data_sha256": _sha256(data), "limit": limit,
+                       "segments": len(segments), "folds": folds, "run_signature": signature})
+    calibration = calibrate_labelled(labelled, folds=folds, name=name, provenance=provenance)
+    results = cross_validated_results(labelled, folds=folds)
+    report = evaluate(labelled_data, results, by_lp=True, resamples=resamples)
+    report = {"data": str(data), "signature": signature | {"calibration": f"cross-validated, {folds} folds"},
+              "command": provenance["command"], **report}
+    curves: dict[str, tuple[list[bool], list[float]]] = {}
+    for result in results:
+        sid = result.segment.id
+        if sid in labelled.labels and result.risk is not None:
+            labels, risks = curves.setdefault(result.segment.language_pair, ([], []))
+            labels.append(labelled.labels[sid])
+            risks.append(result.risk)
+    return calibration, curves, report
+
+
+def _from_db(db: str, run_ids: tuple[int, ...], folds: int, name: str | None, provenance: dict[str, Any]):
+    from tqcheck.calibrate import calibrate_from_decisions, reviewed_from_store
+    from tqcheck.store import Store
+
+    store = Store.open(db, create=False)
+    try:
+        records = reviewed_from_store(store, run_ids=run_ids)
+    finally:
+        store.close()
+    decided = [r for r in records if r.decided]
+    if not decided:
+        raise UsageError("no confirmed or dismissed flags in the store", where=db,
+                         fix="review some flags first ('tqcheck review'), then calibrate")
+    provenance.update({"store": db, "runs": list(run_ids), "reviewed_segments": len(decided)})
+    calibration = calibrate_from_decisions(decided, folds=folds, name=name, provenance=provenance)
+    # Out-of-fold risks are not kept for decisions; the plots use in-sample risks and say so.
+    curves: dict[str, tuple[list[bool], list[float]]] = {}
+    for r in decided:
+        model = calibration.select(r.lp, frozenset(k.split(".", 1)[0] for k in r.scores))
+        if model is not None:
+            labels, risks = curves.setdefault(r.lp, ([], []))
+            labels.append(r.confirmed)
+            risks.append(model.predict(r.scores))
+    return calibration, curves, None

