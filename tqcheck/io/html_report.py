@@ -28,7 +28,7 @@ table{border-collapse:collapse;width:100%;font-size:.88rem}
 td,th{border-bottom:1px solid #dde1e6;padding:.25rem .4rem;text-align:left;vertical-align:top}
 .card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:.8rem 1rem;margin:.8rem 0}
 .sig td:first-child{width:12rem;color:#555}
-.bars{display:grid;grid-template-columns:minmax(8rem,16rem) 1fr 3.5rem;gap:.25rem .6rem;align-items:center;font-size:.88rem}
+.bars{margin-bottom:.9rem;display:grid;grid-template-columns:minmax(8rem,16rem) 1fr 3.5rem;gap:.25rem .6rem;align-items:center;font-size:.88rem}
 .bar{height:.8rem;background:#5b7cbd;border-radius:2px}
 .bar.sev-critical{background:#b3261e}.bar.sev-major{background:#e8710a}.bar.sev-minor{background:#e9c400}
 .text{white-space:pre-wrap;word-wrap:break-word;padding:.3rem .5rem;border-left:3px solid #ccd;margin:.3rem 0}
