@@ -48,6 +48,7 @@ bash scripts/setup.sh                      # the offline engines (Apertium, Smol
 .venv/bin/python benchmarks/bench_memory.py --record       # 4. peak RSS on 10k / 100k / 1M segment feeds
 .venv/bin/python benchmarks/bench_cache.py --record        # 5. the same feed cold then warm
 bash benchmarks/gpu.sh                                     # 2, 3, the QE model and the transformers path on CUDA
+bash benchmarks/run_all.sh                                 # 4, 1, 2, 3, 5 in that order, all with --record
 ```
 
 Every script takes `--quick` (a smoke run with small inputs; never recorded as a result) and `--help`.
