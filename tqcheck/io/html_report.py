@@ -186,7 +186,8 @@ def render(signature: RunSignature, summary: Summary, flagged: Sequence[SegmentR
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        f"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>tqcheck report: {esc(title)}</title>"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+        f"<title>tqcheck report: {esc(title)}</title>"
         f"<style>{_CSS}</style></head><body><main>"
         f"<h1>tqcheck report: {esc(title)}</h1>"
         f'<section class="card">{_signature(signature, title)}</section>'
