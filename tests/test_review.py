@@ -1,0 +1,226 @@
+"""The reviewer workflow, the escaped HTML of the segment view, and the dashboard numbers."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+from review_fixtures import XSS_MT, results, signature
+
+from tqcheck.errors import UsageError
+from tqcheck.model import Category, Flag, Severity, Side, Span
+from tqcheck.review import dashboard, workflow
+from tqcheck.review.render import (
+    Mark,
+    diff_html,
+    flag_marks,
+    highlight_html,
+    missing_words,
+    word_diff,
+)
+from tqcheck.store import Decision, FlagRecord, QueueFilter, SegmentConflict, Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "r.sqlite") as s:
+        rid = s.start_run(signature(), name="caravan", feed="caravan")
+        s.add_results(rid, results())
+        yield s
+
+
+def seg(store: Store, seg_id: str):
+    return store.find_segment(store.runs()[0].id, seg_id)
+
+
+class _Tags(HTMLParser):
+    """Collects the elements and attributes a browser would build from an HTML string."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(markup: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(markup)
+    return parser
+
+
+# -- workflow ---------------------------------------------------------------------------------------
+
+
+def test_each_action_saves_at_once_and_returns_the_new_version(store):
+    s3 = seg(store, "s3")
+    r = workflow.confirm(store, s3, s3.flags[0].id, reviewer="ann")
+    assert r.version == 1 and r.flags[0].decision is Decision.CONFIRMED
+    r = workflow.dismiss(store, r, r.flags[1].id, reviewer="ann", comment="Anglo format is fine here")
+    assert r.flags[1].decision is Decision.DISMISSED and r.comments[0].comment.startswith("Anglo")
+    r = workflow.reopen(store, r, r.flags[1].id, reviewer="ann")
+    assert r.flags[1].decision is None
+    r = workflow.fix(store, r, "Follow @LaurentRaphael1 for 3 000 updates.", reviewer="ann")
+    assert r.target == "Follow @LaurentRaphael1 for 3 000 updates."
+    r = workflow.comment(store, r, "handle restored", reviewer="bob", flag_id=r.flags[0].id)
+    assert r.version == 5 and store.segment(r.id).version == 5
+    assert [x.action.value for x in r.reviews] == ["confirm", "dismiss", "reopen", "fix", "comment"]
+
+
+def test_fix_with_the_same_text_saves_nothing_and_empty_text_is_refused(store):
+    s1 = seg(store, "s1")
+    assert workflow.fix(store, s1, s1.segment.mt, reviewer="ann") is s1
+    assert store.segment(s1.id).version == 0
+    with pytest.raises(UsageError, match="empty"):
+        workflow.fix(store, s1, "   ", reviewer="ann")
+
+
+def test_next_undecided_walks_the_flags(store):
+    s2 = seg(store, "s2")
+    first, second = (f.id for f in s2.flags)
+    assert workflow.next_undecided(s2) == first
+    s2 = workflow.confirm(store, s2, first, reviewer="ann")
+    assert workflow.next_undecided(s2) == second
+    s2 = workflow.dismiss(store, s2, second, reviewer="ann")
+    assert workflow.next_undecided(s2) is None
+
+
+def test_conflict_keep_theirs_or_apply_mine(store):
+    stale = seg(store, "s1")
+    workflow.fix(store, stale, "He walked every morning.", reviewer="bob")
+    with pytest.raises(SegmentConflict) as err:
+        workflow.fix(store, stale, "He went on foot each morning.", reviewer="ann")
+    assert workflow.keep_theirs(err.value).target == "He walked every morning."
+    saved = workflow.apply_mine(store, err.value)
+    assert saved.target == "He went on foot each morning." and saved.version == 2
+    assert [r.reviewer for r in saved.reviews] == ["bob", "ann"]
+
+
+def test_queue_position_and_first(store):
+    todo = QueueFilter(statuses=("unreviewed",))
+    first = workflow.first(store, todo)
+    assert store.segment(first).segment.id == "s2"
+    position = workflow.position(store, todo, first)
+    assert position.previous is None and store.segment(position.next).segment.id == "s1"
+    assert workflow.first(store, QueueFilter(text="no such words")) is None
+
+
+# -- the HTML of the segment view -------------------------------------------------------------------
+
+
+def test_markup_in_the_mt_is_text_not_elements(store):
+    s5 = seg(store, "s5")
+    markup = highlight_html(s5.segment.mt, flag_marks(s5.flags))
+    parsed = parse(markup)
+    assert {t for t, _ in parsed.tags} <= {"div", "mark", "sup"}
+    shown = parse(re.sub(r"<sup[^>]*>.*?</sup>", "", markup)).text
+    assert "".join(shown) == XSS_MT  # the browser shows exactly the MT, as text
+    assert "<script" not in markup and "<img" not in markup
+    # The tooltip carries the evidence, which holds markup too: escaped inside the attribute.
+    title = next(a["title"] for t, a in parsed.tags if t == "mark")
+    assert "<b onmouseover=alert(2)>evidence</b>" in title
+    assert 'onmouseover=alert(2)>' not in markup.replace("&lt;b onmouseover=alert(2)&gt;", "")
+
+
+def test_quotes_cannot_break_out_of_attributes():
+    flag = Flag("c", Severity.MAJOR, Category.OTHER, 'x" onmouseover="alert(1)', Span(0, 3))
+    markup = highlight_html("abc", flag_marks([FlagRecord(1, 0, flag)]))
+    tags = parse(markup).tags
+    mark = next(a for t, a in tags if t == "mark")
+    assert set(mark) == {"class", "data-flags", "title", "style"}
+    assert 'onmouseover="alert(1)' in mark["title"]
+
+
+def test_spans_highlight_the_right_text_and_overlaps_split():
+    text = "Follow @ LaurentRaphael1 for 3,000 updates."
+    marks = [Mark(7, 24, 1, Severity.MAJOR, "handle"), Mark(20, 34, 2, Severity.MINOR, "overlap"),
+             Mark(29, 34, 3, Severity.CRITICAL, "number")]
+    markup = highlight_html(text, marks)
+    pieces = re.findall(r'<mark class="tq-flag tq-(\w+)" data-flags="([\d,]+)"[^>]*>([^<]*)</mark>', markup)
+    assert pieces == [("major", "1", "@ LaurentRaph"), ("major", "1,2", "ael1"), ("minor", "2", " for "),
+                      ("critical", "2,3", "3,000")]
+    assert html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<sup[^>]*>.*?</sup>", "", markup))) == text
+
+
+def test_dismissed_flags_are_struck_through_and_confirmed_underlined():
+    text = "market day"
+    dismissed = highlight_html(text, [Mark(0, 6, 1, Severity.MAJOR, "t", Decision.DISMISSED)])
+    confirmed = highlight_html(text, [Mark(0, 6, 1, Severity.MAJOR, "t", Decision.CONFIRMED)])
+    assert "line-through" in dismissed and "border-bottom" not in dismissed
+    assert "border-bottom" in confirmed and "line-through" not in confirmed
+
+
+def test_flag_marks_take_one_side_and_number_flags_in_order():
+    flags = [FlagRecord(10, 0, Flag("a", Severity.MINOR, Category.OTHER, "m", None)),
+             FlagRecord(11, 1, Flag("b", Severity.MAJOR, Category.OMISSION, "m", Span(0, 2, Side.SOURCE))),
+             FlagRecord(12, 2, Flag("c", Severity.MAJOR, Category.OTHER, "m", Span(1, 2)))]
+    assert [m.number for m in flag_marks(flags, Side.MT)] == [3]
+    assert [m.number for m in flag_marks(flags, Side.SOURCE)] == [2]
+
+
+def test_word_diff_aligns_a_lost_word_of_the_round_trip():
+    source = "Il partait en marche chaque matin."
+    back = "Il allait au marché chaque matin."
+    chunks = word_diff(source, back)
+    assert [c.kind for c in chunks] == ["equal", "replace", "equal"]
+    assert chunks[1].a == "partait en marche" and chunks[1].b == "allait au marché"
+    assert missing_words(source, back) == ["partait", "en", "marche"]
+    assert missing_words("He said: yes.", "he said : yes .") == []  # case and spacing do not count
+    assert missing_words("a b c", "a c") == ["b"]
+
+
+def test_diff_html_escapes_both_texts():
+    source, back = 'Cliquez <script>alert("x")</script>', "Click <img src=x onerror=alert(1)>"
+    markup = diff_html("Source", source, "Back", back)
+    tags = {t for t, _ in parse(markup).tags}
+    assert tags <= {"div", "table", "tr", "th", "td"}
+    assert "<script" not in markup and "<img" not in markup
+    rows = re.findall(r"<tr>(.*?)</tr>", markup)
+    for row, text in zip(rows, (source, back)):
+        cells = "".join(parse(row).text[1:]).replace("\u2205", "")  # after the label; minus gap marks
+        assert re.sub(r"\s", "", cells) == re.sub(r"\s", "", text)
+
+
+# -- dashboard numbers ------------------------------------------------------------------------------
+
+
+def test_precision_in_practice_per_check(store):
+    s2, s1 = seg(store, "s2"), seg(store, "s1")
+    workflow.confirm(store, s2, s2.flags[0].id, reviewer="ann")
+    s2 = seg(store, "s2")
+    workflow.dismiss(store, s2, s2.flags[1].id, reviewer="ann")
+    workflow.dismiss(store, s1, s1.flags[0].id, reviewer="ann")
+    flags = dashboard.flag_frame(store)
+    table = dashboard.precision_frame(flags).set_index("check")
+    assert table.loc["forced_decoding", ["confirmed", "dismissed", "precision"]].tolist() == [1, 0, 1.0]
+    assert table.loc["punctuation", ["confirmed", "dismissed", "precision"]].tolist() == [0, 1, 0.0]
+    assert table.loc["roundtrip", "precision"] == 0.0
+    assert table.loc["handles", "undecided"] == 1 and table["precision"].isna()["handles"]
+
+
+def test_flags_over_time_and_by_dimension(store):
+    later = store.start_run(signature("2025-03-01T09:00:00+00:00"), name="march", feed="other feed")
+    store.add_results(later, results()[:2])
+    flags = dashboard.flag_frame(store)
+    by_date = dashboard.over_time(flags, "severity")
+    assert by_date[by_date["date"] == "2025-03-01"].set_index("severity")["flags"].to_dict() == {
+        "critical": 1, "major": 1, "minor": 1}
+    by_feed = dashboard.by_dimension(flags, "feed").groupby("feed")["flags"].sum().to_dict()
+    assert by_feed == {"caravan": 7, "other feed": 3}
+    by_engine = dashboard.by_dimension(flags, "engine", "category")
+    assert set(by_engine["engines"]) == {"back_translator=apertium"}
+    assert dashboard.csv_bytes(by_date).startswith(b"date,severity,flags\n")
+
+
+def test_risk_distribution(store):
+    risk = dashboard.risk_frame(store, bins=10)
+    assert risk["segments"].sum() == 5
+    assert risk.set_index("risk_low")["segments"].to_dict() == pytest.approx(
+        {0.0: 1, 0.4: 1, 0.5: 1, 0.8: 1, 0.9: 1})
