@@ -43,6 +43,17 @@ def test_parallel_files_keep_blank_lines_and_ids(tmp_path):
     assert segments[0].language_pair == "fr-en"
 
 
+def test_parallel_latin1_file_is_warned_about_once(tmp_path):
+    src = write(tmp_path / "src.txt", "Café.\nThé.\n")
+    mt = tmp_path / "mt.txt"
+    mt.write_bytes("Coffee.\nTea, café style.\n".encode("latin-1"))
+    warnings: list[str] = []
+    segments = read([src, mt], on_warning=warnings.append)
+    assert [s.mt for s in segments] == ["Coffee.", "Tea, café style."]
+    assert warnings == [f"{mt}:2: not valid UTF-8; reading the whole file as Windows-1252 "
+                        "(save it as UTF-8 to silence this)"]
+
+
 def test_parallel_with_reference(tmp_path):
     files = [write(tmp_path / f"{n}.txt", t) for n, t in (("s", "Oui\n"), ("m", "Yes\n"), ("r", "Yes.\n"))]
     [seg] = read(files)

@@ -76,6 +76,7 @@ class ReadContext:
     stdin: TextIO | None = None
     several_files: bool = False
     skipped: int = 0
+    encodings: dict[str, str] = field(default_factory=dict)  # decided once per file, warned once
 
     def bad(self, error: RecordError) -> None:
         """Report a bad record: raise under ``strict``, else hand it on (or log it) and go on."""
@@ -114,7 +115,16 @@ def _line_of(data: bytes, offset: int, lines_before: int) -> int:
 
 
 def sniff_encoding(path: Path, ctx: ReadContext | None = None) -> str:
-    """Decide the encoding of a file (see the module docstring); one pass over its bytes."""
+    """Decide the encoding of a file (see the module docstring); one pass over its bytes, once per run."""
+    if ctx is not None:
+        known = ctx.encodings.get(str(path))
+        if known is None:
+            known = ctx.encodings[str(path)] = _sniff(path, ctx)
+        return known
+    return _sniff(path, None)
+
+
+def _sniff(path: Path, ctx: ReadContext | None) -> str:
     name = display_name(path)
     with _open_binary(path) as fh:
         head = fh.read(4)
