@@ -102,6 +102,10 @@ def test_foreign_tables_without_version_are_refused(tmp_path):
 
 def test_open_without_create_refuses_an_empty_database(tmp_path):
     with pytest.raises(StoreError, match="no review store here"):
+        Store.open(tmp_path / "missing.sqlite", create=False)
+    assert not (tmp_path / "missing.sqlite").exists()  # looking did not create it
+    sqlite3.connect(tmp_path / "empty.sqlite").close()
+    with pytest.raises(StoreError, match="no review store here"):
         Store.open(tmp_path / "empty.sqlite", create=False)
 
 

@@ -164,6 +164,9 @@ class Store:
             database = parsed.database
             if not database or database == ":memory:":
                 kwargs["poolclass"] = StaticPool
+            elif not create and not Path(database).exists():
+                raise StoreError("no review store here", where=database,
+                                 fix="import a report first (tqcheck import report.jsonl --db ...)")
             else:
                 try:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
