@@ -1,0 +1,166 @@
+"""Hunspell dictionaries through spylls: found in the standard places, loaded once, looked up cached.
+
+Debian's hunspell-* packages install ``<lang>_<REGION>.dic/.aff`` under /usr/share/hunspell;
+other systems use /usr/share/myspell, Homebrew's share/hunspell or ~/Library/Spelling. ``DICPATH``
+(hunspell's own variable) and ``TQCHECK_HUNSPELL_PATH`` (``:``-separated) are searched first; both are
+read when a dictionary is looked for, never at import.
+
+spylls is pure Python: loading the French dictionary takes seconds and a lookup about 0.1 ms, so
+dictionaries are loaded once per process and every lookup is cached.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+STANDARD_DIRS = (
+    "/usr/share/hunspell",
+    "/usr/share/myspell/dicts",
+    "/usr/share/myspell",
+    "/usr/local/share/hunspell",
+    "/opt/homebrew/share/hunspell",
+    "/usr/share/hunspell-dictionaries",
+    "~/Library/Spelling",
+    "/Library/Spelling",
+)
+
+#: Dictionary file stems to try per language, best first (a region in the code goes first).
+PREFERRED: dict[str, tuple[str, ...]] = {
+    "en": ("en_US", "en_GB", "en_CA", "en_AU", "en"),
+    "fr": ("fr_FR", "fr", "fr_BE", "fr_CA", "fr_CH"),
+    "es": ("es_ES", "es", "es_MX", "es_AR", "es_CO", "es_CL"),
+    "de": ("de_DE", "de_DE_frami", "de", "de_AT", "de_CH"),
+    "it": ("it_IT", "it"),
+    "pt": ("pt_PT", "pt_BR", "pt"),
+    "nl": ("nl_NL", "nl", "nl_BE"),
+    "ru": ("ru_RU", "ru"),
+    "pl": ("pl_PL", "pl"),
+    "sv": ("sv_SE", "sv"),
+    "da": ("da_DK", "da"),
+    "nb": ("nb_NO", "no_NO", "nb"),
+    "ca": ("ca_ES", "ca"),
+    "ro": ("ro_RO", "ro"),
+    "cs": ("cs_CZ", "cs"),
+    "uk": ("uk_UA", "uk"),
+}
+
+#: Debian package that provides each language's dictionary (for the "how to fix" of a message).
+DEBIAN_PACKAGES = {"en": "hunspell-en-us", "fr": "hunspell-fr", "es": "hunspell-es",
+                   "de": "hunspell-de-de", "it": "hunspell-it", "pt": "hunspell-pt-pt",
+                   "nl": "hunspell-nl", "ru": "hunspell-ru", "pl": "hunspell-pl", "sv": "hunspell-sv",
+                   "da": "hunspell-da", "ca": "hunspell-ca", "ro": "hunspell-ro", "cs": "hunspell-cs",
+                   "uk": "hunspell-uk", "nb": "hunspell-no"}
+
+
+def search_dirs(extra: tuple[str, ...] = ()) -> list[Path]:
+    dirs: list[str] = list(extra)
+    for var in ("TQCHECK_HUNSPELL_PATH", "DICPATH"):
+        value = os.environ.get(var)
+        if value:
+            dirs.extend(p for p in value.split(os.pathsep) if p)
+    dirs.extend(STANDARD_DIRS)
+    return [Path(d).expanduser() for d in dirs]
+
+
+def candidate_stems(lang: str) -> list[str]:
+    """``en-GB`` -> ``en_GB`` first, then the language's preferred stems."""
+    code = lang.replace("-", "_")
+    base, _, region = code.partition("_")
+    base = base.lower()
+    stems = []
+    if region:
+        stems.append(f"{base}_{region.upper()}")
+    stems.extend(PREFERRED.get(base, (f"{base}_{base.upper()}", base)))
+    return list(dict.fromkeys(stems))
+
+
+def find_dictionary(lang: str, dirs: tuple[str, ...] = ()) -> Path | None:
+    """The path stem (without .dic/.aff) of the best dictionary for ``lang``, or None."""
+    for stem in candidate_stems(lang):
+        for directory in search_dirs(dirs):
+            path = directory / stem
+            if path.with_suffix(".dic").is_file() and path.with_suffix(".aff").is_file():
+                return path
+    return None
+
+
+class Speller:
+    """A loaded dictionary with cached lookups. ``known(word)`` is what the checks call."""
+
+    def __init__(self, path: Path) -> None:
+        from spylls.hunspell import Dictionary
+
+        self.path = path
+        self._dictionary = Dictionary.from_files(str(path))
+        self._known: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def known(self, word: str) -> bool:
+        cached = self._known.get(word)
+        if cached is not None:
+            return cached
+        result = self._lookup(word)
+        if len(self._known) > 200_000:
+            self._known.clear()
+        self._known[word] = result
+        return result
+
+    def _lookup(self, word: str) -> bool:
+        lookup = self._dictionary.lookup
+        with self._lock:
+            if lookup(word):
+                return True
+            # Dictionaries differ on the apostrophe they list ("don't" vs "don’t").
+            if "’" in word and lookup(word.replace("’", "'")):
+                return True
+            if "'" in word and lookup(word.replace("'", "’")):
+                return True
+        return False
+
+    @lru_cache(maxsize=2048)
+    def suggest(self, word: str, limit: int = 5) -> tuple[str, ...]:
+        """Spelling suggestions (slow: about 0.3 s a word; call for display, not in a batch)."""
+        with self._lock:
+            out = []
+            for suggestion in self._dictionary.suggest(word):
+                out.append(suggestion)
+                if len(out) >= limit:
+                    break
+        return tuple(out)
+
+
+_LOADED: dict[str, Speller] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_speller(path: Path) -> Speller:
+    """The speller for a dictionary path stem, loaded once per process."""
+    key = str(path)
+    speller = _LOADED.get(key)
+    if speller is None:
+        with _LOAD_LOCK:
+            speller = _LOADED.get(key)
+            if speller is None:
+                speller = _LOADED[key] = Speller(path)
+    return speller
+
+
+_FOUND: dict[tuple, Path | None] = {}
+
+
+def speller_for(lang: str | None, dirs: tuple[str, ...] = ()) -> Speller | None:
+    """The speller of ``lang``, or None if no dictionary is installed for it.
+
+    Where a dictionary was found is remembered per language, search path and environment, so the
+    file system is searched once, not per segment.
+    """
+    if not lang:
+        return None
+    key = (lang, dirs, os.environ.get("TQCHECK_HUNSPELL_PATH"), os.environ.get("DICPATH"))
+    if key not in _FOUND:
+        _FOUND[key] = find_dictionary(lang, dirs)
+    path = _FOUND[key]
+    return load_speller(path) if path is not None else None

@@ -1,0 +1,79 @@
+"""Capital letters lost in the MT: a lower-case sentence start, names written in lower case.
+
+* With a source: the source's first letter is a capital and the MT's is not (the first word of the
+  MT starts with a letter and has no capital elsewhere, so ``iPhone`` passes). Target-only: the MT
+  starts with a lower-case letter although it reads as a full sentence (at least ``min_words``
+  words, ending with ``.``, ``!`` or ``?``).
+* With a source: a capitalised, non-initial source word appears in the MT only in lower case
+  ("Paris" -> "paris"); words that languages legitimately write in either case (internet, web) are
+  ignored.
+
+Fluency/Spelling (MQM's capitalisation is a spelling issue), minor; the span is the MT word.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from tqcheck.checks._text import fold, sentence_initial_indexes
+from tqcheck.checks.base import Check
+from tqcheck.model import Category, Flag, Segment, Severity
+from tqcheck.text.tokens import tokens_of
+
+_EITHER_CASE = frozenset("internet web e-mail email wifi wi-fi covid ok".split())
+
+
+def _first_word(text: str):
+    for tok in tokens_of(text):
+        if tok.kind in ("word", "number", "url", "email", "handle", "hashtag", "placeholder"):
+            return tok
+    return None
+
+
+class CapitalizationCheck(Check):
+    name = "capitalization"
+    severity = Severity.MINOR
+    category = Category.SPELLING
+    description = "lower-case sentence start, names lower-cased in the MT"
+
+    def __init__(self, *, min_words: int = 4) -> None:
+        super().__init__(min_words=min_words)
+        self.min_words = min_words
+
+    def run(self, segment: Segment) -> Iterator[Flag]:
+        mt = segment.mt
+        first = _first_word(mt)
+        if first is None:
+            return
+        source = segment.source
+        starts_lower = (first.kind == "word" and first.text[0].islower()
+                        and not any(c.isupper() for c in first.text))
+        if starts_lower:
+            if source is not None:
+                src_first = _first_word(source)
+                should = src_first is not None and src_first.kind == "word" and src_first.text[0].isupper()
+            else:
+                stripped = mt.rstrip(" \"'”’»)")
+                should = len(mt.split()) >= self.min_words and stripped[-1:] in (".", "!", "?")
+            if should:
+                yield self.flag(f"the MT starts with a lower-case letter: {first.text!r}",
+                                (first.start, first.end), evidence={"word": first.text})
+        if not source:
+            return
+        src_tokens = tokens_of(source)
+        initial = sentence_initial_indexes(src_tokens)
+        names = {fold(t.text) for i, t in enumerate(src_tokens)
+                 if t.kind == "word" and t.text[0].isupper() and i not in initial
+                 and not t.text.isupper() and len(t.text) > 1}
+        names -= _EITHER_CASE
+        if not names:
+            return
+        mt_tokens = tokens_of(mt)
+        present_capitalised = {fold(t.text) for t in mt_tokens if t.kind == "word" and t.text[0].isupper()}
+        for tok in mt_tokens:
+            if tok.kind != "word" or not tok.text.islower() or tok is first:
+                continue
+            key = fold(tok.text)
+            if key in names and key not in present_capitalised:
+                yield self.flag(f"{tok.text!r} is capitalised in the source", (tok.start, tok.end),
+                                evidence={"word": tok.text})

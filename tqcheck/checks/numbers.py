@@ -1,0 +1,279 @@
+"""Numbers, dates and amounts of the source missing or changed in the MT, locale aware.
+
+A number is read as the set of values it can denote: ``3,000`` and ``3.000`` are both 3000 (English
+and continental grouping) or 3 (a decimal with three places); ``3 000`` (space, no-break space or
+narrow no-break space) and ``3000`` are 3000; ``3,5`` and ``3.5`` are 3.5; ``13th``, ``13e`` and
+``13`` are 13; a percentage is its number. Two numbers match when their sets meet, so the same
+quantity written in the source's and the target's conventions is never flagged.
+
+Source and MT numbers are matched one to one (as multisets: "7000, 8000 or 8000" against
+"7 000, 8 000 ou 9 000" loses the 9000). What is left over is reported where it helps the copy
+editor most:
+
+* a source number and an MT number both left over are paired in order and reported as a **changed
+  number** on the MT span (Accuracy/Mistranslation), with the source number in the evidence;
+* a source number with no counterpart is reported on its **source span** (side SOURCE,
+  Accuracy/Omission): the MT has nothing to point at;
+* an MT number with no counterpart is reported on its MT span (Accuracy/Addition).
+
+Before reporting, leftovers are reconciled with number words ("douze" / "twelve", "une centaine" /
+"about 100"), scale words ("1,5 milliard" / "1.5 billion" / "1,500,000,000"), decades ("les années
+80" / "the 1980s") and 24-hour times ("16h" / "4 p.m.").
+
+Independently of the source, the MT's number format is checked against its language's convention
+(Locale convention, minor): ``7,000`` in a French or German text reads as seven; ``3,5`` in an
+English text is a continental decimal; no-break spaces grouping digits are not English.
+
+Digits inside URLs, e-mails, handles, hashtags and placeholders are not numbers here, nor digits
+that follow a letter ("A320", a broken handle's "LaurentRaphael1"): those are codes and names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Iterator
+
+from tqcheck.checks._numwords import SCALES, word_value
+from tqcheck.checks._text import base_lang, masked
+from tqcheck.checks.base import Check
+from tqcheck.model import Category, Flag, Segment, Severity, Side
+
+_SPACES = " \u00a0\u202f\u2009"
+_NUMBER = re.compile(
+    r"\d+(?:(?:[.,'’]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+)*"
+)
+_SEP = re.compile(r"[.,'’ \u00a0\u202f\u2009]")
+_AFTER = re.compile(r"[ \u00a0\u202f]?([^\W\d_]+)")
+_TIME_AFTER = re.compile(r"\s?(?:h(?:eures?)?\b|h\d|:\d)", re.IGNORECASE)
+_PM_AFTER = re.compile(r"\s?(?:p\.?\s?m\b\.?)", re.IGNORECASE)
+_DECADE_BEFORE = re.compile(r"(?:années|anni|años|anos|jahre|jaren)\s+$|['’]$", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+#: Languages that write a decimal comma and group with dots or spaces.
+_COMMA_DECIMAL = frozenset("fr es it pt de nl ru pl cs sk sl hr ro tr sv no nb nn da fi el hu bg uk "
+                           "ca gl eu id vi".split())
+_POINT_DECIMAL = frozenset("en zh ja ko th he hi ms tl".split())
+
+
+@dataclass(frozen=True)
+class _Num:
+    start: int
+    end: int
+    raw: str
+    values: frozenset[Decimal]
+    #: The separate numbers it may also be ("24 100" may be 24 and 100; "24.10.2018" is three).
+    parts: tuple[Decimal, ...] = ()
+
+
+def _dec(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def _read(raw: str) -> tuple[frozenset[Decimal], tuple[Decimal, ...]]:
+    """Values a written number may denote, and the parts it splits into if it is not one number."""
+    seps = _SEP.findall(raw)
+    groups = _SEP.split(raw)
+    if not seps:
+        return frozenset({_dec(raw)}), ()
+    parts = tuple(_dec(g) for g in groups)
+    spaces = [s for s in seps if s in _SPACES or s in "'’"]
+    marks = [s for s in seps if s in ".,"]
+    grouped_ok = 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    if not marks:
+        if grouped_ok:
+            value = _dec("".join(groups))
+            # "24 100" written with an ordinary space may also be two numbers.
+            return frozenset({value}), (parts if " " in seps else ())
+        return frozenset(), parts
+    kinds = set(marks)
+    if len(kinds) == 2 or spaces:
+        # "3,000.50", "3.000,50", "3 000,50": the last mark is the decimal separator.
+        decimal = seps[-1]
+        if decimal not in ".," or marks.count(decimal) != 1:
+            return frozenset(), parts
+        int_groups = groups[:-1]
+        if not (1 <= len(int_groups[0]) <= 3 and all(len(g) == 3 for g in int_groups[1:])):
+            return frozenset(), parts
+        try:
+            return frozenset({_dec("".join(int_groups) + "." + groups[-1])}), ()
+        except InvalidOperation:
+            return frozenset(), parts
+    if len(marks) > 1:
+        # "1,000,000" / "1.000.000" group; "24.10.2018" and "1.2.3" are several numbers.
+        if grouped_ok:
+            return frozenset({_dec("".join(groups))}), ()
+        return frozenset(), parts
+    before, after = groups
+    as_decimal = _dec(f"{before}.{after}")
+    if len(after) == 3 and 1 <= len(before) <= 3 and before != "0":
+        return frozenset({_dec(before + after), as_decimal}), ()
+    return frozenset({as_decimal}), ()
+
+
+def _scale_word(text: str, end: int) -> int | None:
+    match = _AFTER.match(text, end)
+    if match is None:
+        return None
+    return SCALES.get(match.group(1).casefold())
+
+
+def extract_numbers(text: str) -> list[_Num]:
+    """Numbers of ``text`` with their possible values (URLs, handles, tags masked)."""
+    plain = masked(text)
+    found = []
+    for match in _NUMBER.finditer(plain):
+        if match.start() and plain[match.start() - 1].isalpha():
+            continue  # "A320", "LaurentRaphael1": part of a code or a name, not a quantity
+        raw = match.group()
+        values, parts = _read(raw)
+        extra: set[Decimal] = set()
+        scale = _scale_word(plain, match.end())
+        if scale:
+            extra.update(v * scale for v in values)
+        if len(raw) == 2 and _DECADE_BEFORE.search(plain, 0, match.start()):
+            n = int(raw)
+            extra.update({Decimal(1900 + n), Decimal(2000 + n)})
+        elif len(raw) == 4 and plain[match.end():match.end() + 1] in ("s",) and raw.endswith("0"):
+            extra.add(Decimal(int(raw) % 100))
+        if raw.isdigit() and len(raw) <= 2:
+            # 24-hour and 12-hour clocks: "16h" == "4 p.m.".
+            n = int(raw)
+            if 13 <= n <= 23 and _TIME_AFTER.match(plain, match.end()):
+                extra.add(Decimal(n - 12))
+            elif 1 <= n <= 11 and _PM_AFTER.match(plain, match.end()):
+                extra.add(Decimal(n + 12))
+        found.append(_Num(match.start(), match.end(), raw, frozenset(values | extra), parts))
+    return found
+
+
+def _number_words(text: str, lang: str | None) -> list[Decimal]:
+    values = []
+    for match in _WORD.finditer(text):
+        value = word_value(match.group(), lang)
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def _take(values: list[Decimal], wanted: frozenset[Decimal]) -> bool:
+    for i, value in enumerate(values):
+        if value in wanted:
+            del values[i]
+            return True
+    return False
+
+
+def _match(src: list[_Num], mt: list[_Num]) -> tuple[list[_Num], list[_Num]]:
+    """Leftover source and MT numbers after one-to-one matching on shared values and parts."""
+    left_mt = list(mt)
+    left_src = []
+    for s in src:
+        for i, m in enumerate(left_mt):
+            if s.values & m.values or (not s.values and not m.values and s.parts == m.parts):
+                del left_mt[i]
+                break
+        else:
+            left_src.append(s)
+    # A number that may be several ("24 100", "24.10.2018") against separate numbers on the other
+    # side: it matches when every part does.
+    for side, other in ((left_src, left_mt), (left_mt, left_src)):
+        for num in list(side):
+            if not num.parts or num not in side:
+                continue
+            pool = list(other)
+            used = []
+            for part in num.parts:
+                for j, cand in enumerate(pool):
+                    if part in cand.values:
+                        used.append(pool.pop(j))
+                        break
+                else:
+                    break
+            else:
+                side.remove(num)
+                for cand in used:
+                    other.remove(cand)
+    return left_src, left_mt
+
+
+class NumbersCheck(Check):
+    name = "numbers"
+    severity = Severity.MAJOR
+    category = Category.MISTRANSLATION
+    needs_source = False  # the locale-format part works on the MT alone
+    description = "numbers, dates and amounts missing, changed or added; number format of the MT"
+
+    def __init__(self, *, locale_format: bool = True, additions: bool = True) -> None:
+        super().__init__(locale_format=locale_format, additions=additions)
+        self.locale_format = locale_format
+        self.additions = additions
+
+    def run(self, segment: Segment) -> Iterator[Flag]:
+        mt = segment.mt
+        mt_nums = extract_numbers(mt) if any(c.isdigit() for c in mt) else []
+        if self.locale_format and mt_nums:
+            yield from self._locale(segment, mt_nums)
+        source = segment.source
+        if not source or not mt.strip():
+            return
+        src_nums = extract_numbers(source) if any(c.isdigit() for c in source) else []
+        if not src_nums and not mt_nums:
+            return
+        left_src, left_mt = _match(src_nums, mt_nums)
+        if left_src:
+            mt_words = _number_words(mt, base_lang(segment.target_lang))
+            left_src = [s for s in left_src if not _take(mt_words, s.values)]
+        if left_mt:
+            src_words = _number_words(source, base_lang(segment.source_lang))
+            left_mt = [m for m in left_mt if not _take(src_words, m.values)]
+        for s, m in zip(left_src, left_mt):
+            yield self.flag(
+                f"number changed: the source has {s.raw!r}, the MT {m.raw!r}",
+                (m.start, m.end),
+                evidence={"source_number": s.raw, "mt_number": m.raw,
+                          "source_span": [s.start, s.end]},
+            )
+        paired = min(len(left_src), len(left_mt))
+        for s in left_src[paired:]:
+            yield self.flag(
+                f"number {s.raw!r} of the source is missing from the MT",
+                (s.start, s.end), side=Side.SOURCE, category=Category.OMISSION,
+                evidence={"source_number": s.raw},
+            )
+        if self.additions:
+            for m in left_mt[paired:]:
+                yield self.flag(
+                    f"number {m.raw!r} of the MT is not in the source",
+                    (m.start, m.end), category=Category.ADDITION,
+                    evidence={"mt_number": m.raw},
+                )
+
+    def _locale(self, segment: Segment, nums: list[_Num]) -> Iterator[Flag]:
+        lang = base_lang(segment.target_lang)
+        if lang is None:
+            return
+        for num in nums:
+            raw = num.raw
+            problem = None
+            if lang in _POINT_DECIMAL:
+                if any(c in raw for c in "\u00a0\u202f\u2009"):
+                    problem = "digits grouped with a no-break space; English groups with commas"
+                elif re.fullmatch(r"\d+,\d{1,2}|\d+,\d{4,}", raw):
+                    problem = "decimal comma in an English text; English writes a decimal point"
+                elif re.fullmatch(r"\d{1,3}(?:\.\d{3}){2,}", raw):
+                    problem = "digits grouped with dots; English groups with commas"
+            elif lang in _COMMA_DECIMAL:
+                if re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+|\d{1,3}(?:,\d{3}){2,}", raw):
+                    problem = "digits grouped with commas (English style)"
+                elif re.fullmatch(r"\d{1,3},\d{3}", raw) and segment.source and re.search(
+                        r"(?<![\d.,])" + re.escape(raw) + r"(?![\d.,])", segment.source) and \
+                        base_lang(segment.source_lang) in _POINT_DECIMAL:
+                    problem = "English thousands separator copied from the source; it reads as a decimal"
+            if problem:
+                yield self.flag(
+                    f"number format {raw!r}: {problem}", (num.start, num.end),
+                    severity=Severity.MINOR, category=Category.LOCALE_CONVENTION,
+                    evidence={"number": raw, "target_lang": segment.target_lang},
+                )

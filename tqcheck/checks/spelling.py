@@ -1,0 +1,109 @@
+"""Spelling of the MT against the target language's hunspell dictionary (spylls).
+
+Words that cannot be judged by a dictionary are skipped, because a false alarm on a name costs the
+editor as much as a real typo saves: capitalised words (names, sentence starts), all-caps words and
+words with inner capitals (acronyms, ``iPhone``), words with digits or underscores, single letters,
+URLs, e-mails, handles, hashtags and placeholders (other token kinds), and words that also occur in
+the source (kept names, loanwords; a source-language word left in the MT is the ``untranslated``
+check's business). Hyphenated words pass if the whole or every part is known; French and Italian
+elisions (``l'``, ``qu'``) are looked up without the elided article when the whole is unknown.
+
+Where no dictionary is installed for the target language (or the language is unknown) the check
+stands aside with a reason (logged once). Suggestions are not computed during a run (spylls takes
+about 0.3 s per word); ``suggestions(word, lang)`` gives them on demand, e.g. in the review UI.
+
+Severity minor, Fluency/Spelling, span on the word.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from tqcheck.checks._hunspell import DEBIAN_PACKAGES, Speller, search_dirs, speller_for
+from tqcheck.checks._text import base_lang, fold
+from tqcheck.checks.base import Check
+from tqcheck.model import Category, Flag, Segment, Severity
+from tqcheck.text.tokens import tokens_of
+
+_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu|dell|dall|nell|"
+                      r"sull|all|coll|un|quell|bell|sant)['’](?=\w)", re.IGNORECASE)
+_SKIP = re.compile(r"[\d_]")
+
+
+def suggestions(word: str, lang: str, limit: int = 5) -> tuple[str, ...]:
+    """Dictionary suggestions for ``word`` in ``lang`` (slow; for display)."""
+    speller = speller_for(lang)
+    return speller.suggest(word, limit) if speller else ()
+
+
+class SpellingCheck(Check):
+    name = "spelling"
+    severity = Severity.MINOR
+    category = Category.SPELLING
+    description = "words of the MT unknown to the target language's hunspell dictionary"
+
+    def __init__(self, *, dictionary_dirs: list[str] | tuple[str, ...] = (), min_length: int = 2) -> None:
+        super().__init__(dictionary_dirs=tuple(dictionary_dirs), min_length=min_length)
+        self.dictionary_dirs = tuple(dictionary_dirs)
+        self.min_length = min_length
+        self._errors: dict[str, str] = {}
+
+    def _speller(self, lang: str) -> Speller | None:
+        try:
+            return speller_for(lang, self.dictionary_dirs)
+        except Exception as exc:  # a broken .aff: stand aside, say why
+            self._errors[lang] = f"cannot load the hunspell dictionary for {lang!r}: {exc}"
+            return None
+
+    def unavailable_reason(self, segment: Segment) -> str | None:
+        lang = segment.target_lang
+        if not lang:
+            return "the target language is unknown (give --target-lang or let it be detected)"
+        if lang in self._errors:
+            return self._errors[lang]
+        if self._speller(lang) is None:
+            if lang in self._errors:
+                return self._errors[lang]
+            base = base_lang(lang) or lang
+            package = DEBIAN_PACKAGES.get(base, f"hunspell-{base}")
+            where = ", ".join(str(d) for d in search_dirs(self.dictionary_dirs)[:4])
+            return (f"no hunspell dictionary for {lang!r} (searched {where}, ...); install {package} "
+                    "or point DICPATH at a directory with <lang>.dic/.aff")
+        return None
+
+    def run(self, segment: Segment) -> Iterator[Flag]:
+        speller = self._speller(segment.target_lang or "")
+        if speller is None:
+            return
+        source_words = None
+        for tok in tokens_of(segment.mt):
+            if tok.kind != "word":
+                continue
+            word = tok.text
+            if len(word) < self.min_length or not word[0].islower() or _SKIP.search(word):
+                continue
+            if any(c.isupper() for c in word):
+                continue  # "iPhone", "eBay": brand spellings
+            if speller.known(word) or self._known_parts(speller, word):
+                continue
+            if source_words is None:
+                source_words = {fold(t.text) for t in tokens_of(segment.source or "")
+                                if t.kind == "word"}
+            if fold(word) in source_words:
+                continue
+            yield self.flag(f"unknown word {word!r}", (tok.start, tok.end),
+                            evidence={"word": word, "dictionary": speller.path.name})
+
+    @staticmethod
+    def _known_parts(speller: Speller, word: str) -> bool:
+        elided = _ELISION.match(word)
+        if elided:
+            rest = word[elided.end():]
+            if speller.known(rest) or rest[:1].isupper():
+                return True
+            word = rest
+        if "-" in word:
+            parts = [p for p in word.split("-") if p]
+            return all(speller.known(p) or p[:1].isupper() or _SKIP.search(p) for p in parts)
+        return False

@@ -1,0 +1,228 @@
+"""Untranslated text: the MT copies the source, keeps a stretch or a word of it, or is in another
+language than the target.
+
+Four tests, from cheapest to dearest (Accuracy/Untranslated, major):
+
+1. **copy**: the MT equals the source (ignoring case, spacing and punctuation) and the source has
+   at least ``min_words`` translatable words (lower-case words of two letters or more; names,
+   numbers, URLs, handles and hashtags do not count, since they are rightly copied);
+2. **copied stretch**: ``min_copy_words`` or more consecutive words shared by source and MT, at
+   least three of them translatable words of four letters or more ("dépendent souvent en grande
+   partie" left in an English MT);
+3. **untranslated word** (when hunspell dictionaries of both languages are installed): a lower-case
+   word of the MT that is also in the source, unknown to the target dictionary and known to the
+   source one ("comportement" in an English MT);
+4. **wrong language** (lingua, ``langid=True``): the MT, stripped of names, numbers and other
+   copied tokens, has at least ``min_words`` words and is identified as another language than
+   ``target_lang`` with confidence >= ``min_confidence``; or a stretch of at least
+   ``min_stretch_words`` words is in the source language (code-mixing). Candidates are the
+   segment's two languages plus, for the whole-MT test, the default set, so a Spanish MT of a
+   French source is named as Spanish.
+
+Tests 3 and 4 need the target language (and 3 and the stretch part of 4 the source language);
+without it they are skipped silently, the other tests still run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from tqcheck.checks._hunspell import speller_for
+from tqcheck.checks._text import OPAQUE_KINDS, base_lang, fold, sentence_initial_indexes
+from tqcheck.checks.base import Check
+from tqcheck.model import Category, Flag, Segment, Severity
+from tqcheck.text.tokens import Token, tokens_of
+
+_NON_WORD = re.compile(r"[\W_]+")
+_LANG_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian",
+               "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "pl": "Polish", "zh": "Chinese",
+               "ja": "Japanese", "ar": "Arabic", "tr": "Turkish"}
+
+
+def _lang_name(code: str | None) -> str:
+    return _LANG_NAMES.get(code or "", code or "?")
+
+
+def _translatable(tok: Token, min_len: int = 2) -> bool:
+    text = tok.text
+    return (tok.kind == "word" and len(text) >= min_len and text[0].islower()
+            and not any(c.isdigit() for c in text))
+
+
+def _content_text(tokens: tuple[Token, ...]) -> tuple[str, int]:
+    """The words language identification should see (no names, numbers, URLs...), and their count."""
+    initial = sentence_initial_indexes(tokens)
+    kept = []
+    for i, tok in enumerate(tokens):
+        if tok.kind != "word" or any(c.isdigit() for c in tok.text):
+            continue
+        if tok.text[0].isupper() and (i not in initial or tok.text.isupper()):
+            continue
+        kept.append(tok.text)
+    return " ".join(kept), len(kept)
+
+
+class UntranslatedCheck(Check):
+    name = "untranslated"
+    severity = Severity.MAJOR
+    category = Category.UNTRANSLATED
+    description = "MT copied from the source, or in the wrong language, in whole or in part"
+
+    def __init__(
+        self,
+        *,
+        min_words: int = 4,
+        min_copy_words: int = 5,
+        langid: bool = True,
+        min_confidence: float = 0.9,
+        min_stretch_words: int = 4,
+        dictionary_words: bool = True,
+    ) -> None:
+        super().__init__(min_words=min_words, min_copy_words=min_copy_words, langid=langid,
+                         min_confidence=min_confidence, min_stretch_words=min_stretch_words,
+                         dictionary_words=dictionary_words)
+        self.min_words = min_words
+        self.min_copy_words = min_copy_words
+        self.langid = langid
+        self.min_confidence = min_confidence
+        self.min_stretch_words = min_stretch_words
+        self.dictionary_words = dictionary_words
+
+    def run(self, segment: Segment) -> Iterator[Flag]:
+        mt = segment.mt
+        if not mt.strip():
+            return
+        src_lang = base_lang(segment.source_lang)
+        tgt_lang = base_lang(segment.target_lang)
+        if src_lang and tgt_lang and src_lang == tgt_lang:
+            return  # monolingual post-editing: copying is not an error
+        mt_tokens = tokens_of(mt)
+        source = segment.source
+        flagged: list[tuple[int, int]] = []
+        if source and source.strip():
+            src_tokens = tokens_of(source)
+            copy = self._copy(segment, mt_tokens, src_tokens)
+            if copy is not None:
+                yield copy
+                return
+            for flag in self._stretches(mt_tokens, src_tokens):
+                flagged.append((flag.span.start, flag.span.end))
+                yield flag
+            if self.dictionary_words and src_lang and tgt_lang:
+                for flag in self._words(mt_tokens, src_tokens, src_lang, tgt_lang):
+                    if not any(s < flag.span.end and flag.span.start < e for s, e in flagged):
+                        flagged.append((flag.span.start, flag.span.end))
+                        yield flag
+        if self.langid and tgt_lang:
+            yield from self._language(segment, mt_tokens, src_lang, tgt_lang, flagged)
+
+    # 1. the whole MT is a copy
+    def _copy(self, segment: Segment, mt_tokens, src_tokens) -> Flag | None:
+        if _NON_WORD.sub(" ", segment.mt).casefold().split() != \
+                _NON_WORD.sub(" ", segment.source or "").casefold().split():
+            return None
+        words = [t for t in src_tokens if _translatable(t)]
+        if len(words) < self.min_words:
+            return None
+        return self.flag(
+            "the MT is a copy of the source", (0, len(segment.mt)),
+            evidence={"translatable_words": [t.text for t in words][:20]},
+        )
+
+    # 2. long copied stretches
+    def _stretches(self, mt_tokens, src_tokens) -> Iterator[Flag]:
+        n = self.min_copy_words
+        src_words = [fold(t.text) for t in src_tokens if t.kind in ("word", "number")]
+        if len(src_words) < n:
+            return
+        grams = {tuple(src_words[i:i + n]) for i in range(len(src_words) - n + 1)}
+        mt_words = [t for t in mt_tokens if t.kind in ("word", "number")]
+        keys = [fold(t.text) for t in mt_words]
+        i = 0
+        while i + n <= len(keys):
+            if tuple(keys[i:i + n]) not in grams:
+                i += 1
+                continue
+            j = i + n
+            while j < len(keys) and tuple(keys[j - n + 1:j + 1]) in grams:
+                j += 1
+            run = mt_words[i:j]
+            content = [t for t in run if _translatable(t, 4)]
+            if len(content) >= 3:
+                start, end = run[0].start, run[-1].end
+                yield self.flag(
+                    f"{j - i} words copied from the source", (start, end),
+                    evidence={"copied": " ".join(t.text for t in run)},
+                )
+            i = j
+
+    # 3. single source words left in the MT
+    def _words(self, mt_tokens, src_tokens, src_lang: str, tgt_lang: str) -> Iterator[Flag]:
+        candidates = [t for t in mt_tokens if _translatable(t, 4)
+                      and not any(c.isupper() for c in t.text[1:])]
+        if not candidates:
+            return
+        src_words = {fold(t.text) for t in src_tokens if t.kind == "word"}
+        shared = [t for t in candidates if fold(t.text) in src_words]
+        if not shared:
+            return
+        try:
+            target = speller_for(tgt_lang)
+            source = speller_for(src_lang)
+        except Exception:  # a broken dictionary: the spelling check reports it
+            return
+        if target is None or source is None:
+            return
+        for tok in shared:
+            if "-" in tok.text or "'" in tok.text or "’" in tok.text:
+                continue
+            if not target.known(tok.text) and source.known(tok.text):
+                yield self.flag(
+                    f"{tok.text!r} is a {_lang_name(src_lang)} word left untranslated",
+                    (tok.start, tok.end), evidence={"word": tok.text, "language": src_lang},
+                )
+
+    # 4. language identification
+    def _language(self, segment: Segment, mt_tokens, src_lang: str | None, tgt_lang: str,
+                  flagged: list[tuple[int, int]]) -> Iterator[Flag]:
+        from tqcheck.text.langid import DEFAULT_LANGUAGES, detect_language, detect_stretches
+
+        text, count = _content_text(mt_tokens)
+        if count < self.min_words:
+            return
+        candidates = tuple({tgt_lang, *(c for c in (src_lang,) if c), *DEFAULT_LANGUAGES})
+        lang, confidence = detect_language(text, candidates)
+        if lang is not None and lang != tgt_lang and confidence >= self.min_confidence:
+            if not flagged:
+                yield self.flag(
+                    f"the MT seems to be in {_lang_name(lang)}, not {_lang_name(tgt_lang)}",
+                    (0, len(segment.mt)),
+                    evidence={"detected": lang, "confidence": round(confidence, 3),
+                              "expected": tgt_lang},
+                )
+            return
+        if not src_lang or count < 2 * self.min_stretch_words:
+            return
+        pair = (src_lang, tgt_lang)
+        for start, end, stretch_lang, words in detect_stretches(segment.mt, pair):
+            if stretch_lang != src_lang or words < self.min_stretch_words:
+                continue
+            stretch_tokens = [t for t in mt_tokens if start <= t.start and t.end <= end]
+            stretch_text, stretch_count = _content_text(tuple(stretch_tokens))
+            if stretch_count < self.min_stretch_words:
+                continue
+            lang2, conf2 = detect_language(stretch_text, pair)
+            if lang2 != src_lang or conf2 < self.min_confidence:
+                continue
+            words_only = [t for t in stretch_tokens if t.kind == "word"]
+            if not words_only:
+                continue
+            s, e = words_only[0].start, words_only[-1].end
+            if any(fs < e and s < fe for fs, fe in flagged):
+                continue
+            yield self.flag(
+                f"a stretch of the MT seems to be in {_lang_name(src_lang)}: "
+                f"{segment.mt[s:e]!r}", (s, e),
+                evidence={"detected": src_lang, "confidence": round(conf2, 3)},
+            )
