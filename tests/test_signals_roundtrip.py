@@ -116,3 +116,34 @@ def test_batch_translates_each_distinct_word_once():
     word_calls = [texts for src, tgt, texts in engine.calls if len(texts) > 2]
     assert all(len(texts) == len(set(texts)) for _, _, texts in engine.calls)
     assert any("market" in texts and "walking" in texts for texts in word_calls)
+
+
+def test_a_repeated_source_word_needs_two_words_back():
+    # "marche" twice in the source; the back-translation keeps an untranslated "marching" once (it
+    # STEM-matches "marche") and "marché" for the second: the second "marche" did not come back.
+    source = "Ils ont repris leur marche, et après douze heures de marche ils dorment."
+    mt = "They resumed their marching, and after twelve hours of market they sleep."
+    table = {("en", "fr"): {mt: "Ils ont repris leur marching, et après douze heures de marché ils dorment.",
+                            "resumed": "repris", "marching": "marchant", "twelve": "douze", "hours": "heures",
+                            "market": "marché", "sleep": "dorment"},
+             ("fr", "en"): {}}
+    seg = Segment(id="r", mt=mt, source=source, source_lang="fr", target_lang="en")
+    out = signal_with(table).compute([seg])[0]
+    assert [f.span.text_in(seg) for f in out.flags if f.evidence["kind"] == "near_homograph"] == ["market"]
+
+
+@pytest.mark.slow
+def test_real_apertium_flags_twelve_hours_of_market(seed_lines, samples_dir):
+    from tqcheck.engines.translate.apertium import ApertiumTranslator, apertium_installed
+
+    if not apertium_installed():
+        pytest.skip("apertium is not installed (scripts/setup.sh installs it)")
+    source_par = (samples_dir / "caravan.fr-reconstructed-source.txt").read_text(encoding="utf-8")
+    source = next(p for p in source_par.split("\n\n") if "douze heures de marche" in p).strip()
+    mt = next(line for line in seed_lines if "twelve hours of market" in line).strip()
+    seg = Segment(id="caravan-3", mt=mt, source=source, source_lang="fr", target_lang="en")
+    out = RoundTripSignal(EngineSlot.of(ApertiumTranslator(), role="translator")).compute([seg])[0]
+    homographs = [f for f in out.flags if f.evidence["kind"] == "near_homograph"]
+    assert [f.span.text_in(seg) for f in homographs] == ["market"]
+    assert homographs[0].evidence["source_word"] == "marche"
+    assert homographs[0].evidence["mt_word_reads_as"] == "marché"

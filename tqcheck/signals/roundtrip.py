@@ -30,7 +30,7 @@ from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Side, S
 from tqcheck.signals._common import EngineSlot, SentenceMetrics, group_indices, translate
 from tqcheck.signals._lexicon import known_word
 from tqcheck.signals.base import EMPTY, SignalOutput
-from tqcheck.text.wordalign import (MatchLevel, Word, accent_variants, align, best_match, is_content,
+from tqcheck.text.wordalign import (MatchLevel, Word, accent_variants, align, greedy_match, is_content,
                                     phrase_match, words)
 
 #: A lost source word and an unsupported MT word "sit at the same place" when their relative positions
@@ -102,13 +102,15 @@ class RoundTripSignal:
                          self.metrics.score(back, source, lang=src).items()})
         content = [i for i, w in enumerate(src_words) if is_content(w, src)]
         aligned_to = {si: (mi, lv) for mi, (si, lv) in alignment.pairs.items()}
-        for si in content:
-            level, got = best_match(src_words[si].text, bt_words)
+        content_words = [src_words[i] for i in content]
+        came_back = greedy_match(content_words, bt_words)
+        for k, si in enumerate(content):
+            j, level = came_back.get(k, (None, MatchLevel.NONE))
             if level in (MatchLevel.EXACT, MatchLevel.STEM):
                 continue
             a.lost.append(si)
-            if level == MatchLevel.ACCENT and got is not None:
-                a.changed_to[si] = got.text
+            if level == MatchLevel.ACCENT and j is not None:
+                a.changed_to[si] = bt_words[j].text
             if si not in aligned_to or aligned_to[si][1] == MatchLevel.ACCENT:
                 a.unaligned.append(si)
         n_mt_content = sum(1 for w in mt_words if is_content(w, tgt))
@@ -164,9 +166,10 @@ class RoundTripSignal:
         for segment, bt, rt in zip(batch, back, again):
             scores = {f"{self.name}.target_{k}": v
                       for k, v in self.metrics.score(rt, segment.mt, lang=tgt, names=("chrf",)).items()}
-            rt_words = words(rt)
             content = [w for w in words(segment.mt) if is_content(w, tgt)]
-            lost = [w for w in content if best_match(w.text, rt_words)[0] < MatchLevel.STEM]
+            survived = greedy_match(content, words(rt))
+            lost = [w for k, w in enumerate(content)
+                    if survived.get(k, (None, MatchLevel.NONE))[1] < MatchLevel.STEM]
             scores[f"{self.name}.target_lost"] = len(lost) / len(content) if content else 0.0
             flags = [
                 Flag(self.name, Severity.MINOR, Category.MISTRANSLATION,

@@ -250,18 +250,57 @@ def align(
     index = {id(w): i for i, w in enumerate(source_words)}
     pairs: dict[int, tuple[int, MatchLevel]] = {}
     unsupported: list[int] = []
+    used: set[int] = set()
     for i, mw in enumerate(mt_words):
         if not is_content(mw, target_lang):
             continue
-        level, cand = best_match(mw.text, source_content)
+        # Same spelling in both languages (names, numbers) aligns directly, but only exactly: a
+        # shared prefix across languages ("march"/"marche") is a coincidence, not evidence.
+        level, cand = _prefer_unused(lambda cands: best_match(mw.text, cands), source_content, used, index)
         if level < MatchLevel.EXACT:
+            level, cand = MatchLevel.NONE, None
             tr = translations.get(mw.lower)
             if tr:
-                lv2, cand2 = phrase_match(tr, source_content, source_lang)
-                if lv2 > level:
-                    level, cand = lv2, cand2
+                level, cand = _prefer_unused(lambda cands: phrase_match(tr, cands, source_lang),
+                                             source_content, used, index)
         if cand is not None and level > MatchLevel.NONE:
             pairs[i] = (index[id(cand)], level)
+            used.add(index[id(cand)])
         else:
             unsupported.append(i)
     return Alignment(tuple(mt_words), tuple(source_words), pairs, tuple(unsupported))
+
+
+def _prefer_unused(match, candidates: Sequence[Word], used: set[int], index: dict[int, int]):
+    """The best match, taken from source words not yet aligned when one of them matches as well: a
+    source word repeated twice is two words to account for ("leur marche ... de marche")."""
+    level, cand = match(candidates)
+    if cand is None or index[id(cand)] not in used:
+        return level, cand
+    free_level, free_cand = match([w for w in candidates if index[id(w)] not in used])
+    return (free_level, free_cand) if free_cand is not None and free_level >= level else (level, cand)
+
+
+def greedy_match(a_words: Sequence[Word], b_words: Sequence[Word]) -> dict[int, tuple[int, MatchLevel]]:
+    """One-to-one matching of two word lists of one language: strongest level first, then the
+    nearest relative position. A word repeated in ``a`` needs as many matches in ``b`` ("leur
+    marche ... de marche" needs two), so one back-translated word cannot vouch for two source words."""
+    if not a_words or not b_words:
+        return {}
+    la = max(1, a_words[-1].end)
+    lb = max(1, b_words[-1].end)
+    candidates = []
+    for i, a in enumerate(a_words):
+        for j, b in enumerate(b_words):
+            level = match_level(a.text, b.text)
+            if level > MatchLevel.NONE:
+                candidates.append((-int(level), abs(a.start / la - b.start / lb), i, j, level))
+    candidates.sort()
+    out: dict[int, tuple[int, MatchLevel]] = {}
+    used_b: set[int] = set()
+    for _, _, i, j, level in candidates:
+        if i in out or j in used_b:
+            continue
+        out[i] = (j, level)
+        used_b.add(j)
+    return out
