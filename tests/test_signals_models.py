@@ -121,8 +121,10 @@ def test_build_signals_follows_the_configuration():
     only_lm = CheckConfig(engines=EngineConfig(back_translator="none", reference_model="none",
                                                lm="smollm2", embedder="none", qe="none"))
     assert [s.name for s in build_signals(only_lm, resolver=resolver)] == ["fluency", "reference"]
-    everything = [s.name for s in build_signals(CheckConfig(), resolver=resolver)]
+    everything = [s.name for s in build_signals(CheckConfig(engines=EngineConfig(qe="none")), resolver=resolver)]
     assert everything == ["roundtrip", "pseudo_reference", "forced", "fluency", "crosslingual", "reference"]
+    with_qe = build_signals(CheckConfig(engines=EngineConfig(qe="/some/weights")), resolver=resolver)
+    assert [s.name for s in with_qe][-2:] == ["qe", "reference"]
 
 
 def test_build_signals_resolves_per_pair_through_the_resolver():
@@ -141,3 +143,15 @@ def test_build_signals_resolves_per_pair_through_the_resolver():
     assert outs[0] is not EMPTY and outs[1] is EMPTY
     assert asked == [("lm", "auto", None, "en"), ("lm", "auto", None, "de")]
     assert {e.name for e in fluency.engines} == {"table-lm", "none"}
+
+
+def test_engine_calls_go_through_the_cache(tmp_path):
+    from tqcheck.engines.cache import EngineCache
+
+    engine = TableTranslator({("fr", "en"): {SOURCE: MT_GOOD}})
+    cache = EngineCache(tmp_path / "c.sqlite")
+    for _ in range(2):
+        sig = PseudoReferenceSignal(EngineSlot.of(engine, role="translator"), cache=cache)
+        out = sig.compute([seg(MT_BAD), seg(MT_BAD, id="again")])
+        assert out[0].artifacts["pseudo_reference"] == MT_GOOD
+    assert len(engine.calls) == 1 and engine.calls[0][2] == [SOURCE]

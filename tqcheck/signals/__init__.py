@@ -7,6 +7,7 @@
 | ``forced`` | ``reference_model`` (if it can score) | MT tokens improbable under forced decoding |
 | ``fluency`` | ``lm`` | language-model surprisal spikes |
 | ``crosslingual`` | ``embedder`` | embedding cosine of source and MT |
+| ``qe`` | ``qe`` | the learned QE model (``tqcheck.qe``): sentence risk and tagged spans |
 | ``reference`` | none (a human reference) | sentence chrF/chrF++/BLEU/TER |
 
 Engines load on first use; a role set to ``none`` builds no signal, and a role that resolves to
@@ -54,6 +55,24 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
         signals.append(FluencySignal(slot("lm", engines.lm, "lm"), cache=cache))
     if engines.embedder != "none":
         signals.append(CrossLingualSignal(slot("embedder", engines.embedder, "embedder"), cache=cache))
+    qe = _qe_signal(engines.qe)
+    if qe is not None:
+        signals.append(qe)
     if config.metrics:
         signals.append(ReferenceSignal())
     return signals
+
+
+def _qe_signal(spec: str) -> Any:
+    """The learned QE signal: ``auto`` uses the shipped weights when they are installed (and stands
+    aside silently when not); any other spec is a weights directory, and a missing one is an error
+    at first use."""
+    if spec == "none":
+        return None
+    from tqcheck.signals.qe import QESignal
+
+    if spec == "auto":
+        from tqcheck.qe.predict import SHIPPED_DIR  # no torch import: tqcheck.qe.model has the name
+
+        return QESignal() if any(SHIPPED_DIR.glob("*.safetensors")) else None
+    return QESignal(weights_dir=spec)

@@ -103,56 +103,40 @@ def _unique(texts: Iterable[str]) -> list[str]:
 
 def translate(cache: Any, engine: Any, texts: Sequence[str], *, source_lang: str, target_lang: str) -> list[str]:
     """Translate, asking the engine only once per distinct text (and not at all for cached ones)."""
+    from tqcheck.engines.cache import cached_translate
+
     if not texts:
         return []
     distinct = _unique(texts)
-    if cache is not None:
-        from tqcheck.engines.cache import cached_translate
-
-        out = cached_translate(cache, engine, distinct, source_lang=source_lang, target_lang=target_lang)
-    else:
-        out = engine.translate(distinct, source_lang=source_lang, target_lang=target_lang)
+    out = cached_translate(engine, cache, distinct, source_lang=source_lang, target_lang=target_lang)
     table = dict(zip(distinct, out))
     return [table[t] for t in texts]
 
 
 def token_scores(cache: Any, lm: Any, texts: Sequence[str], *, lang: str) -> list[Any]:
+    from tqcheck.engines.cache import cached_token_scores
+
     if not texts:
         return []
     distinct = _unique(texts)
-    if cache is not None:
-        from tqcheck.engines.cache import cached_token_scores
-
-        out = cached_token_scores(cache, lm, distinct, lang=lang)
-    else:
-        out = lm.token_scores(distinct, lang=lang)
-    table = dict(zip(distinct, out))
+    table = dict(zip(distinct, cached_token_scores(lm, cache, distinct, lang=lang)))
     return [table[t] for t in texts]
 
 
 def forced_scores(cache: Any, engine: Any, sources: Sequence[str], targets: Sequence[str], *,
                   source_lang: str, target_lang: str) -> list[Any]:
+    from tqcheck.engines.cache import cached_scores
+
     if not sources:
         return []
-    if cache is not None:
-        from tqcheck.engines.cache import cached_scores
-
-        return list(cached_scores(cache, engine, sources=list(sources), targets=list(targets),
-                                  source_lang=source_lang, target_lang=target_lang))
-    return list(engine.score(sources=list(sources), targets=list(targets),
-                             source_lang=source_lang, target_lang=target_lang))
+    return list(cached_scores(engine, cache, sources=list(sources), targets=list(targets),
+                              source_lang=source_lang, target_lang=target_lang))
 
 
 def embed(cache: Any, embedder: Any, texts: Sequence[str]) -> Any:
-    import numpy as np
+    from tqcheck.engines.cache import cached_embed
 
-    if not texts:
-        return np.zeros((0, 0))
-    if cache is not None:
-        from tqcheck.engines.cache import cached_embed
-
-        return np.asarray(cached_embed(cache, embedder, list(texts)))
-    return np.asarray(embedder.embed(list(texts)))
+    return cached_embed(embedder, cache, list(texts))
 
 
 # -- sentence metrics --------------------------------------------------------------------------------
