@@ -102,13 +102,14 @@ class HFTranslator:
         family = _family_from_name(self.model_id)
         if family is not None:
             return family
-        config = self._json_file("config.json") or {}
-        model_type = config.get("model_type")
-        if model_type == "marian":
+        model_type = (self._json_file("config.json") or {}).get("model_type")
+        tokenizer_class = str((self._json_file("tokenizer_config.json") or {}).get("tokenizer_class"))
+        if model_type == "marian" or "Marian" in tokenizer_class:
             return "marian"
-        if model_type == "m2m_100":
-            tokenizer_config = self._json_file("tokenizer_config.json") or {}
-            return "nllb" if "Nllb" in str(tokenizer_config.get("tokenizer_class")) else "m2m100"
+        if "Nllb" in tokenizer_class:
+            return "nllb"
+        if model_type == "m2m_100" or "M2M100" in tokenizer_class:
+            return "m2m100"
         return "other"
 
     def _json_file(self, name: str) -> dict[str, Any] | None:
@@ -334,8 +335,13 @@ class HFTranslator:
             labels[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
         encoded = encoded.to(model.device)
         with torch.inference_mode():
-            logits = model(**encoded, labels=labels.to(model.device)).logits
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
+            logits = model(**encoded, labels=labels.to(model.device)).logits.float()
+            if self.family == "marian" and tokenizer.pad_token_id is not None:
+                # Marian models have no padding token of their own (the conversion adds one and
+                # generation bans it): leave it out of the distribution, as Marian and
+                # CTranslate2 do, so scores are the model's own.
+                logits[..., tokenizer.pad_token_id] = float("-inf")
+            logprobs = torch.log_softmax(logits, dim=-1)
             gathered = logprobs.gather(-1, labels.clamp(min=0).to(model.device).unsqueeze(-1))
         gathered = gathered.squeeze(-1).cpu().tolist()
         special = self._special_ids
