@@ -1,0 +1,223 @@
+"""End to end in a real headless Chromium: ``streamlit run app.py`` on localhost, a reviewer opens the
+queue, confirms a flag, corrects a target, and the database has it; after a restart of the app the
+decisions are still there; a segment carrying ``<script>`` and ``<img onerror>`` shows as text.
+
+Needs the Debian packages chromium and chromium-driver (CI installs them); Selenium is pointed at
+them so that Selenium Manager downloads nothing. A screenshot of the segment page is saved in the
+test's temporary folder; with ``TQCHECK_SCREENSHOTS=1`` it is also copied to
+``docs/screenshots/segment.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from review_fixtures import write_report
+
+from tqcheck.store import Decision, Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+                       reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+                              "(apt-get install chromium chromium-driver)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_app(db: Path, log: Path):
+    """``streamlit run app.py`` on a free localhost port; yields the base URL."""
+    port = _free_port()
+    env = {**os.environ, "TQCHECK_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1400,1800", f"--user-data-dir={tmp_path / 'chrome'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver, condition, timeout: float = 30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+
+
+def page_has(text: str):
+    return lambda d: text in d.find_element("tag name", "body").text
+
+
+def button(driver, label: str, index: int = 0):
+    from selenium.webdriver.common.by import By
+
+    xpath = f"//button[.//p[normalize-space()='{label}']]"
+    wait_for(driver, lambda d: len(d.find_elements(By.XPATH, xpath)) > index
+             and d.find_elements(By.XPATH, xpath)[index].is_enabled())
+    return driver.find_elements(By.XPATH, xpath)[index]
+
+
+def field(driver, label: str):
+    from selenium.webdriver.common.by import By
+
+    selector = f"input[aria-label='{label}'], textarea[aria-label='{label}']"
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, selector))
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def type_into(driver, label: str, text: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    element = field(driver, label)
+    element.click()
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.DELETE)
+    element.send_keys(text)
+    if element.tag_name == "input":
+        element.send_keys(Keys.ENTER)
+
+
+def settle(driver, timeout: float = 30) -> None:
+    """Wait until Streamlit has finished rerunning the script."""
+    from selenium.webdriver.common.by import By
+
+    time.sleep(0.4)
+    wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']"),
+             timeout)
+
+
+def test_review_in_a_real_browser(tmp_path, browser):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "review.sqlite"
+    report = write_report(tmp_path / "caravan.jsonl")
+    subprocess.run([sys.executable, "-m", "tqcheck", "import", str(report), "--db", str(db)],
+                   check=True, capture_output=True)
+    log = tmp_path / "streamlit.log"
+
+    with streamlit_app(db, log) as url:
+        browser.get(url)
+        wait_for(browser, page_has("Queue"), 60)
+        type_into(browser, "Your name", "ann")
+        settle(browser)
+
+        # The queue, riskiest first: open s2 and confirm its first flag.
+        wait_for(browser, page_has("4 segments"))
+        button(browser, "Review first").click()
+        wait_for(browser, page_has("Segment s2"))
+        settle(browser)
+        button(browser, "Confirm").click()
+        wait_for(browser, page_has("confirmed by ann"))
+        with Store.open(db) as store:
+            s2 = store.find_segment(1, "s2")
+            assert s2.flags[0].decision is Decision.CONFIRMED and s2.flags[0].decided_by == "ann"
+
+        # Correct the target.
+        settle(browser)
+        type_into(browser, "Target", "Do they shout back in reply?")
+        button(browser, "Save correction").click()
+        wait_for(browser, page_has("Corrected target"))
+        settle(browser)
+        with Store.open(db) as store:
+            assert store.find_segment(1, "s2").target == "Do they shout back in reply?"
+
+        # Hovering a highlighted span shows the flag and its evidence (the title attribute).
+        marks = browser.find_elements(By.CSS_SELECTOR, "mark.tq-flag")
+        assert marks and "forced_decoding" in marks[0].get_attribute("title")
+        screenshot = tmp_path / "segment.png"
+        browser.save_screenshot(str(screenshot))
+        assert screenshot.stat().st_size > 10_000
+
+        # The segment with markup in it: the text shows, nothing runs, no element is made of it.
+        button(browser, "Queue").click()
+        wait_for(browser, page_has("Search source, MT and corrections"))
+        type_into(browser, "Search source, MT and corrections", "onerror")
+        wait_for(browser, page_has("1 segments"))
+        button(browser, "Review first").click()
+        wait_for(browser, page_has("Segment s5"))
+        settle(browser)
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "<img src=x onerror=alert(1)>" in body
+        assert '<script>alert("x")</script>' in body
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert.text  # noqa: B018 - raises when no alert is open
+        assert browser.find_elements(By.CSS_SELECTOR, "img[onerror], b[onmouseover]") == []
+        scripts = browser.execute_script(
+            "return Array.from(document.scripts).map(s => s.textContent)"
+            ".filter(t => t.includes('alert(\"x\")') || t.includes('alert(1)')).length")
+        assert scripts == 0
+
+    # A restart of the app: every decision is still there.
+    with streamlit_app(db, log) as url:
+        browser.get(url)
+        wait_for(browser, page_has("Queue"), 60)
+        type_into(browser, "Your name", "ann")
+        settle(browser)
+        button(browser, "Review first").click()  # the queue shows s2 (still partly reviewed)
+        wait_for(browser, page_has("Segment s2"))
+        assert "confirmed by ann" in browser.find_element(By.TAG_NAME, "body").text
+        assert "Do they shout back in reply?" in browser.find_element(By.TAG_NAME, "body").text
+
+    if os.environ.get("TQCHECK_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "screenshots" / "segment.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, target)

@@ -1,0 +1,234 @@
+"""Segment: the source, the MT with its flagged spans, the engines' translations aligned against
+them, the scores; confirm, dismiss, correct and comment, each saved the moment it is made.
+
+Keys: J next, K previous, Y confirm and N dismiss the first undecided flag, Q back to the queue.
+All feed text is rendered escaped (``tqcheck.review.render``) or as plain text widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from tqcheck.errors import TqcheckError
+from tqcheck.model import Side
+from tqcheck.review import workflow
+from tqcheck.review.render import diff_html, esc, flag_marks, highlight_html
+from tqcheck.store import SegmentConflict, SegmentRecord
+from tqcheck.ui.common import (
+    PAGE_FILES,
+    get_store,
+    guarded,
+    md_escape,
+    notice,
+    open_segment,
+    reviewer,
+    show_notice,
+)
+
+store = get_store()
+queue_filter = st.session_state["queue_filter"]
+
+segment_id = st.session_state.get("segment_id")
+if segment_id is None:
+    segment_id = workflow.first(store, queue_filter)
+    st.session_state["segment_id"] = segment_id
+if segment_id is None:
+    st.title("Segment")
+    st.info("No segment to show: the queue is empty with its current filters.")
+    if st.button("Back to the queue", key="s_queue_empty"):
+        st.switch_page(PAGE_FILES["queue"])
+    st.stop()
+
+try:
+    record: SegmentRecord = store.segment(segment_id)
+except TqcheckError as exc:
+    st.session_state["segment_id"] = None
+    st.error(str(exc))
+    st.stop()
+
+name = reviewer()
+
+# The version this reviewer has seen: set when the segment is opened and after each of their own
+# saves, not on every rerun, so that a save made by someone else in between is a conflict to
+# resolve rather than something a rerun silently shows (and a draft silently loses).
+seen = st.session_state.get("seen_version")
+if not seen or seen[0] != record.id:
+    seen = (record.id, record.version)
+    st.session_state["seen_version"] = seen
+seen_version = seen[1]
+
+
+def _saw(saved: SegmentRecord) -> None:
+    st.session_state["seen_version"] = (saved.id, saved.version)
+
+
+def save(action, *args, **kwargs) -> None:
+    """Run a workflow action now, based on the version the reviewer saw; keep a conflict."""
+    if not name:
+        notice("Enter your name in the sidebar first: every decision is saved with it.", "warning")
+        return
+    try:
+        _saw(action(store, replace(record, version=seen_version), *args, reviewer=name, **kwargs))
+    except SegmentConflict as conflict:
+        st.session_state["conflict"] = conflict
+    except TqcheckError as exc:
+        notice(str(exc), "error")
+
+
+# -- header and navigation ----------------------------------------------------------------------------
+
+segment = record.segment
+risk = f"risk {record.risk:.2f}" if record.risk is not None else "no calibrated risk"
+st.html(f'<h2 style="margin-bottom:0;">Segment {esc(segment.id)}</h2>'
+        f'<div style="color:#868e96;">run {record.run_id} · {esc(segment.language_pair)} · {risk} · '
+        f'status: {esc(record.status.value)} · version {record.version}'
+        + (f" · last saved by {esc(record.updated_by)}" if record.updated_by else "") + "</div>")
+show_notice()
+
+position = workflow.position(store, queue_filter, record.id)
+nav = st.columns([1, 1, 1, 3])
+if nav[0].button("Previous", key="s_prev", shortcut="K", disabled=position.previous is None,
+                 icon=":material/arrow_back:", help="Previous segment of the queue (K)"):
+    open_segment(position.previous)
+if nav[1].button("Next", key="s_next", shortcut="J", disabled=position.next is None,
+                 icon=":material/arrow_forward:", help="Next segment of the queue (J)"):
+    open_segment(position.next)
+if nav[2].button("Queue", key="s_queue", shortcut="Q", help="Back to the queue (Q)"):
+    st.switch_page(PAGE_FILES["queue"])
+if not name:
+    nav[3].warning("Enter your name in the sidebar to save decisions.")
+
+# -- a conflict with another reviewer -----------------------------------------------------------------
+
+conflict: SegmentConflict | None = st.session_state.get("conflict")
+if conflict is not None and conflict.theirs.id == record.id:
+    with st.container(border=True):
+        st.warning("Not saved: another reviewer saved this segment after you opened it. "
+                   "Look at both changes and choose.")
+        st.text(str(conflict))
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Their changes**")
+            for change in conflict.their_changes:
+                st.text(f"{change.reviewer} · {change.action.value} · {change.created_at:%H:%M:%S}"
+                        + (f"\ncomment: {change.comment}" if change.comment else "")
+                        + (f"\ntarget: {change.edited_target}" if change.edited_target else ""))
+        with right:
+            mine = conflict.yours
+            st.markdown("**Yours (not saved)**")
+            st.text(f"{mine.reviewer} · {mine.action.value}"
+                    + (f"\ncomment: {mine.comment}" if mine.comment else "")
+                    + (f"\ntarget: {mine.edited_target}" if mine.edited_target else ""))
+        b1, b2 = st.columns(2)
+        if b1.button("Keep theirs", key="s_keep_theirs"):
+            _saw(workflow.keep_theirs(conflict))
+            st.session_state["conflict"] = None
+            st.rerun()
+        if b2.button("Save mine over theirs", key="s_apply_mine", type="primary"):
+            saved = guarded(lambda: workflow.apply_mine(store, conflict))
+            if saved is not None:
+                _saw(saved)
+                notice("Saved your change over theirs.")
+            st.session_state["conflict"] = None
+            st.rerun()
+elif record.version != seen_version:
+    st.info(md_escape(f"Saved by {record.updated_by or 'another reviewer'} since you opened it "
+                      "(shown below); your next save will ask you to choose."))
+
+# -- the texts ----------------------------------------------------------------------------------------
+
+st.subheader("Source")
+if segment.source is not None:
+    st.html(highlight_html(segment.source, flag_marks(record.flags, Side.SOURCE)))
+else:
+    st.caption("No source (target-only check).")
+
+st.subheader("Machine translation")
+st.html(highlight_html(segment.mt, flag_marks(record.flags, Side.MT)))
+if record.edited_target is not None:
+    st.markdown("**Corrected target**")
+    st.html(highlight_html(record.edited_target, []))
+
+back = record.artifacts.get("back_translation")
+pseudo = record.artifacts.get("pseudo_reference")
+if back or pseudo or segment.reference:
+    st.subheader("What the engines say")
+    if back and segment.source is not None:
+        st.html(diff_html("Source", segment.source, "Back-translation", back))
+    elif back:
+        st.html(diff_html("Back-translation", back, "", ""))
+    if pseudo:
+        st.html(diff_html("MT", segment.mt, "Reference model", pseudo))
+    if segment.reference:
+        st.html(diff_html("MT", segment.mt, "Human reference", segment.reference))
+    st.caption("Red: words of the upper line that the lower one lacks; green: words only the lower "
+               "line has.")
+
+# -- flags and decisions ------------------------------------------------------------------------------
+
+st.subheader(f"Flags ({len(record.flags)})")
+next_flag = workflow.next_undecided(record)
+for number, flag_record in enumerate(record.flags, start=1):
+    flag = flag_record.flag
+    with st.container(border=True):
+        head, buttons = st.columns([3, 2])
+        decision = flag_record.decision.value if flag_record.decision else "undecided"
+        where = f" · “{flag.span.text_in(segment)}”" if flag.span else " · whole segment"
+        head.html(
+            f'<div><b>{number}. {esc(flag.severity.value)}</b> · {esc(flag.category.value)} · '
+            f'<code>{esc(flag.check)}</code>{esc(where)}<br>{esc(flag.message)}'
+            f'<br><span style="color:#868e96;">{esc(decision)}'
+            + (f" by {esc(flag_record.decided_by)}" if flag_record.decided_by else "") + "</span></div>")
+        b1, b2, b3 = buttons.columns(3)
+        is_next = flag_record.id == next_flag
+        if b1.button("Confirm", key=f"s_confirm_{flag_record.id}", shortcut="Y" if is_next else None,
+                     disabled=decision == "confirmed",
+                     help="A real error" + (" (Y)" if is_next else "")):
+            save(workflow.confirm, flag_record.id)
+            st.rerun()
+        if b2.button("Dismiss", key=f"s_dismiss_{flag_record.id}", shortcut="N" if is_next else None,
+                     disabled=decision == "dismissed",
+                     help="A false alarm" + (" (N)" if is_next else "")):
+            save(workflow.dismiss, flag_record.id)
+            st.rerun()
+        if b3.button("Reopen", key=f"s_reopen_{flag_record.id}", disabled=flag_record.decision is None,
+                     help="Take the decision back"):
+            save(workflow.reopen, flag_record.id)
+            st.rerun()
+        if flag.evidence:
+            with st.expander("Evidence"):
+                st.json(dict(flag.evidence))
+
+# -- correction and comments --------------------------------------------------------------------------
+
+st.subheader("Correct the target")
+edited = st.text_area("Target", value=record.target, key=f"s_edit_{record.id}_{seen_version}",
+                      height=100, label_visibility="collapsed")
+if st.button("Save correction", key="s_save_fix", type="primary",
+             help="Save the corrected target; the MT stays as it was, for the record"):
+    save(workflow.fix, edited)
+    st.rerun()
+
+comment_text = st.text_input("Comment", key=f"s_comment_{record.id}_{seen_version}",
+                             placeholder="a note for the next reader")
+if st.button("Add comment", key="s_add_comment"):
+    save(workflow.comment, comment_text)
+    st.rerun()
+
+if record.scores:
+    st.subheader("Scores")
+    st.dataframe([{"score": k, "value": v} for k, v in sorted(record.scores.items())],
+                 hide_index=True)
+
+if record.reviews:
+    st.subheader("History")
+    st.dataframe([{
+        "when": r.created_at.strftime("%Y-%m-%d %H:%M:%S"), "who": r.reviewer,
+        "action": r.action.value,
+        "flag": next((i for i, f in enumerate(record.flags, 1) if f.id == r.flag_id), None),
+        "comment": r.comment or "", "target": r.edited_target or "", "version": r.segment_version,
+    } for r in record.reviews], hide_index=True)
+
+st.text(f"origin: {segment.origin or '—'} · doc: {segment.doc_id or '—'}")
