@@ -97,3 +97,17 @@ def test_bootstrap_ci_brackets_the_mean_and_resamples_groups():
     # one group holding everything: every resample is identical, the interval has no width
     lo, hi = bootstrap_ci(lambda idx: sum(values[i] for i in idx) / len(idx), ["one"] * 100, resamples=50)
     assert lo == hi == 0.5
+
+
+def test_reliability_and_pr_points():
+    from tqcheck.plots import pr_points, reliability_points
+
+    labels = [False, False, True, True, True]
+    risks = [0.05, 0.15, 0.12, 0.95, 0.91]
+    # bin [0, 0.1): one negative; bin [0.1, 0.2): one of two positive; bin [0.9, 1]: both positive
+    assert reliability_points(labels, risks) == [
+        (pytest.approx(0.05), 0.0, 1), (pytest.approx(0.135), 0.5, 2), (pytest.approx(0.93), 1.0, 2)]
+    # thresholds from the top: 0.95 (1/3 recall, precision 1), 0.91 (2/3, 1), 0.15 (2/3, 2/3), ...
+    assert pr_points(labels, risks) == [(pytest.approx(1 / 3), 1.0), (pytest.approx(2 / 3), 1.0),
+                                        (pytest.approx(2 / 3), pytest.approx(2 / 3)),
+                                        (1.0, 0.75), (1.0, 0.6)]
