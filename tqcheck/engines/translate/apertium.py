@@ -16,7 +16,7 @@ import shlex
 import shutil
 import subprocess
 from collections import deque
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -33,16 +33,19 @@ def apertium_installed() -> bool:
     return shutil.which("apertium") is not None
 
 
-def list_modes(datadir: str | None = None) -> list[str]:
-    """Installed translation directions, as ``apertium -l`` prints them (empty if none)."""
+@lru_cache(maxsize=8)
+def list_modes(datadir: str | None = None) -> tuple[str, ...]:
+    """Installed translation directions, as ``apertium -l`` prints them (empty if none).
+
+    Remembered for the life of the process: packages are not installed in the middle of a run."""
     if not apertium_installed():
-        return []
+        return ()
     cmd = ["apertium"] + (["-d", datadir] if datadir else []) + ["-l"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+        return ()
+    return tuple(line.strip() for line in done.stdout.splitlines() if line.strip())
 
 
 def mode_graph(modes: Sequence[str]) -> dict[tuple[str, str], str]:

@@ -221,6 +221,12 @@ class HFTranslator:
             self._model = model
         return self._model
 
+    @property
+    def _limit(self) -> int:
+        """``max_length``, capped so that no position runs past the model's position table."""
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        return min(self.max_length, positions - 2) if positions else self.max_length
+
     def _check_pair(self, source_lang: str, target_lang: str) -> None:
         if not self.supports(source_lang, target_lang):
             raise EngineUnavailable(
@@ -271,11 +277,11 @@ class HFTranslator:
 
         tokenizer, model = self.tokenizer, self.model
         encoded = tokenizer(batch, return_tensors="pt", padding=True, truncation=True,
-                            max_length=self.max_length).to(model.device)
+                            max_length=self._limit).to(model.device)
         with torch.inference_mode():
             generated = model.generate(
                 **encoded, num_beams=self.beam_size, do_sample=False,
-                max_new_tokens=self.max_length, **extra,
+                max_new_tokens=self._limit, **extra,
             )
         special = self._special_ids
         kept = [[tok for tok in row if tok not in special] for row in generated.tolist()]
@@ -320,7 +326,7 @@ class HFTranslator:
         tokenizer, model = self.tokenizer, self.model
         sources = [source for source, _ in pairs]
         targets = [target for _, target in pairs]
-        limit = self.max_length
+        limit = self._limit
         encoded = tokenizer(sources, return_tensors="pt", padding=True, truncation=True,
                             max_length=limit)
         fast = bool(getattr(tokenizer, "is_fast", False))
