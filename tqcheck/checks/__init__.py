@@ -106,8 +106,9 @@ def run_checks(checks: Sequence["Check"], segment: "Segment") -> list["Flag"]:
     """All flags the checks raise on ``segment``.
 
     Flags are sorted: segment-level flags (no span) first, then MT spans by start, then source spans
-    by start; checks keep their table order among equal spans. Checks that need a source are skipped
-    in target-only mode; a check with an ``unavailable_reason`` is skipped and the reason logged once.
+    by start; checks keep their table order among equal spans, and of two flags with the same span
+    and category only the first is kept. Checks that need a source are skipped in target-only mode;
+    a check with an ``unavailable_reason`` is skipped and the reason logged once.
     """
     flags: list[Flag] = []
     for check in checks:
@@ -124,7 +125,22 @@ def run_checks(checks: Sequence["Check"], segment: "Segment") -> list["Flag"]:
                          + (f" ({segment.origin})" if segment.origin else ""))
             raise
     flags.sort(key=_sort_key)
-    return flags
+    return _dedupe(flags)
+
+
+def _dedupe(flags: list["Flag"]) -> list["Flag"]:
+    """Drop a flag with the same span and category as an earlier one (two checks, one finding:
+    "mexico" is both a misspelling and a lower-cased name)."""
+    seen: set = set()
+    out = []
+    for flag in flags:
+        key = (flag.span, flag.category) if flag.span is not None else None
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(flag)
+    return out
 
 
 def _note_unavailable(check: "Check", segment: "Segment", reason: str) -> None:

@@ -148,19 +148,64 @@ def load_speller(path: Path) -> Speller:
     return speller
 
 
+#: Languages whose spelling varies by country: without a region in the code, a word is accepted if
+#: any of these dictionaries knows it ("behaviour" and "behavior" are both English).
+VARIANTS: dict[str, tuple[str, ...]] = {"en": ("en_US", "en_GB"), "pt": ("pt_PT", "pt_BR"),
+                                        "de": ("de_DE", "de_CH", "de_AT")}
+
+
+class SpellerSet:
+    """Several dictionaries of one language, a word being known if any of them knows it."""
+
+    def __init__(self, spellers: list[Speller]) -> None:
+        self.spellers = spellers
+        self.path = spellers[0].path
+        self.name = "+".join(s.path.name for s in spellers)
+        self._known: dict[str, bool] = {}
+
+    def known(self, word: str) -> bool:
+        cached = self._known.get(word)
+        if cached is None:
+            cached = any(s.known(word) for s in self.spellers)
+            if len(self._known) > 200_000:
+                self._known.clear()
+            self._known[word] = cached
+        return cached
+
+    def suggest(self, word: str, limit: int = 5) -> tuple[str, ...]:
+        return self.spellers[0].suggest(word, limit)
+
+
 _FOUND: dict[tuple, Path | None] = {}
+_SETS: dict[tuple, SpellerSet | None] = {}
 
 
-def speller_for(lang: str | None, dirs: tuple[str, ...] = ()) -> Speller | None:
+def _find_cached(lang: str, dirs: tuple[str, ...]) -> Path | None:
+    key = (lang, dirs, os.environ.get("TQCHECK_HUNSPELL_PATH"), os.environ.get("DICPATH"))
+    if key not in _FOUND:
+        _FOUND[key] = find_dictionary(lang, dirs)
+    return _FOUND[key]
+
+
+def speller_for(lang: str | None, dirs: tuple[str, ...] = ()) -> SpellerSet | None:
     """The speller of ``lang``, or None if no dictionary is installed for it.
 
-    Where a dictionary was found is remembered per language, search path and environment, so the
-    file system is searched once, not per segment.
+    A plain language code (``en``) gets every installed national variant (en_US and en_GB); a code
+    with a region (``en-GB``) gets that dictionary. Where dictionaries were found is remembered per
+    language, search path and environment, so the file system is searched once, not per segment.
     """
     if not lang:
         return None
     key = (lang, dirs, os.environ.get("TQCHECK_HUNSPELL_PATH"), os.environ.get("DICPATH"))
-    if key not in _FOUND:
-        _FOUND[key] = find_dictionary(lang, dirs)
-    path = _FOUND[key]
-    return load_speller(path) if path is not None else None
+    if key in _SETS:
+        return _SETS[key]
+    code = lang.replace("-", "_")
+    paths: list[Path] = []
+    if "_" not in code and code.lower() in VARIANTS:
+        paths = [p for v in VARIANTS[code.lower()] if (p := _find_cached(v, dirs)) is not None]
+    if not paths:
+        path = _find_cached(lang, dirs)
+        paths = [path] if path is not None else []
+    speller = SpellerSet([load_speller(p) for p in dict.fromkeys(paths)]) if paths else None
+    _SETS[key] = speller
+    return speller

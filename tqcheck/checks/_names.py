@@ -139,6 +139,12 @@ Finance|Finances|Hacienda|Finanzen|Finanze|Finanças|Financiën
 Education|Éducation|Educación|Bildung|Istruzione|Educação|Onderwijs
 Prime Minister|Premier ministre|Premier|Primer Ministro|Premierminister|Primo ministro|Primeiro-Ministro|Premier
 President|Président|Presidente|Präsident|President
+Labour|Labour Party|travailliste|Travailliste|travaillistes|laborista|Laboristas|Labour-Partei|laburista|trabalhista|PvdA
+Conservative|Conservatives|Tory|Tories|conservateur|conservateurs|Conservateur|Conservateurs|conservador|conservadores|konservativ|conservatore|conservatori
+Democrat|Democrats|Democratic|démocrate|démocrates|Démocrate|Démocrates|demócrata|demócratas|Demokrat|Demokraten|democratico|democratici|democrata|democratas
+Republican|Republicans|républicain|républicains|Républicain|Républicains|republicano|republicanos|Republikaner|repubblicano|repubblicani
+Socialist|Socialists|socialiste|socialistes|Socialiste|Socialistes|socialista|socialistas|Sozialist|Sozialisten|socialisti
+Green|Greens|Verts|verts|écologiste|écologistes|Verdes|Grünen|Verdi
 North|Nord|Norte|Norden|Noord
 South|Sud|Sur|Süden|Zuid|Sul
 East|Est|Este|Osten|Oost

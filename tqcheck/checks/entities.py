@@ -16,7 +16,10 @@ least half of its words are found (a dropped first name is not worth a flag).
 Missing names are reported on their **source span** (side SOURCE), since the MT has no place to
 point at; if the MT has capitalised words that match nothing in the source, they are listed in the
 evidence as possible replacements and the category is Accuracy/Mistranslation instead of
-Accuracy/Omission. Severity minor.
+Accuracy/Omission. Severity minor. A name followed by a lower-case word ("Enquêtes mondiales", "Mouvement
+canadien": a common noun capitalised in a title, as French does) is not reported when the source
+language's hunspell dictionary knows it in lower case and the MT has a capitalised phrase of its own
+that may translate it ("Global Surveys").
 
 German capitalises every noun; for a German source the check stands aside.
 """
@@ -47,6 +50,15 @@ _NORMALIZE = re.compile(r"[^\w']+")
 _NO_NAME_LANGS = frozenset({"de", "lb"})
 
 
+_ROMAN = re.compile(r"[IVXLC]+(?:e|er|ème|th|st|nd|rd)?")
+
+
+def _is_acronym(text: str) -> bool:
+    """"ONU", "VMs" (plural), "UE": short all-capital words, which translation changes."""
+    core = text[:-1] if text.endswith("s") and len(text) > 2 else text
+    return core.isupper() and len(core) < _CAPS_UNDER
+
+
 def _prefix_match(a: str, b: str) -> bool:
     """Whether folded words ``a`` and ``b`` look like the same name in two languages."""
     n = 0
@@ -56,6 +68,26 @@ def _prefix_match(a: str, b: str) -> bool:
         n += 1
     shortest = min(len(a), len(b))
     return n >= 4 or (n >= 3 and shortest <= 5) or (n == shortest and n >= 3)
+
+
+_ELIDED = re.compile(r"^(?:[A-Za-z]{1,2}|qu|Qu|jusqu|lorsqu|puisqu|dell|dall|nell|sull|all)['’]"
+                     r"(?=[^\W\d_])")
+
+
+def _split_elisions(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """"l'Amazone" -> "l'" + "Amazone", so that an elided article does not hide a name."""
+    if not any(t.kind == "word" and ("'" in t.text or "’" in t.text) for t in tokens):
+        return tokens
+    out: list[Token] = []
+    for tok in tokens:
+        match = _ELIDED.match(tok.text) if tok.kind == "word" else None
+        if match and tok.text[match.end()].isupper():
+            cut = tok.start + match.end()
+            out.append(Token(tok.start, cut, tok.text[:match.end()], "punct"))
+            out.append(Token(cut, tok.end, tok.text[match.end():], "word"))
+        else:
+            out.append(tok)
+    return tuple(out)
 
 
 def _runs(tokens: tuple[Token, ...], keep_acronyms: bool) -> list[list[int]]:
@@ -73,7 +105,8 @@ def _runs(tokens: tuple[Token, ...], keep_acronyms: bool) -> list[list[int]]:
         text = tok.text
         is_name = (kind == "word" and text[0].isupper() and i not in initial
                    and not any(c.isdigit() for c in text) and fold(text) not in _STOP
-                   and (keep_acronyms or not (text.isupper() and len(text) < _CAPS_UNDER)))
+                   and not _ROMAN.fullmatch(text)
+                   and (keep_acronyms or not _is_acronym(text)))
         if is_name:
             current.extend(pending)
             pending = []
@@ -88,10 +121,38 @@ def _runs(tokens: tuple[Token, ...], keep_acronyms: bool) -> list[list[int]]:
     return runs
 
 
+def _lower_follows(tokens: tuple[Token, ...], index: int) -> bool:
+    """Whether the word after ``tokens[index]`` is a lower-case content word ("Enquêtes mondiales")."""
+    for tok in tokens[index + 1:]:
+        if tok.kind == "space":
+            continue
+        return tok.kind == "word" and tok.text[0].islower() and fold(tok.text) not in _FUNCTION
+    return False
+
+
+def _title_run(tokens: tuple[Token, ...], names: list[str]) -> bool:
+    """Whether two of ``names`` are adjacent words of the MT (a title-case phrase)."""
+    if len(names) < 2:
+        return False
+    wanted = set(names)
+    words = [t.text for t in tokens if t.kind == "word"]
+    return any(a in wanted and b in wanted for a, b in zip(words, words[1:]))
+
+
 def _close(runs: list[list[int]], current: list[int]) -> list[int]:
     if current:
         runs.append(current)
     return []
+
+
+def _trim(run: list[int], tokens: tuple[Token, ...]) -> list[int]:
+    """A run without function words at its ends ("Dia-Stron The" -> "Dia-Stron")."""
+    start, end = 0, len(run)
+    while start < end and fold(tokens[run[start]].text) in _FUNCTION:
+        start += 1
+    while end > start and fold(tokens[run[end - 1]].text) in _FUNCTION:
+        end -= 1
+    return run[start:end]
 
 
 class EntitiesCheck(Check):
@@ -110,11 +171,11 @@ class EntitiesCheck(Check):
         mt = segment.mt
         if not source.strip() or not mt.strip() or base_lang(segment.source_lang) in _NO_NAME_LANGS:
             return
-        src_tokens = tokens_of(source)
+        src_tokens = _split_elisions(tokens_of(source))
         runs = _runs(src_tokens, self.acronyms)
         if not runs:
             return
-        mt_tokens = tokens_of(mt)
+        mt_tokens = _split_elisions(tokens_of(mt))
         mt_words: dict[str, list[str]] = {}  # first letter -> folded MT words
         for tok in mt_tokens:
             if tok.kind in ("word", "hashtag", "handle"):
@@ -127,7 +188,9 @@ class EntitiesCheck(Check):
         longest = max_name_words()
         used_mt: set[str] = set()
 
+        src_speller = None
         for run in runs:
+            run = _trim(run, src_tokens)
             words = [i for i in run if fold(src_tokens[i].text) not in _FUNCTION]
             if not words:
                 continue
@@ -148,12 +211,14 @@ class EntitiesCheck(Check):
                     translations = set().union(*(names[c] for c in ids))
                     hit = next((t for t in translations if f" {_NORMALIZE.sub(' ', t).strip()} " in mt_text),
                                None)
-                    for j in phrase_tokens[:n]:
-                        if j in run:
-                            found[j] = hit is not None
                     if hit is None:
+                        # Not translated as listed; it may still be kept or adapted ("Canada" /
+                        # "Canadian"): the word comparison below decides.
                         expected.extend(sorted(translations)[:6])
                     else:
+                        for j in phrase_tokens[:n]:
+                            if j in run:
+                                found[j] = True
                         used_mt.update(hit.split())
                     break
             for i in words:
@@ -179,6 +244,16 @@ class EntitiesCheck(Check):
                 start, end = src_tokens[missing[0]].start, src_tokens[missing[-1]].end
             name = source[src_tokens[run[0]].start:src_tokens[run[-1]].end]
             replacements = self._unmatched_mt_names(mt_tokens, source, used_mt)
+            if _title_run(mt_tokens, replacements) and _lower_follows(src_tokens, run[-1]) \
+                    and all(len(src_tokens[i].text) > 3 for i in missing):
+                # "Enquêtes mondiales" -> "Global Surveys": a common noun capitalised in a title,
+                # translated into capitalised words. Only when the source dictionary knows the
+                # word in lower case, so that names ("Tracy Ullman") are still reported.
+                if src_speller is None:
+                    src_speller = self._speller(segment.source_lang) or False
+                if src_speller and all(src_speller.known(src_tokens[i].text.lower())
+                                       for i in missing):
+                    continue
             evidence = {"name": name, "missing": [src_tokens[i].text for i in missing]}
             if expected:
                 evidence["translations_looked_for"] = expected
@@ -190,6 +265,15 @@ class EntitiesCheck(Check):
                 category=Category.MISTRANSLATION if replacements else Category.OMISSION,
                 evidence=evidence,
             )
+
+    @staticmethod
+    def _speller(lang: str | None):
+        from tqcheck.checks._hunspell import speller_for
+
+        try:
+            return speller_for(base_lang(lang))
+        except Exception:  # a broken dictionary: judge without it
+            return None
 
     @staticmethod
     def _unmatched_mt_names(mt_tokens: tuple[Token, ...], source: str, used: set[str]) -> list[str]:

@@ -124,9 +124,12 @@ def extract_numbers(text: str) -> list[_Num]:
     plain = masked(text)
     found = []
     for match in _NUMBER.finditer(plain):
-        if match.start() and plain[match.start() - 1].isalpha():
+        before = plain[match.start() - 1] if match.start() else ""
+        if before.isalpha() and before not in "hH":
             continue  # "A320", "LaurentRaphael1": part of a code or a name, not a quantity
         raw = match.group()
+        if before in (":", "h", "H") and raw.strip("0") == "":
+            continue  # the minutes of "12:00", "12h00": formatting, not a quantity
         values, parts = _read(raw)
         extra: set[Decimal] = set()
         scale = _scale_word(plain, match.end())
@@ -148,12 +151,33 @@ def extract_numbers(text: str) -> list[_Num]:
     return found
 
 
+_ROMAN = re.compile(r"(?<![\w])(M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))"
+                    r"(?:e|er|ème|eme|th|st|nd|rd)?(?!\w)")
+_ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+
+
+def _roman(numeral: str) -> int:
+    total = 0
+    for char, nxt in zip(numeral, numeral[1:] + " "):
+        value = _ROMAN_VALUES[char]
+        total += -value if nxt != " " and _ROMAN_VALUES[nxt] > value else value
+    return total
+
+
 def _number_words(text: str, lang: str | None) -> list[Decimal]:
+    """Values written in words ("douze", "a hundred") or Roman numerals ("XIVe siècle", "Louis XIV")."""
     values = []
     for match in _WORD.finditer(text):
         value = word_value(match.group(), lang)
         if value is not None:
             values.append(value)
+    for match in _ROMAN.finditer(text):
+        numeral = match.group(1)
+        # "I" is a pronoun and "CD", "MD" are acronyms: only Roman numerals of two letters or more
+        # that are not common acronyms, or one letter with an ordinal suffix ("Xe").
+        if (len(numeral) >= 2 and numeral not in ("CD", "MD", "DC", "CV", "MC", "MM", "CC", "LCD"))\
+                or (numeral and match.group() != numeral):
+            values.append(Decimal(_roman(numeral)))
     return values
 
 

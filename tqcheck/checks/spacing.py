@@ -109,8 +109,10 @@ class SpacingCheck(Check):
             mark = match.group("mark")
             start, end = match.span("sp")
             after = text[match.end("mark"):match.end("mark") + 1]
-            if mark == "." and (after in (".", "…") or after.isalnum()):
-                continue  # " ..." ellipsis, " .5", " .NET"
+            if mark == "." and (after in (".", "…") or after.isalnum()
+                                or text[match.end("mark"):match.end("mark") + 2] == " ."
+                                or text[:start].rstrip().endswith(".")):
+                continue  # " ..." and ". . ." ellipses, " .5", " .NET"
             if mark == ":" and (after.isdigit() or after in ":/"):
                 continue
             if mark in _FRENCH_MARKS:

@@ -6,7 +6,10 @@ words with inner capitals (acronyms, ``iPhone``), words with digits or underscor
 URLs, e-mails, handles, hashtags and placeholders (other token kinds), and words that also occur in
 the source (kept names, loanwords; a source-language word left in the MT is the ``untranslated``
 check's business). Hyphenated words pass if the whole or every part is known; French and Italian
-elisions (``l'``, ``qu'``) are looked up without the elided article when the whole is unknown.
+elisions (``l'``, ``qu'``) are looked up without the elided article when the whole is unknown;
+a productive prefix on a known word ("sociodemographic") passes. A word the dictionary knows only
+with a capital ("india") is reported as such. For a language code without a region, every installed
+national dictionary counts (en_US and en_GB: "behaviour" and "behavior").
 
 Where no dictionary is installed for the target language (or the language is unknown) the check
 stands aside with a reason (logged once). Suggestions are not computed during a run (spylls takes
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from tqcheck.checks._hunspell import DEBIAN_PACKAGES, Speller, search_dirs, speller_for
+from tqcheck.checks._hunspell import DEBIAN_PACKAGES, SpellerSet, search_dirs, speller_for
 from tqcheck.checks._text import base_lang, fold
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity
@@ -29,6 +32,19 @@ from tqcheck.text.tokens import tokens_of
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu|dell|dall|nell|"
                       r"sull|all|coll|un|quell|bell|sant)['’](?=\w)", re.IGNORECASE)
 _SKIP = re.compile(r"[\d_]")
+#: Abbreviations written without their dots ("eg"), which dictionaries list only with them.
+_ABBREVIATIONS = frozenset("eg ie etc vs cf approx ca nb resp".split())
+#: Productive prefixes of scientific and news vocabulary (English, French, Spanish...): a word made of
+#: one of them and a known word is not a misspelling, though no dictionary lists it.
+_PREFIX = re.compile(
+    r"(?:socio|psycho|neuro|cardio|immuno|gastro|physio|patho|pharmaco|electro|radio|thermo|hydro|"
+    r"photo|bio|geo|nano|micro|macro|mega|multi|inter|intra|extra|trans|ultra|super|sub|hyper|hypo|"
+    r"pseudo|semi|auto|anti|counter|contra|post|pre|pré|re|ré|de|dé|des|dés|non|un|co|over|under|"
+    r"mis|out|poly|mono|bi|tri|peri|péri|para|meta|méta|endo|exo|pan|proto|infra|thrombo|angio|"
+    r"osteo|ostéo|hepato|hépato|nephro|néphro|onco|derm|dermato|histo|cyto|myo|lympho|uro|gyneco|"
+    r"gynéco|pneumo|broncho|oto|rhino|chemo|chimio|radio|tele|télé|cyber|eco|éco|agro|euro|franco|"
+    r"anglo|afro|sino|indo|russo|germano|italo|hispano|luso)"
+)
 
 
 def suggestions(word: str, lang: str, limit: int = 5) -> tuple[str, ...]:
@@ -49,7 +65,7 @@ class SpellingCheck(Check):
         self.min_length = min_length
         self._errors: dict[str, str] = {}
 
-    def _speller(self, lang: str) -> Speller | None:
+    def _speller(self, lang: str) -> SpellerSet | None:
         try:
             return speller_for(lang, self.dictionary_dirs)
         except Exception as exc:  # a broken .aff: stand aside, say why
@@ -92,11 +108,18 @@ class SpellingCheck(Check):
                                 if t.kind == "word"}
             if fold(word) in source_words:
                 continue
-            yield self.flag(f"unknown word {word!r}", (tok.start, tok.end),
-                            evidence={"word": word, "dictionary": speller.path.name})
+            if word.casefold() in _ABBREVIATIONS:
+                continue
+            capitalised = word[0].upper() + word[1:]
+            if len(word) > 2 and speller.known(capitalised):
+                message = f"{word!r} is written with a capital: {capitalised!r}"
+            else:
+                message = f"unknown word {word!r}"
+            yield self.flag(message, (tok.start, tok.end),
+                            evidence={"word": word, "dictionary": speller.name})
 
     @staticmethod
-    def _known_parts(speller: Speller, word: str) -> bool:
+    def _known_parts(speller: SpellerSet, word: str) -> bool:
         elided = _ELISION.match(word)
         if elided:
             rest = word[elided.end():]
@@ -106,4 +129,8 @@ class SpellingCheck(Check):
         if "-" in word:
             parts = [p for p in word.split("-") if p]
             return all(speller.known(p) or p[:1].isupper() or _SKIP.search(p) for p in parts)
+        prefix = _PREFIX.match(word)
+        if prefix and len(word) - prefix.end() >= 4:
+            # "sociodemographic", "dematerialization": a productive prefix on a known word.
+            return speller.known(word[prefix.end():])
         return False

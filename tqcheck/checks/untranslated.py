@@ -9,9 +9,10 @@ Four tests, from cheapest to dearest (Accuracy/Untranslated, major):
 2. **copied stretch**: ``min_copy_words`` or more consecutive words shared by source and MT, at
    least three of them translatable words of four letters or more ("dépendent souvent en grande
    partie" left in an English MT);
-3. **untranslated word** (when hunspell dictionaries of both languages are installed): a lower-case
-   word of the MT that is also in the source, unknown to the target dictionary and known to the
-   source one ("comportement" in an English MT);
+3. **untranslated word** (when hunspell dictionaries of both languages are installed): a word of
+   the MT (not a name: lower case, or capitalised at the start of a sentence) that is also in the
+   source (or an inflection of a source word), unknown to the target dictionary in any case and
+   known to the source one ("comportement", "aujourd'hui" in an English MT);
 4. **wrong language** (lingua, ``langid=True``): the MT, stripped of names, numbers and other
    copied tokens, has at least ``min_words`` words and is identified as another language than
    ``target_lang`` with confidence >= ``min_confidence``; or a stretch of at least
@@ -29,7 +30,7 @@ import re
 from typing import Iterator
 
 from tqcheck.checks._hunspell import speller_for
-from tqcheck.checks._text import OPAQUE_KINDS, base_lang, fold, sentence_initial_indexes
+from tqcheck.checks._text import base_lang, fold, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity
 from tqcheck.text.tokens import Token, tokens_of
@@ -137,6 +138,7 @@ class UntranslatedCheck(Check):
         if len(src_words) < n:
             return
         grams = {tuple(src_words[i:i + n]) for i in range(len(src_words) - n + 1)}
+        src_lower = {fold(t.text) for t in src_tokens if _translatable(t, 4)}
         mt_words = [t for t in mt_tokens if t.kind in ("word", "number")]
         keys = [fold(t.text) for t in mt_words]
         i = 0
@@ -148,7 +150,7 @@ class UntranslatedCheck(Check):
             while j < len(keys) and tuple(keys[j - n + 1:j + 1]) in grams:
                 j += 1
             run = mt_words[i:j]
-            content = [t for t in run if _translatable(t, 4)]
+            content = [t for t in run if _translatable(t, 4) and fold(t.text) in src_lower]
             if len(content) >= 3:
                 start, end = run[0].start, run[-1].end
                 yield self.flag(
@@ -159,12 +161,26 @@ class UntranslatedCheck(Check):
 
     # 3. single source words left in the MT
     def _words(self, mt_tokens, src_tokens, src_lang: str, tgt_lang: str) -> Iterator[Flag]:
-        candidates = [t for t in mt_tokens if _translatable(t, 4)
-                      and not any(c.isupper() for c in t.text[1:])]
+        initial = sentence_initial_indexes(mt_tokens)
+        candidates = []
+        for i, tok in enumerate(mt_tokens):
+            text = tok.text
+            if tok.kind != "word" or len(text) < 3 or any(c.isdigit() for c in text):
+                continue
+            if any(c.isupper() for c in text[1:]) or (text[0].isupper() and i not in initial):
+                continue  # names and acronyms
+            candidates.append(tok)
         if not candidates:
             return
         src_words = {fold(t.text) for t in src_tokens if t.kind == "word"}
-        shared = [t for t in candidates if fold(t.text) in src_words]
+
+        def in_source(word: str) -> bool:
+            # "historique" in the MT, "historiques" in the source: the same word, inflected
+            key = fold(word)
+            return key in src_words or (len(key) >= 5 and any(
+                w.startswith(key) or (len(w) >= 5 and key.startswith(w)) for w in src_words))
+
+        shared = [t for t in candidates if in_source(t.text)]
         if not shared:
             return
         try:
@@ -175,12 +191,16 @@ class UntranslatedCheck(Check):
         if target is None or source is None:
             return
         for tok in shared:
-            if "-" in tok.text or "'" in tok.text or "’" in tok.text:
+            word = tok.text
+            lower = word[0].lower() + word[1:]
+            capital = word[0].upper() + word[1:]
+            # known to the target in any case ("Gaza" lower-cased is a name, not French)
+            if target.known(word) or target.known(lower) or target.known(capital):
                 continue
-            if not target.known(tok.text) and source.known(tok.text):
+            if source.known(lower) or source.known(word):
                 yield self.flag(
-                    f"{tok.text!r} is a {_lang_name(src_lang)} word left untranslated",
-                    (tok.start, tok.end), evidence={"word": tok.text, "language": src_lang},
+                    f"{word!r} is a {_lang_name(src_lang)} word left untranslated",
+                    (tok.start, tok.end), evidence={"word": word, "language": src_lang},
                 )
 
     # 4. language identification
