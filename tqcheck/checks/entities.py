@@ -105,7 +105,7 @@ def _runs(tokens: tuple[Token, ...], keep_acronyms: bool) -> list[list[int]]:
         text = tok.text
         is_name = (kind == "word" and text[0].isupper() and i not in initial
                    and not any(c.isdigit() for c in text) and fold(text) not in _STOP
-                   and not _ROMAN.fullmatch(text)
+                   and not all(_ROMAN.fullmatch(p) for p in text.split("-"))
                    and (keep_acronyms or not _is_acronym(text)))
         if is_name:
             current.extend(pending)
@@ -146,10 +146,9 @@ def _close(runs: list[list[int]], current: list[int]) -> list[int]:
 
 
 def _trim(run: list[int], tokens: tuple[Token, ...]) -> list[int]:
-    """A run without function words at its ends ("Dia-Stron The" -> "Dia-Stron")."""
+    """A run without function words at its end ("Dia-Stron The" -> "Dia-Stron"); a leading one
+    belongs to the name ("La Paz", "The Hague")."""
     start, end = 0, len(run)
-    while start < end and fold(tokens[run[start]].text) in _FUNCTION:
-        start += 1
     while end > start and fold(tokens[run[end - 1]].text) in _FUNCTION:
         end -= 1
     return run[start:end]

@@ -25,6 +25,8 @@ from tqcheck.glossary import Glossary, GlossaryEntry, load_glossary
 from tqcheck.model import Category, Flag, Segment, Severity, Side
 
 _WORD_SPLIT = re.compile(r"\s+")
+# Characters MT and glossaries write in several ways: apostrophes, hyphens (or a space for one).
+_CHAR_CLASSES = {"'": "['’]", "’": "['’]", "-": "[-‐‑\\s]?", "‐": "[-‐‑\\s]?", "‑": "[-‐‑\\s]?"}
 
 
 @lru_cache(maxsize=65536)
@@ -32,8 +34,7 @@ def term_pattern(term: str, case_sensitive: bool, inflections: bool) -> re.Patte
     """A regex for ``term`` as whole words, tolerant of apostrophe, hyphen and plural variants."""
     parts = []
     for word in _WORD_SPLIT.split(term.strip()):
-        piece = re.escape(word).replace("'", "['’]").replace("’", "['’]")
-        piece = piece.replace(r"\-", r"[-‐‑\s]?")
+        piece = "".join(_CHAR_CLASSES.get(char) or re.escape(char) for char in word)
         if inflections and len(word) >= 3 and word[-1].isalpha():
             piece += r"(?:s|x|es)?"
         parts.append(piece)
