@@ -14,8 +14,10 @@ Four tables hold what a run produced and what reviewers decided about it:
 corrections can be written back into the very file a CAT tool produced. Table names carry a ``tq_``
 prefix so that the store can live in a shared PostgreSQL database beside other tables.
 
-The indexes follow what the queue filters and sorts by: run, status, language pair, then
-``priority`` (risk, or an MQM-penalty proxy in runs without calibrated risk) descending.
+The indexes follow what the queue sorts and filters by: ``priority`` (risk, or an MQM-penalty proxy
+in runs without calibrated risk) descending, within a run or a review status; a covering index
+answers the counts. Filters on flags (severity, category, check) are checked per segment through
+``ix_tq_flags_segment`` while the queue walks the priority order, which stops after one page.
 """
 
 from __future__ import annotations
@@ -109,13 +111,16 @@ class SegmentRow(Base):
     updated_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
-        Index("ix_tq_segments_run_priority", "run_id", "priority", "id"),
-        Index("ix_tq_segments_run_status_priority", "run_id", "status", "priority", "id"),
-        Index("ix_tq_segments_status_priority", "status", "priority", "id"),
-        Index("ix_tq_segments_priority", "priority", "id"),
-        Index("ix_tq_segments_lang_pair_priority", "lang_pair", "priority", "id"),
-        Index("ix_tq_segments_run_position", "run_id", "position"),
+        Index("ix_tq_segments_counts", "status", "n_flags", "run_id", "lang_pair"),
+        Index("ix_tq_segments_run_position", "run_id", "position", unique=True),
     )
+
+
+# The queue: riskiest first, across runs, within a run, or within a review status (for the rarer
+# views such as "reviewed"); ``ix_tq_segments_counts`` answers the counts from the index alone.
+Index("ix_tq_segments_priority", SegmentRow.priority.desc(), SegmentRow.id)
+Index("ix_tq_segments_run_priority", SegmentRow.run_id, SegmentRow.priority.desc(), SegmentRow.id)
+Index("ix_tq_segments_status_priority", SegmentRow.status, SegmentRow.priority.desc(), SegmentRow.id)
 
 
 class FlagRow(Base):
@@ -141,9 +146,7 @@ class FlagRow(Base):
 
     __table_args__ = (
         Index("ix_tq_flags_segment", "segment_id", "position"),
-        Index("ix_tq_flags_category_severity_segment", "category", "severity_rank", "segment_id"),
-        Index("ix_tq_flags_severity_segment", "severity_rank", "segment_id"),
-        Index("ix_tq_flags_check_decision", "check", "decision"),
+        Index("ix_tq_flags_decision", "decision"),
     )
 
 

@@ -21,6 +21,14 @@ if not runs:
     st.stop()
 
 labels = {r.id: r.label for r in runs}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def facets(url: str, run_ids: tuple[int, ...]) -> dict[str, list[str]]:
+    # The filter choices change only when runs arrive: a minute's cache spares a scan of the flags.
+    return store.facets(run_ids)
+
+
 current: QueueFilter = st.session_state["queue_filter"]
 
 with st.container(border=True):
@@ -28,20 +36,20 @@ with st.container(border=True):
     run_ids = c1.multiselect("Runs", options=list(labels), format_func=labels.__getitem__,
                              default=[r for r in current.run_ids if r in labels], key="q_runs",
                              placeholder="all runs")
-    facets = store.facets(run_ids)
-    lang_pairs = c2.multiselect("Language pair", facets["lang_pairs"], key="q_pairs",
-                                default=[p for p in current.lang_pairs if p in facets["lang_pairs"]],
+    choices = facets(store.url, tuple(run_ids))
+    lang_pairs = c2.multiselect("Language pair", choices["lang_pairs"], key="q_pairs",
+                                default=[p for p in current.lang_pairs if p in choices["lang_pairs"]],
                                 placeholder="all")
-    statuses = c3.multiselect("Review status", facets["statuses"], key="q_status",
+    statuses = c3.multiselect("Review status", choices["statuses"], key="q_status",
                               default=list(current.statuses), placeholder="all")
     c4, c5, c6 = st.columns([1, 2, 1])
-    severities = c4.multiselect("Severity", facets["severities"], key="q_sev",
+    severities = c4.multiselect("Severity", choices["severities"], key="q_sev",
                                 default=list(current.severities), placeholder="all")
-    categories = c5.multiselect("Category", facets["categories"], key="q_cat",
-                                default=[c for c in current.categories if c in facets["categories"]],
+    categories = c5.multiselect("Category", choices["categories"], key="q_cat",
+                                default=[c for c in current.categories if c in choices["categories"]],
                                 placeholder="all")
-    checks = c6.multiselect("Check", facets["checks"], key="q_checks",
-                            default=[c for c in current.checks if c in facets["checks"]],
+    checks = c6.multiselect("Check", choices["checks"], key="q_checks",
+                            default=[c for c in current.checks if c in choices["checks"]],
                             placeholder="all")
     c7, c8 = st.columns([3, 1])
     text = c7.text_input("Search source, MT and corrections", value=current.text, key="q_text")
