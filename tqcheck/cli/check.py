@@ -119,6 +119,8 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
         if not quiet:
             click.echo(f"tqcheck: resuming: {len(done)} segments already checked", err=True)
 
+    for path in paths:  # a report directory is created, as a user asking for out/x.jsonl expects
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     pipeline = Pipeline(config)
     signature = pipeline.signature()
     writers = [open_report(p, signature=signature, **({"resume": True} if resume and p.endswith(".jsonl") else {}))
