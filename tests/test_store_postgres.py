@@ -1,0 +1,119 @@
+"""The review store on PostgreSQL: the same store, through a SQLAlchemy URL.
+
+A throwaway PostgreSQL server is started for this module (Debian's postgresql package, run as the
+``postgres`` user when the tests run as root) on a Unix socket in a temporary folder. Skipped, with
+the reason, where there is no PostgreSQL server binary or no psycopg driver.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from review_fixtures import results, signature
+
+from tqcheck.errors import StoreError
+from tqcheck.model import Summary
+from tqcheck.review import dashboard, workflow
+from tqcheck.store import SCHEMA_VERSION, Decision, QueueFilter, ReviewStatus, SegmentConflict, Store
+
+_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+pytestmark = pytest.mark.skipif(not _BINS, reason="no PostgreSQL server binaries (apt-get install postgresql)")
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    pytest.importorskip("psycopg", reason="needs the psycopg driver (pip install 'psycopg[binary]')")
+    bin_dir = _BINS[-1].parent
+    base = Path(tempfile.mkdtemp(prefix="tqcheck-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    data = base / "data"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "tq", "--auth=trust",
+                                 "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w",
+                                 "-o", f"-k {base} -p {port} -c listen_addresses=''", "start"]),
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://tq@/postgres?host={base}&port={port}"
+    finally:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def store(pg_url):
+    with Store.open(pg_url) as s:
+        for run in s.runs():
+            s.delete_run(run.id)
+        rid = s.start_run(signature(), name="caravan", feed="caravan.xlf")
+        s.add_results(rid, results())
+        s.finish_run(rid, Summary.of(results()))
+        yield s
+
+
+def test_runs_round_trip(store):
+    run = store.runs()[0]
+    assert (run.segment_count, run.flagged_count, run.engines) == (5, 4, "back_translator=apertium")
+    originals = {r.segment.id: r.to_dict() for r in results()}
+    for record in store.iter_segments(run_ids=(run.id,)):
+        assert record.to_result().to_dict() == originals[record.segment.id]
+    assert run.created_at.isoformat() == "2025-01-15T10:00:00+00:00"
+
+
+def test_queue_and_filters(store):
+    assert [r.seg_id for r in store.queue()] == ["s2", "s1", "s3", "s5"]
+    assert [r.seg_id for r in store.queue(QueueFilter(severities=("minor",)))] == ["s2", "s3"]
+    assert [r.seg_id for r in store.queue(QueueFilter(text="MARKET"))] == ["s1"]
+    assert [r.seg_id for r in store.queue(QueueFilter(text="%"))] == []
+    assert store.queue_count(QueueFilter(flagged_only=False)) == 5
+    ids = [r.id for r in store.queue()]
+    assert store.neighbours(QueueFilter(), ids[1]) == (ids[0], ids[2])
+
+
+def test_reviews_conflicts_and_labels(store, pg_url):
+    run_id = store.runs()[0].id
+    s2 = store.find_segment(run_id, "s2")
+    saved = workflow.confirm(store, s2, s2.flags[0].id, reviewer="ann")
+    assert saved.status is ReviewStatus.PARTIAL and saved.flags[0].decision is Decision.CONFIRMED
+    with Store.open(pg_url) as other:
+        workflow.fix(other, other.segment(s2.id), "Do they shout back?", reviewer="bob")
+    with pytest.raises(SegmentConflict) as err:
+        workflow.dismiss(store, saved, saved.flags[1].id, reviewer="ann")
+    assert err.value.theirs.target == "Do they shout back?"
+    final = workflow.apply_mine(store, err.value)
+    assert final.status is ReviewStatus.REVIEWED and final.version == 3
+    labels = list(store.review_labels())
+    assert [(x["check"], x["decision"]) for x in labels] == [("forced_decoding", "confirmed"),
+                                                             ("punctuation", "dismissed")]
+
+
+def test_dashboard_aggregates(store):
+    risk = dashboard.risk_frame(store, bins=10)
+    assert risk.set_index("risk_low")["segments"].to_dict() == pytest.approx(
+        {0.0: 1, 0.4: 1, 0.5: 1, 0.8: 1, 0.9: 1})
+    assert dashboard.flag_frame(store)["flags"].sum() == 7
+
+
+def test_schema_version_is_checked(store, pg_url):
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE tq_meta SET value='99' WHERE key='schema_version'")
+    try:
+        with pytest.raises(StoreError, match="schema version 99"):
+            Store.open(pg_url)
+    finally:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE tq_meta SET value='{SCHEMA_VERSION}' WHERE key='schema_version'")
