@@ -100,9 +100,10 @@ def make_segments(pairs: Sequence[tuple[str, str]], *, prefix: str = "s") -> lis
             for i, (src, mt) in enumerate(pairs)]
 
 
-def write_feed(path: Path, n: int) -> Path:
-    """A JSONL feed of ``n`` records (``id``, ``source``, ``mt``), streamed to disk."""
-    base = load_pairs()
+def write_feed(path: Path, n: int, *, distinct: int | None = None) -> Path:
+    """A JSONL feed of ``n`` records (``id``, ``source``, ``mt``), streamed to disk, cycling through
+    the first ``distinct`` pairs (all 907 by default)."""
+    base = load_pairs()[:distinct] if distinct else load_pairs()
     with path.open("w", encoding="utf-8") as handle:
         for i in range(n):
             src, mt = base[i % len(base)]
