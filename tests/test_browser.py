@@ -4,8 +4,9 @@ decisions are still there; a segment carrying ``<script>`` and ``<img onerror>``
 
 Needs the Debian packages chromium and chromium-driver (CI installs them); Selenium is pointed at
 them so that Selenium Manager downloads nothing. A screenshot of the segment page is saved in the
-test's temporary folder; with ``TQCHECK_SCREENSHOTS=1`` it is also copied to
-``docs/screenshots/segment.png`` for the README.
+test's temporary folder. ``TQCHECK_SCREENSHOTS=1`` also runs ``test_screenshot_for_the_readme``,
+which writes ``docs/screenshots/segment.png`` from the seed article's report (out/caravan.jsonl, made
+by the README's first command).
 """
 
 from __future__ import annotations
@@ -217,7 +218,32 @@ def test_review_in_a_real_browser(tmp_path, browser):
         assert "confirmed by ann" in browser.find_element(By.TAG_NAME, "body").text
         assert "Do they shout back in reply?" in browser.find_element(By.TAG_NAME, "body").text
 
-    if os.environ.get("TQCHECK_SCREENSHOTS") == "1":
-        target = ROOT / "docs" / "screenshots" / "segment.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(screenshot, target)
+
+@pytest.mark.skipif(os.environ.get("TQCHECK_SCREENSHOTS") != "1",
+                    reason="writes docs/screenshots/segment.png: run with TQCHECK_SCREENSHOTS=1")
+def test_screenshot_for_the_readme(tmp_path, browser):
+    report = Path(os.environ.get("TQCHECK_SCREENSHOT_REPORT", ROOT / "out" / "caravan.jsonl"))
+    if not report.exists():
+        pytest.fail(f"{report} is missing: run the README's first command first")
+    db = tmp_path / "review.sqlite"
+    subprocess.run([sys.executable, "-m", "tqcheck", "import", str(report), "--db", str(db),
+                    "--name", "caravan article"], check=True, capture_output=True)
+    with streamlit_app(db, tmp_path / "streamlit.log") as url:
+        browser.get(url)
+        wait_for(browser, page_has("Queue"), 60)
+        type_into(browser, "Your name", "editor")
+        settle(browser)
+        type_into(browser, "Search source, MT and corrections", os.environ.get("TQCHECK_SCREENSHOT_TEXT", "market"))
+        settle(browser)
+        button(browser, "Review first").click()
+        wait_for(browser, page_has("Machine translation"))
+        settle(browser)
+        button(browser, "Confirm").click()
+        wait_for(browser, page_has("confirmed by editor"))
+        settle(browser)
+        browser.execute_script("window.scrollTo(0, 0)")
+        shot = tmp_path / "segment.png"
+        browser.save_screenshot(str(shot))
+    target = ROOT / "docs" / "screenshots" / "segment.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, target)

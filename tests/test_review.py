@@ -176,16 +176,40 @@ def test_word_diff_aligns_a_lost_word_of_the_round_trip():
     assert missing_words("a b c", "a c") == ["b"]
 
 
-def test_diff_html_escapes_both_texts():
-    source, back = 'Cliquez <script>alert("x")</script>', "Click <img src=x onerror=alert(1)>"
+def test_diff_html_escapes_both_texts_and_keeps_them_whole():
+    source, back = 'Cliquez <script>alert("x")</script> ici', "Click <img src=x onerror=alert(1)> ici"
     markup = diff_html("Source", source, "Back", back)
     tags = {t for t, _ in parse(markup).tags}
-    assert tags <= {"div", "table", "tr", "th", "td"}
+    assert tags <= {"div", "span"}
     assert "<script" not in markup and "<img" not in markup
-    rows = re.findall(r"<tr>(.*?)</tr>", markup)
-    for row, text in zip(rows, (source, back)):
-        cells = "".join(parse(row).text[1:]).replace("\u2205", "")  # after the label; minus gap marks
-        assert re.sub(r"\s", "", cells) == re.sub(r"\s", "", text)
+
+    # Shared words are written once; each side is the shared words plus its own stacked part.
+    class Sides(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.where = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.where.append(dict(attrs).get("class", ""))
+
+        def handle_endtag(self, tag):
+            if self.where:
+                self.where.pop()
+
+        def handle_data(self, data):
+            kind = self.where[-1] if self.where else ""
+            if kind == "tq-same":
+                self.a.append(data), self.b.append(data)
+            elif kind == "tq-diff-a":
+                self.a.append(data)
+            elif kind == "tq-diff-b":
+                self.b.append(data)
+
+    sides = Sides()
+    sides.feed(markup.split("</div>", 1)[1])  # after the legend
+    assert re.sub(r"\s", "", "".join(sides.a)) == re.sub(r"\s", "", source)
+    assert re.sub(r"\s", "", "".join(sides.b)) == re.sub(r"\s", "", back)
+    assert '<span class="tq-same">ici</span>' in markup and "tq-diff-pair" in markup
 
 
 # -- dashboard numbers ------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def streamlit_command(*, port: int | None, address: str, headless: bool, max_upl
                "--server.address", address,
                "--server.headless", "true" if headless else "false",
                "--server.maxUploadSize", str(max_upload_mb),
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "minimal"]
     if port is not None:
         command += ["--server.port", str(port)]
     return command

@@ -6,7 +6,7 @@ through ``html.escape(..., quote=True)``; the only markup is the fixed tags writ
 The UI then hands the result to ``st.html``, which sanitises once more.
 
 Two views: the MT with its flagged spans highlighted (the tooltip of a mark shows the flag and its
-evidence), and two texts aligned word by word with the differences marked (source against
+evidence), and two texts aligned word by word with the differences stacked (source against
 back-translation, MT against the reference model's translation).
 """
 
@@ -160,29 +160,25 @@ def missing_words(a: str, b: str) -> list[str]:
 
 
 def diff_html(a_label: str, a: str, b_label: str, b: str) -> str:
-    """Two texts as a two-row table, one column per aligned chunk, differences coloured.
+    """Two texts aligned word by word, wrapping like a paragraph.
 
-    Red in the first row: words of ``a`` missing from ``b`` (or replaced); green in the second:
-    words of ``b`` that ``a`` does not have.
+    Words both texts share are written once; where they differ, the two versions stand one above
+    the other: ``a``'s words on top in red (missing from ``b``), ``b``'s below in green (only in
+    ``b``); an empty side shows ∅. Each difference is one block, so the alignment survives line
+    wrapping at any width.
     """
-    cells_a, cells_b = [], []
+    gap = '<span class="tq-diff-gap" style="color:#adb5bd;">&#8709;</span>'
+    parts = []
     for chunk in word_diff(a, b):
         if chunk.kind == "equal":
-            cells_a.append(f"<td>{esc(chunk.a)}</td>")
-            cells_b.append(f"<td>{esc(chunk.b)}</td>")
+            parts.extend(f'<span class="tq-same">{esc(w)}</span>' for w in chunk.a.split())
             continue
-        style_a = "background:#ffe3e3;text-decoration:line-through;" if chunk.kind == "delete" else (
-            "background:#ffe3e3;")
-        style_b = "background:#d3f9d8;"
-        cells_a.append(f'<td class="tq-diff-a" style="{style_a}">{esc(chunk.a) or "&#8709;"}</td>'
-                       if chunk.a else '<td class="tq-diff-gap" style="color:#adb5bd;">&#8709;</td>')
-        cells_b.append(f'<td class="tq-diff-b" style="{style_b}">{esc(chunk.b)}</td>'
-                       if chunk.b else '<td class="tq-diff-gap" style="color:#adb5bd;">&#8709;</td>')
-    head = 'style="text-align:left;padding-right:8px;color:#495057;white-space:nowrap;vertical-align:top;"'
-    return (
-        '<div class="tq-diff" style="overflow-x:auto;">'
-        '<table style="border-collapse:separate;border-spacing:4px 2px;font-size:0.98rem;">'
-        f"<tr><th {head}>{esc(a_label)}</th>{''.join(cells_a)}</tr>"
-        f"<tr><th {head}>{esc(b_label)}</th>{''.join(cells_b)}</tr>"
-        "</table></div>"
-    )
+        top = f'<span class="tq-diff-a" style="background:#ffe3e3;">{esc(chunk.a)}</span>' if chunk.a else gap
+        bottom = f'<span class="tq-diff-b" style="background:#d3f9d8;">{esc(chunk.b)}</span>' if chunk.b else gap
+        parts.append('<span class="tq-diff-pair" style="display:inline-flex;flex-direction:column;'
+                     f'vertical-align:middle;line-height:1.35;margin:2px 0;">{top}{bottom}</span>')
+    legend = (f'<div class="tq-diff-legend" style="color:#495057;font-size:0.85rem;">'
+              f'<span style="background:#ffe3e3;">{esc(a_label)}</span> above · '
+              f'<span style="background:#d3f9d8;">{esc(b_label)}</span> below · shared words once</div>')
+    return ('<div class="tq-diff" style="margin-bottom:0.8rem;">' + legend
+            + '<div style="font-size:1.02rem;line-height:2.6;">' + " ".join(parts) + "</div></div>")

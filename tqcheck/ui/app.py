@@ -19,8 +19,7 @@ def main() -> None:
     reviewer_box()
     pages = {
         "Review": [
-            st.Page(PAGE_FILES["queue"], title="Queue", icon=":material/list:", url_path="queue",
-                    default=True),
+            st.Page(PAGE_FILES["queue"], title="Queue", icon=":material/list:", default=True),
             st.Page(PAGE_FILES["segment"], title="Segment", icon=":material/edit_note:",
                     url_path="segment"),
         ],

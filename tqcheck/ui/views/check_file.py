@@ -45,7 +45,8 @@ uploaded = st.file_uploader("A feed or document to check", type=UPLOAD_TYPES, ke
                                  "XLIFF 1.2/2.x, TMX, or a plain text file of MT (one segment a line).")
 
 c1, c2, c3 = st.columns(3)
-fmt = c1.selectbox("Format", ["from the file name", *FORMATS], key="c_format")
+fmt = c1.selectbox("Format", ["from the file name", *(f for f in FORMATS if f != "parallel")],
+                   key="c_format", help="parallel text needs two files: use a table or XLIFF here")
 source_lang = c2.text_input("Source language", key="c_src", placeholder="detect (e.g. fr)").strip()
 target_lang = c3.text_input("Target language", key="c_tgt", placeholder="detect (e.g. en)").strip()
 

@@ -33,6 +33,17 @@ if st.button("Refresh", key="d_refresh", help="Recompute now (figures are cached
 flags, risk, status = _frames(store.url, run_ids)
 
 
+SEVERITY_SCALE = alt.Scale(domain=["minor", "major", "critical"], range=["#fcc419", "#fd7e14", "#e03131"])
+
+
+def colour(by: str) -> alt.Color:
+    """Severities in the segment page's colours (minor yellow ... critical red), in MQM order."""
+    if by == "severity":
+        return alt.Color("severity:N", title="severity", scale=SEVERITY_SCALE,
+                         sort=["minor", "major", "critical"])
+    return alt.Color(f"{by}:N", title=by)
+
+
 def download(frame, name: str, key: str) -> None:
     st.download_button(f"Download {name} (CSV)", dashboard.csv_bytes(frame), file_name=f"{name}.csv",
                        mime="text/csv", key=key)
@@ -56,7 +67,7 @@ for column, by in ((left, "severity"), (right, "category")):
     frame = dashboard.over_time(flags, by)
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X("date:N", title="run date"), y=alt.Y("flags:Q", title="flags"),
-        color=alt.Color(f"{by}:N", title=by), tooltip=["date", by, "flags"])
+        color=colour(by), tooltip=["date", by, "flags"])
     column.altair_chart(chart, width="stretch")
     with column:
         download(frame, f"flags_over_time_by_{by}", f"d_dl_time_{by}")
@@ -64,13 +75,13 @@ for column, by in ((left, "severity"), (right, "category")):
 st.subheader("Flags by feed, language pair or engine")
 dimension = st.radio("Group by", ["feed", "language pair", "engine", "run", "check"], horizontal=True,
                      key="d_dimension")
-colour = st.radio("Colour by", ["severity", "category"], horizontal=True, key="d_colour")
-grouped = dashboard.by_dimension(flags, dimension, colour)
+colour_by = st.radio("Colour by", ["severity", "category"], horizontal=True, key="d_colour")
+grouped = dashboard.by_dimension(flags, dimension, colour_by)
 column_name = dashboard.DIMENSIONS[dimension]
 st.altair_chart(
     alt.Chart(grouped).mark_bar().encode(
         y=alt.Y(f"{column_name}:N", title=dimension, sort="-x"), x=alt.X("flags:Q", title="flags"),
-        color=alt.Color(f"{colour}:N", title=colour), tooltip=[column_name, colour, "flags"]),
+        color=colour(colour_by), tooltip=[column_name, colour_by, "flags"]),
     width="stretch")
 download(grouped, f"flags_by_{column_name}", "d_dl_dimension")
 

@@ -163,8 +163,6 @@ if back or pseudo or segment.reference:
         st.html(diff_html("MT", segment.mt, "Reference model", pseudo))
     if segment.reference:
         st.html(diff_html("MT", segment.mt, "Human reference", segment.reference))
-    st.caption("Red: words of the upper line that the lower one lacks; green: words only the lower "
-               "line has.")
 
 # -- flags and decisions ------------------------------------------------------------------------------
 
