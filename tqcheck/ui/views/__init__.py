@@ -1,0 +1,1 @@
+"""The pages of the reviewer UI, one script each (run by st.navigation, not imported)."""
