@@ -188,6 +188,18 @@ def test_review_in_a_real_browser(tmp_path, browser):
         browser.save_screenshot(str(screenshot))
         assert screenshot.stat().st_size > 10_000
 
+        # Without the mouse: J goes to the next segment of the queue, K back.
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        browser.find_element(By.TAG_NAME, "h2").click()  # focus the page, not a text field
+        ActionChains(browser).send_keys("j").perform()
+        wait_for(browser, page_has("Segment s1"))
+        settle(browser)
+        browser.find_element(By.TAG_NAME, "h2").click()
+        ActionChains(browser).send_keys("k").perform()
+        wait_for(browser, page_has("Segment s2"))
+        settle(browser)
+
         # The segment with markup in it: the text shows, nothing runs, no element is made of it.
         button(browser, "Queue").click()
         wait_for(browser, page_has("Search source, MT and corrections"))
