@@ -131,7 +131,8 @@ def test_build_signals_resolves_per_pair_through_the_resolver():
     lm = TableLM({}, langs=("en",))
     asked = []
 
-    def resolver(role, spec, *, source_lang, target_lang):
+    def resolver(role, spec, *, source_lang, target_lang, **options):
+        assert options == {"device": "cpu", "beam_size": 1}
         asked.append((role, spec, source_lang, target_lang))
         return lm if role == "lm" and target_lang == "en" else None
 
@@ -155,3 +156,17 @@ def test_engine_calls_go_through_the_cache(tmp_path):
         out = sig.compute([seg(MT_BAD), seg(MT_BAD, id="again")])
         assert out[0].artifacts["pseudo_reference"] == MT_GOOD
     assert len(engine.calls) == 1 and engine.calls[0][2] == [SOURCE]
+
+
+def test_the_registry_resolves_per_pair_and_says_when_nothing_serves():
+    from tqcheck.engines.translate.apertium import apertium_installed
+
+    if not apertium_installed():
+        pytest.skip("apertium is not installed (scripts/setup.sh installs it)")
+    config = CheckConfig(engines=EngineConfig(back_translator="apertium", reference_model="none", lm="none",
+                                              embedder="none", qe="none"), metrics=False)
+    (roundtrip,) = build_signals(config)
+    ja = Segment(id="j", mt="こんにちは", source="Bonjour", source_lang="fr", target_lang="ja")
+    assert roundtrip.compute([ja]) == [EMPTY]
+    assert [(e.role, e.name, e.model_id) for e in roundtrip.engines] == [
+        ("back_translator", "none", "no engine for ja-fr")]

@@ -41,8 +41,11 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
     engines = config.engines
     signals: list[Any] = []
 
+    # Options every engine may take (the registry drops those a backend does not accept).
+    options = {"device": engines.device, "dtype": engines.dtype, "beam_size": engines.beam_size}
+
     def slot(role: str, spec: str, label: str) -> EngineSlot:
-        return EngineSlot(role, spec, label=label, resolver=resolver)
+        return EngineSlot(role, spec, label=label, resolver=resolver, options=options)
 
     if engines.back_translator != "none":
         signals.append(RoundTripSignal(slot("translator", engines.back_translator, "back_translator"),

@@ -18,11 +18,12 @@ from tqcheck.model import EngineInfo, Segment
 Resolver = Callable[..., Any]
 
 
-def default_resolver(role: str, spec: str, *, source_lang: str | None, target_lang: str | None) -> Any:
+def default_resolver(role: str, spec: str, *, source_lang: str | None, target_lang: str | None,
+                     **options: Any) -> Any:
     """The engines registry's resolver, imported on first use (it may import heavy backends)."""
     from tqcheck.engines.registry import resolve
 
-    return resolve(role, spec, source_lang=source_lang, target_lang=target_lang)
+    return resolve(role, spec, source_lang=source_lang, target_lang=target_lang, **options)
 
 
 class EngineSlot:
@@ -30,9 +31,11 @@ class EngineSlot:
     per language pair. A pair with no engine resolves to None, once, and is recorded as such."""
 
     def __init__(self, role: str, spec: str, *, label: str | None = None,
-                 resolver: Resolver | None = None, engine: Any = None) -> None:
+                 resolver: Resolver | None = None, engine: Any = None,
+                 options: dict[str, Any] | None = None) -> None:
         self.role = role
         self.spec = spec
+        self.options = {k: v for k, v in (options or {}).items() if v is not None}
         self.label = label or role
         self._resolver = resolver or default_resolver
         self._fixed = engine
@@ -58,7 +61,8 @@ class EngineSlot:
             return self._fixed if _supports(self._fixed, self.role, source_lang, target_lang) else None
         if self.off:
             return None
-        return self._resolver(self.role, self.spec, source_lang=source_lang, target_lang=target_lang)
+        return self._resolver(self.role, self.spec, source_lang=source_lang, target_lang=target_lang,
+                              **self.options)
 
     def used(self) -> tuple[EngineInfo, ...]:
         """Engines actually used so far, plus an entry per pair that had none (``name='none'``)."""
