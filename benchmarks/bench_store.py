@@ -26,7 +26,16 @@ from typing import Any, Callable
 
 import _common as C
 
-from tqcheck.model import Category, Flag, RunSignature, Segment, SegmentResult, Severity, Span, Summary
+from tqcheck.model import (
+    Category,
+    Flag,
+    RunSignature,
+    Segment,
+    SegmentResult,
+    Severity,
+    Span,
+    Summary,
+)
 from tqcheck.store import QueueFilter, Store
 
 CHECKS = [("numbers", Category.LOCALE_CONVENTION), ("roundtrip", Category.MISTRANSLATION),

@@ -16,7 +16,7 @@ from tqcheck.model import Segment, SegmentResult, Summary
 from tqcheck.store import Decision, Store
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = "tqcheck/ui/views"

@@ -16,7 +16,7 @@ from tqcheck.io import read_segments
 from tqcheck.io.xliff_writeback import ITS_NS, QualityIssue, TargetUpdate, write_back
 from tqcheck.model import Category, Flag, SegmentResult, Severity, Summary
 from tqcheck.review import workflow
-from tqcheck.review.export import COLUMNS, export_bytes, row_of, write_export
+from tqcheck.review.export import COLUMNS, export_bytes, write_export
 from tqcheck.store import Store
 
 ITS = f"{{{ITS_NS}}}"
@@ -226,7 +226,7 @@ def test_a_span_crossing_an_inline_tag_marks_the_whole_target(tmp_path):
     path.write_text(XLIFF2, encoding="utf-8")
     mt = next(s.mt for s in read_segments([path]) if s.id == "u1/s1")  # "... the {1}market{/1} every ..."
     start = mt.index("the {1}ma")
-    data, report = write_back(path.read_bytes(), [
+    data, _ = write_back(path.read_bytes(), [
         TargetUpdate("u1/s1", None, (QualityIssue("other", "crosses", 10, start, start + 9),), mt)])
     target = next(u for u in ET.fromstring(data).iter(f"{X2}unit") if u.get("id") == "u1").find(
         f"{X2}segment/{X2}target")
@@ -236,7 +236,7 @@ def test_a_span_crossing_an_inline_tag_marks_the_whole_target(tmp_path):
 
 
 def test_unknown_ids_are_reported_not_guessed(tmp_path):
-    data, report = write_back(XLIFF2.encode(), [TargetUpdate("u9/s1", "x"), TargetUpdate("u1", "y")])
+    _, report = write_back(XLIFF2.encode(), [TargetUpdate("u9/s1", "x"), TargetUpdate("u1", "y")])
     assert report.unmatched == ["u9/s1", "u1"] and report.targets_written == 0
 
 
@@ -251,7 +251,7 @@ def test_unsafe_or_foreign_xml_is_refused():
 
 
 def test_run_without_a_file_exports_a_fresh_xliff21(reviewed):
-    data, summary = export_bytes(reviewed.iter_segments(), "xliff")
+    data, _ = export_bytes(reviewed.iter_segments(), "xliff")
     root = ET.fromstring(data)
     assert root.get("version") == "2.1" and root.get("srcLang") == "fr" and root.get("trgLang") == "en"
     units = {u.get("id"): u for u in root.iter(f"{X2}unit")}

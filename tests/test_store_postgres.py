@@ -20,7 +20,14 @@ from review_fixtures import results, signature
 from tqcheck.errors import StoreError
 from tqcheck.model import Summary
 from tqcheck.review import dashboard, workflow
-from tqcheck.store import SCHEMA_VERSION, Decision, QueueFilter, ReviewStatus, SegmentConflict, Store
+from tqcheck.store import (
+    SCHEMA_VERSION,
+    Decision,
+    QueueFilter,
+    ReviewStatus,
+    SegmentConflict,
+    Store,
+)
 
 _BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
 pytestmark = pytest.mark.skipif(not _BINS, reason="no PostgreSQL server binaries (apt-get install postgresql)")
@@ -50,7 +57,7 @@ def pg_url():
         yield f"postgresql+psycopg://tq@/postgres?host={base}&port={port}"
     finally:
         subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+                       capture_output=True, check=False)  # best effort: the folder goes anyway
         shutil.rmtree(base, ignore_errors=True)
 
 

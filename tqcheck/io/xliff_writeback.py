@@ -35,7 +35,7 @@ from defusedxml import DefusedXmlException
 from tqcheck.errors import InputError
 from tqcheck.io._xml import xml_error
 from tqcheck.io.inline import Numbering, extract, local_name, restore
-from tqcheck.io.xliff import _File, _is_v2, _new_target, _SegmentXml, _segments_of
+from tqcheck.io.xliff import _File, _is_v2, _new_target, _segments_of, _SegmentXml
 from tqcheck.model import Category, Flag
 
 ITS_NS = "http://www.w3.org/2005/11/its"

@@ -13,7 +13,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
     JSON,
@@ -32,7 +32,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 from sqlalchemy.pool import StaticPool
 
 from tqcheck.errors import StoreError, UsageError
@@ -79,6 +84,7 @@ _FILE = RunFileRow.__table__
 _META = MetaRow.__table__
 
 _SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
+_EVERYTHING_FLAGGED = QueueFilter()  # frozen: safe as a default argument
 _INSERT_BATCH = 2000
 
 
@@ -510,7 +516,7 @@ class Store:
                              _SEG.c.seg_id.ilike(pattern, escape="\\")))
         return where
 
-    def queue(self, queue_filter: QueueFilter = QueueFilter(), *, limit: int = 50,
+    def queue(self, queue_filter: QueueFilter = _EVERYTHING_FLAGGED, *, limit: int = 50,
               offset: int = 0) -> list[QueueRow]:
         """The segments a reviewer should look at, riskiest first."""
         stmt = (
@@ -531,7 +537,7 @@ class Store:
             for r in rows
         ]
 
-    def queue_count(self, queue_filter: QueueFilter = QueueFilter()) -> int:
+    def queue_count(self, queue_filter: QueueFilter = _EVERYTHING_FLAGGED) -> int:
         stmt = select(func.count()).select_from(_SEG).where(*self._queue_where(queue_filter))
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())

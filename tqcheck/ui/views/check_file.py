@@ -79,9 +79,9 @@ def _prototype(config_hash: str, _config: CheckConfig):
 
 
 def _run(data: bytes, name: str) -> int:
+    from tqcheck.io import detect_format, read_segments
     from tqcheck.model import SummaryTally
     from tqcheck.pipeline import Pipeline, detect_languages, with_languages
-    from tqcheck.io import detect_format, read_segments
 
     config = CheckConfig().with_rules_only() if rules_only else replace(
         CheckConfig(), engines=EngineConfig(**engines))
