@@ -179,6 +179,19 @@ def gpu_description(device: str) -> str | None:
         return f"unknown GPU ({exc})"
 
 
+def code_version() -> str:
+    """The commit measured, and whether the library had uncommitted changes (other engineers work in
+    the same tree, so a table must say which code it timed)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tqcheck"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"git {head}" + (" with uncommitted changes in tqcheck/" if dirty else "")
+
+
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -283,6 +296,7 @@ class Section:
     tables: list[tuple[str | None, Table]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load_start: str = field(default_factory=load_average)
+    code: str = field(default_factory=code_version)
     started: str = field(default_factory=utc_now)
     device: str = "cpu"
 
@@ -293,6 +307,7 @@ class Section:
             "",
             f"- Command: `{command_line()}`",
             f"- Machine: {machine_description()}" + (f"; GPU: {gpu}" if gpu else ""),
+            f"- Code: {self.code}",
             f"- Date: {self.started}; load average (1/5/15 min) at start {self.load_start}, "
             f"at end {load_average()}",
             "",

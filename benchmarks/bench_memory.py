@@ -32,7 +32,7 @@ def run_check(feed: Path, out: Path, extra: list[str], *, one_core: bool) -> tup
     exe = str(TQCHECK) if TQCHECK.exists() else shutil.which("tqcheck") or "tqcheck"
     argv = [exe, "check", str(feed), "-s", "fr", "-t", "en", "-o", str(out), "-q", *extra]
     if one_core and shutil.which("taskset"):
-        argv = ["taskset", "-c", str(min(os.sched_getaffinity(0))), *argv]
+        argv = ["taskset", "-c", str(max(os.sched_getaffinity(0))), *argv]
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over all children).
@@ -87,6 +87,7 @@ def main() -> None:
             ok = code == 0
             table.add("rules only, one core", size, wall, size / wall if ok else None, peak, count_lines(out), code,
                       "" if ok else f"failed: {last_line(err)}")
+            print(f"[{C.utc_now()}] {table.rows[-1]}", file=sys.stderr, flush=True)
             if not ok:
                 print(err, file=sys.stderr)
             else:
@@ -103,6 +104,7 @@ def main() -> None:
             ok = code == 0
             table.add("offline default, fresh engine cache", size, wall, size / wall if ok else None, peak,
                       count_lines(out), code, "" if ok else f"failed: {last_line(err)}")
+            print(f"[{C.utc_now()}] {table.rows[-1]}", file=sys.stderr, flush=True)
             if not ok:
                 print(err, file=sys.stderr)
             else:
