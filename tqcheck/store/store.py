@@ -510,10 +510,12 @@ class Store:
         text = f.text.strip()
         if text:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(or_(_SEG.c.mt.ilike(pattern, escape="\\"),
-                             _SEG.c.source.ilike(pattern, escape="\\"),
-                             _SEG.c.edited_target.ilike(pattern, escape="\\"),
-                             _SEG.c.seg_id.ilike(pattern, escape="\\")))
+            # SQLite's LIKE already ignores ASCII case (and its lower() folds no more than that):
+            # plain LIKE spares a lower() of every text; elsewhere ILIKE (or lower() LIKE lower()).
+            sqlite = self.engine.dialect.name == "sqlite"
+            where.append(or_(*(
+                (column.like(pattern, escape="\\") if sqlite else column.ilike(pattern, escape="\\"))
+                for column in (_SEG.c.mt, _SEG.c.source, _SEG.c.edited_target, _SEG.c.seg_id))))
         return where
 
     def queue(self, queue_filter: QueueFilter = _EVERYTHING_FLAGGED, *, limit: int = 50,
