@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
                        reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
                               "(apt-get install chromium chromium-driver)"),

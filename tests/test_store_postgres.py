@@ -30,7 +30,8 @@ from tqcheck.store import (
 )
 
 _BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-pytestmark = pytest.mark.skipif(not _BINS, reason="no PostgreSQL server binaries (apt-get install postgresql)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not _BINS, reason="no PostgreSQL server binaries (apt-get install postgresql)")]
 
 
 def _as_postgres(command: list[str]) -> list[str]:
