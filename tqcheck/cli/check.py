@@ -160,7 +160,7 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
     for writer in writers:
         _close(writer, summary, final_signature)
     if store is not None:
-        store.finish_run(run_id, summary)
+        store.finish_run(run_id, summary, signature=final_signature)
     if not quiet:
         click.echo(summary_text(summary), err=True)
         engines = ", ".join(f"{e.role}={e.name}{':' + e.model_id if e.model_id else ''}"
