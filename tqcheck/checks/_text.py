@@ -34,14 +34,23 @@ def region(code: str | None) -> str | None:
     return parts[1].upper() if len(parts) > 1 and parts[1] else None
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_DIGIT = re.compile(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: ``Castañeda`` and ``castaneda`` compare equal.
 
     Typographic apostrophes and hyphens are unified too, since MT systems change them freely.
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        return text.casefold()
+    stripped = _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
     return stripped.replace("’", "'").replace("‘", "'").replace("‐", "-").replace("‑", "-")
 
 

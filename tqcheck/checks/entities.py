@@ -30,7 +30,7 @@ import re
 from typing import Iterator
 
 from tqcheck.checks._names import concept_names, concepts, max_name_words
-from tqcheck.checks._text import base_lang, fold, sentence_initial_indexes
+from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity, Side
 from tqcheck.text.tokens import Token, tokens_of
@@ -104,7 +104,7 @@ def _runs(tokens: tuple[Token, ...], keep_acronyms: bool) -> list[list[int]]:
             continue
         text = tok.text
         is_name = (kind == "word" and text[0].isupper() and i not in initial
-                   and not any(c.isdigit() for c in text) and fold(text) not in _STOP
+                   and not has_digit(text) and fold(text) not in _STOP
                    and not all(_ROMAN.fullmatch(p) for p in text.split("-"))
                    and (keep_acronyms or not _is_acronym(text)))
         if is_name:

@@ -36,7 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterator
 
 from tqcheck.checks._numwords import SCALES, word_value
-from tqcheck.checks._text import base_lang, masked
+from tqcheck.checks._text import base_lang, has_digit, masked
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity, Side
 
@@ -236,13 +236,13 @@ class NumbersCheck(Check):
 
     def run(self, segment: Segment) -> Iterator[Flag]:
         mt = segment.mt
-        mt_nums = extract_numbers(mt) if any(c.isdigit() for c in mt) else []
+        mt_nums = extract_numbers(mt) if has_digit(mt) else []
         if self.locale_format and mt_nums:
             yield from self._locale(segment, mt_nums)
         source = segment.source
         if not source or not mt.strip():
             return
-        src_nums = extract_numbers(source) if any(c.isdigit() for c in source) else []
+        src_nums = extract_numbers(source) if has_digit(source) else []
         if not src_nums and not mt_nums:
             return
         left_src, left_mt = _match(src_nums, mt_nums)

@@ -16,9 +16,10 @@ Four tests, from cheapest to dearest (Accuracy/Untranslated, major):
 4. **wrong language** (lingua, ``langid=True``): the MT, stripped of names, numbers and other
    copied tokens, has at least ``min_words`` words and is identified as another language than
    ``target_lang`` with confidence >= ``min_confidence``; or a stretch of at least
-   ``min_stretch_words`` words is in the source language (code-mixing). Candidates are the
-   segment's two languages plus, for the whole-MT test, the default set, so a Spanish MT of a
-   French source is named as Spanish.
+   ``min_stretch_words`` words is in the source language (code-mixing; looked for only when the
+   MT shares two or more words with the source, since multi-language detection is the dearest
+   step). Candidates are the segment's two languages plus, for the whole-MT test, ``rivals``
+   (en fr es de it pt nl by default), so a Spanish MT of a French source is named as Spanish.
 
 Tests 3 and 4 need the target language (and 3 and the stretch part of 4 the source language);
 without it they are skipped silently, the other tests still run.
@@ -30,7 +31,7 @@ import re
 from typing import Iterator
 
 from tqcheck.checks._hunspell import speller_for
-from tqcheck.checks._text import base_lang, fold, sentence_initial_indexes
+from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity
 from tqcheck.text.tokens import Token, tokens_of
@@ -48,7 +49,7 @@ def _lang_name(code: str | None) -> str:
 def _translatable(tok: Token, min_len: int = 2) -> bool:
     text = tok.text
     return (tok.kind == "word" and len(text) >= min_len and text[0].islower()
-            and not any(c.isdigit() for c in text))
+            and not has_digit(text))
 
 
 def _content_text(tokens: tuple[Token, ...]) -> tuple[str, int]:
@@ -56,12 +57,17 @@ def _content_text(tokens: tuple[Token, ...]) -> tuple[str, int]:
     initial = sentence_initial_indexes(tokens)
     kept = []
     for i, tok in enumerate(tokens):
-        if tok.kind != "word" or any(c.isdigit() for c in tok.text):
+        if tok.kind != "word" or has_digit(tok.text):
             continue
         if tok.text[0].isupper() and (i not in initial or tok.text.isupper()):
             continue
         kept.append(tok.text)
     return " ".join(kept), len(kept)
+
+
+def _shared_words(mt_tokens: tuple[Token, ...], source: str) -> int:
+    src = {fold(t.text) for t in tokens_of(source) if _translatable(t, 3)}
+    return sum(1 for t in mt_tokens if _translatable(t, 3) and fold(t.text) in src)
 
 
 class UntranslatedCheck(Check):
@@ -70,9 +76,14 @@ class UntranslatedCheck(Check):
     category = Category.UNTRANSLATED
     description = "MT copied from the source, or in the wrong language, in whole or in part"
 
+    #: Languages the whole MT is compared against besides its pair (each costs detection time:
+    #: about 25 µs a language on a news sentence).
+    RIVALS = ("en", "fr", "es", "de", "it", "pt", "nl")
+
     def __init__(
         self,
         *,
+        rivals: tuple[str, ...] | list[str] = RIVALS,
         min_words: int = 4,
         min_copy_words: int = 5,
         langid: bool = True,
@@ -80,7 +91,9 @@ class UntranslatedCheck(Check):
         min_stretch_words: int = 4,
         dictionary_words: bool = True,
     ) -> None:
-        super().__init__(min_words=min_words, min_copy_words=min_copy_words, langid=langid,
+        self.rivals = tuple(rivals)
+        super().__init__(rivals=self.rivals, min_words=min_words, min_copy_words=min_copy_words,
+                         langid=langid,
                          min_confidence=min_confidence, min_stretch_words=min_stretch_words,
                          dictionary_words=dictionary_words)
         self.min_words = min_words
@@ -165,7 +178,7 @@ class UntranslatedCheck(Check):
         candidates = []
         for i, tok in enumerate(mt_tokens):
             text = tok.text
-            if tok.kind != "word" or len(text) < 3 or any(c.isdigit() for c in text):
+            if tok.kind != "word" or len(text) < 3 or has_digit(text):
                 continue
             if any(c.isupper() for c in text[1:]) or (text[0].isupper() and i not in initial):
                 continue  # names and acronyms
@@ -206,12 +219,12 @@ class UntranslatedCheck(Check):
     # 4. language identification
     def _language(self, segment: Segment, mt_tokens, src_lang: str | None, tgt_lang: str,
                   flagged: list[tuple[int, int]]) -> Iterator[Flag]:
-        from tqcheck.text.langid import DEFAULT_LANGUAGES, detect_language, detect_stretches
+        from tqcheck.text.langid import detect_language, detect_stretches
 
         text, count = _content_text(mt_tokens)
         if count < self.min_words:
             return
-        candidates = tuple({tgt_lang, *(c for c in (src_lang,) if c), *DEFAULT_LANGUAGES})
+        candidates = tuple(sorted({tgt_lang, *(c for c in (src_lang,) if c), *self.rivals}))
         lang, confidence = detect_language(text, candidates)
         if lang is not None and lang != tgt_lang and confidence >= self.min_confidence:
             if not flagged:
@@ -223,6 +236,10 @@ class UntranslatedCheck(Check):
                 )
             return
         if not src_lang or count < 2 * self.min_stretch_words:
+            return
+        if segment.source and _shared_words(mt_tokens, segment.source) < 2:
+            # A stretch left in the source language shares its words with the source; without two
+            # shared words there is none, and multi-language detection (about 0.5 ms) is skipped.
             return
         pair = (src_lang, tgt_lang)
         for start, end, stretch_lang, words in detect_stretches(segment.mt, pair):

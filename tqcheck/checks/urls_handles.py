@@ -30,6 +30,7 @@ from tqcheck.model import Category, Flag, Segment, Severity, Side
 from tqcheck.text.tokens import TLDS, Token, tokens_of
 
 _KINDS = ("url", "email", "handle", "hashtag")
+_TRIGGER = re.compile(r"[@#/]|\.[a-z]")
 _KIND_NAMES = {"url": "URL", "email": "e-mail address", "handle": "handle", "hashtag": "hashtag"}
 
 # "@ LaurentRaphael1": an @ standing alone, then spaces, then a name.
@@ -117,7 +118,7 @@ class UrlsHandlesCheck(Check):
     def run(self, segment: Segment) -> Iterator[Flag]:
         mt = segment.mt
         source = segment.source or ""
-        if not any(c in mt for c in "@#/.") and not any(c in source for c in "@#/."):
+        if not _TRIGGER.search(mt) and not _TRIGGER.search(source):
             return
         mt_tokens = tokens_of(mt)
         src_tokens = tokens_of(source) if source else ()

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = ["Token", "tokenize", "tokens_of", "KINDS", "TLDS"]
 
@@ -28,9 +28,12 @@ KINDS = ("word", "number", "punct", "space", "url", "email", "handle", "hashtag"
          "symbol")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A piece of text at ``[start, end)``; ``kind`` is one of ``KINDS``."""
+class Token(NamedTuple):
+    """A piece of text at ``[start, end)``; ``kind`` is one of ``KINDS``.
+
+    An immutable named tuple rather than a frozen dataclass: a frozen dataclass takes ~3 µs to
+    build, a named tuple ~0.3 µs, and a news sentence has 40 to 60 tokens on every check run.
+    """
 
     start: int
     end: int
@@ -52,17 +55,18 @@ TLDS = frozenset(
 _URL_PATH = r"""(?:[^\s<>"«»“”()]|\([^\s<>"«»“”()]*\))*(?<![.,;:!?'’\]}])"""
 _TLD_ALT = "|".join(sorted(TLDS, key=len, reverse=True))
 
-_PATTERN = re.compile(
+_URL_SCHEME = re.compile(r"(?:(?:https?|ftp)://|www\.)" + _URL_PATH)
+_URL_BARE = re.compile(
+    r"(?<![\w@.\-])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+(?:" + _TLD_ALT + r")"
+    r"(?![\w\-])(?:/" + _URL_PATH + r")?"
+)
+# A cheap test that a bare domain may be present, before the full pattern is tried.
+_TLD_HINT = re.compile(r"[A-Za-z0-9]\.(?:" + _TLD_ALT + r")(?![\w\-])")
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?<![.\-])")
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG = re.compile(r"(?<![\w&#])#(?=\w*[^\W\d])\w+")
+_PLACEHOLDER = re.compile(
     r"""
-    (?P<url>
-        (?:(?:https?|ftp)://|www\.) """ + _URL_PATH + r"""
-      | (?<![\w@.\-])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+(?:""" + _TLD_ALT + r""")
-        (?![\w\-])(?:/""" + _URL_PATH + r""")?
-    )
-  | (?P<email>(?<![\w.+\-])[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?<![.\-]))
-  | (?P<handle>(?<![\w@])@\w+)
-  | (?P<hashtag>(?<![\w&#])\#(?=\w*[^\W\d])\w+)
-  | (?P<placeholder>
         \{\{\s*[\w.]+\s*\}\}                         # {{name}}
       | \$\{\w+\}                                    # ${name}
       | \{/?\w{0,30}/?\}                             # {1} {/1} {2/} {name} {}
@@ -70,11 +74,14 @@ _PATTERN = re.compile(
       | %\(\w+\)[sdifr]                               # %(name)s
       | </?[A-Za-z][\w:\-]*(?:\s+[^<>]*?)?/?>        # <b> </b> <br/> <a href="x">
       | &(?:[A-Za-z][A-Za-z0-9]{1,31}|\#\d{1,7}|\#[xX][0-9A-Fa-f]{1,6});  # &amp; &#39;
-    )
-  | (?P<number>
-        \d+(?:[.,\u00a0\u202f\u2009'’]\d+)*
-        (?:st|nd|rd|th|er|re|e|ème|eme|º|ª|°)?(?!\w)
-    )
+    """,
+    re.VERBOSE,
+)
+# Everything else: numbers (with group/decimal separators and ordinal suffixes), words, spaces,
+# runs of one punctuation character.
+_PLAIN = re.compile(
+    r"""
+    (?P<number>\d+(?:[.,\u00a0\u202f\u2009'’]\d+)*(?:st|nd|rd|th|er|re|e|ème|eme|º|ª|°)?(?!\w))
   | (?P<word>\w+(?:['’\-]\w+)*)
   | (?P<space>\s+)
   | (?P<other>(?P<char>[^\w\s])(?P=char)*)
@@ -82,21 +89,76 @@ _PATTERN = re.compile(
     re.VERBOSE,
 )
 
+# Special tokens by priority (earlier wins on the same start), each with a cheap test of whether
+# the text can contain one at all.
+_SPECIALS = (
+    ("url", _URL_SCHEME, lambda t: "://" in t or "www." in t),
+    ("url", _URL_BARE, lambda t: "." in t and _TLD_HINT.search(t) is not None),
+    ("email", _EMAIL, lambda t: "@" in t),
+    ("handle", _HANDLE, lambda t: "@" in t),
+    ("hashtag", _HASHTAG, lambda t: "#" in t),
+    ("placeholder", _PLACEHOLDER, lambda t: "{" in t or "%" in t or "<" in t or "&" in t
+     or "${" in t),
+)
+
 
 def _punct_or_symbol(char: str) -> str:
     return "punct" if unicodedata.category(char).startswith("P") else "symbol"
 
 
-@lru_cache(maxsize=4096)
-def tokens_of(text: str) -> tuple[Token, ...]:
-    """Cached, immutable tokenization: several checks tokenize the same MT, this does it once."""
-    tokens = []
-    append = tokens.append
-    for match in _PATTERN.finditer(text):
+def _specials(text: str) -> list[tuple[int, int, str]]:
+    found = []
+    for priority, (kind, pattern, may_contain) in enumerate(_SPECIALS):
+        if may_contain(text):
+            found.extend((m.start(), priority, m.end(), kind) for m in pattern.finditer(text)
+                         if m.end() > m.start())
+    if not found:
+        return []
+    found.sort()
+    kept: list[tuple[int, int, str]] = []
+    last_end = 0
+    for start, _, end, kind in found:
+        if start >= last_end:
+            kept.append((start, end, kind))
+            last_end = end
+    return kept
+
+
+_OTHER_KIND: dict[str, str] = {}
+_new_token = tuple.__new__
+
+
+def _plain(text: str, start: int, end: int, out: list[Token]) -> None:
+    append = out.append
+    for match in _PLAIN.finditer(text, start, end):
         kind = match.lastgroup
-        if kind == "other" or kind == "char":
-            kind = _punct_or_symbol(match.group()[0])
-        append(Token(match.start(), match.end(), match.group(), kind))
+        group = match.group()
+        if kind == "other":
+            char = group[0]
+            kind = _OTHER_KIND.get(char)
+            if kind is None:
+                kind = _OTHER_KIND[char] = _punct_or_symbol(char)
+        a, b = match.span()
+        append(_new_token(Token, (a, b, group, kind)))
+
+
+@lru_cache(maxsize=256)
+def tokens_of(text: str) -> tuple[Token, ...]:
+    """Cached, immutable tokenization: several checks tokenize the same MT, this does it once.
+
+    URLs, e-mails, handles, hashtags and placeholders are found first, each with its own pattern
+    and only if the text has the character it needs (most sentences have none); the text between
+    them is split into numbers, words, spaces and punctuation by one simple pattern.
+    """
+    tokens: list[Token] = []
+    position = 0
+    for start, end, kind in _specials(text):
+        if start > position:
+            _plain(text, position, start, tokens)
+        tokens.append(Token(start, end, text[start:end], kind))
+        position = end
+    if position < len(text):
+        _plain(text, position, len(text), tokens)
     return tuple(tokens)
 
 
