@@ -12,7 +12,6 @@ from tqcheck.model import Category, Segment, Severity
     ("Bonjour le monde.", "", ("major", "Accuracy/Omission", None)),
     ("Bonjour le monde.", "   ", ("major", "Accuracy/Omission", None)),
     ("Bonjour le monde.", " ... ", ("major", "Accuracy/Omission", None)),
-    (None, "", ("major", "Accuracy/Omission", None)),
     ("", "Hello world.", ("major", "Accuracy/Addition", (0, 12))),
     ("  ", "Hello world.", ("major", "Accuracy/Addition", (0, 12))),
 ])
@@ -24,9 +23,15 @@ def test_empty(source, mt, expected):
 
 @pytest.mark.parametrize("source, mt", [
     ("Bonjour.", "Hello."), (None, "Hello."), ("", ""), ("   ", " "), (None, "7"), ("...", "..."),
+    (None, ""), (None, "  "),  # target-only: a blank line is not an omission
 ])
 def test_not_empty(source, mt):
     assert list(EmptyCheck().run(Segment("t", mt, source))) == []
+
+
+def test_target_only_option():
+    (flag,) = EmptyCheck(target_only=True).run(Segment("t", " "))
+    assert flag.category is Category.OMISSION and flag.span is None
 
 
 def test_severity_option():

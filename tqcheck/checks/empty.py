@@ -2,7 +2,9 @@
 
 * MT empty, whitespace-only or without a letter or digit while the source has words:
   Accuracy/Omission, major (the whole sentence is missing; severity can be raised to critical with
-  ``severity="critical"``). In target-only mode an empty MT is flagged the same way.
+  ``severity="critical"``). In target-only mode an empty MT says nothing is missing (a blank line
+  between paragraphs is one), so it is only flagged with ``target_only=True`` (for feeds where
+  every record must carry an MT).
 * Source empty or whitespace-only while the MT has words: Accuracy/Addition, major (the MT says
   something the source does not), on the whole MT.
 
@@ -28,8 +30,9 @@ class EmptyCheck(Check):
     category = Category.OMISSION
     description = "empty MT, or empty source with an MT"
 
-    def __init__(self, *, severity: str = "major") -> None:
-        super().__init__(severity=severity)
+    def __init__(self, *, severity: str = "major", target_only: bool = False) -> None:
+        super().__init__(severity=severity, target_only=target_only)
+        self.target_only = target_only
         try:
             self.empty_severity = Severity(severity)
         except ValueError:
@@ -38,7 +41,7 @@ class EmptyCheck(Check):
     def run(self, segment: Segment) -> Iterator[Flag]:
         mt, source = segment.mt, segment.source
         if source is None:
-            if not mt.strip():
+            if self.target_only and not mt.strip():
                 yield self.flag("the MT is empty", severity=self.empty_severity,
                                 evidence={"mt": mt})
             return
