@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from tqcheck.errors import InputError
 
@@ -190,7 +190,7 @@ def _load_csv(path: Path, text: str, source_lang: str | None, target_lang: str |
             raise InputError(f"{len(row)} fields where the header has {len(columns)}", where=where,
                              fix=f"quote terms that contain {delimiter!r}")
 
-        def cell(index: int | None) -> str:
+        def cell(index: int | None, row: list[str] = row) -> str:
             return row[index].strip() if index is not None and index < len(row) else ""
 
         source = cell(src_col)

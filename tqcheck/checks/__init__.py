@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tqcheck.errors import ConfigError
 
@@ -48,7 +49,7 @@ CHECKS: dict[str, str] = {
 DEFAULT_CHECKS: tuple[str, ...] = tuple(name for name in CHECKS if name != "glossary")
 
 
-def check_class(name: str) -> type["Check"]:
+def check_class(name: str) -> type[Check]:
     """The class of check ``name``, imported on demand."""
     try:
         path = CHECKS[name]
@@ -58,7 +59,7 @@ def check_class(name: str) -> type["Check"]:
     return getattr(importlib.import_module(module_name), attr)
 
 
-def build_checks(config: "CheckConfig") -> list["Check"]:
+def build_checks(config: CheckConfig) -> list[Check]:
     """The checks a configuration asks for, constructed with their options.
 
     ``config.enable`` (None: the defaults) selects checks, ``config.disable`` removes some,
@@ -95,14 +96,14 @@ def build_checks(config: "CheckConfig") -> list["Check"]:
     return checks
 
 
-def _sort_key(flag: "Flag") -> tuple[int, int, int]:
+def _sort_key(flag: Flag) -> tuple[int, int, int]:
     span = flag.span
     if span is None:
         return (0, -1, -1)
     return (1 if span.side.value == "mt" else 2, span.start, span.end)
 
 
-def run_checks(checks: Sequence["Check"], segment: "Segment") -> list["Flag"]:
+def run_checks(checks: Sequence[Check], segment: Segment) -> list[Flag]:
     """All flags the checks raise on ``segment``.
 
     Flags are sorted: segment-level flags (no span) first, then MT spans by start, then source spans
@@ -128,7 +129,7 @@ def run_checks(checks: Sequence["Check"], segment: "Segment") -> list["Flag"]:
     return _dedupe(flags)
 
 
-def _dedupe(flags: list["Flag"]) -> list["Flag"]:
+def _dedupe(flags: list[Flag]) -> list[Flag]:
     """Drop a flag with the same span and category as an earlier one (two checks, one finding:
     "mexico" is both a misspelling and a lower-cased name)."""
     seen: set = set()
@@ -143,7 +144,7 @@ def _dedupe(flags: list["Flag"]) -> list["Flag"]:
     return out
 
 
-def _note_unavailable(check: "Check", segment: "Segment", reason: str) -> None:
+def _note_unavailable(check: Check, segment: Segment, reason: str) -> None:
     key = (segment.source_lang, segment.target_lang)
     noted: set = check.__dict__.setdefault("_unavailable_noted", set())
     if key in noted:

@@ -45,7 +45,8 @@ def main() -> None:
         out.append(f'    {l!r}: {tuple(days[l])!r},')
     out.append('}')
     out.append('# fmt: on')
-    open("tqcheck/checks/_cldr_names.py", "w").write("\n".join(out) + "\n")
+    with open("tqcheck/checks/_cldr_names.py", "w", encoding="utf-8") as handle:
+        handle.write("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 STANDARD_DIRS = (
@@ -97,6 +96,7 @@ class Speller:
         self.path = path
         self._dictionary = Dictionary.from_files(str(path))
         self._known: dict[str, bool] = {}
+        self._suggestions: dict[tuple[str, int], tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
     def known(self, word: str) -> bool:
@@ -121,16 +121,20 @@ class Speller:
                 return True
         return False
 
-    @lru_cache(maxsize=2048)
     def suggest(self, word: str, limit: int = 5) -> tuple[str, ...]:
         """Spelling suggestions (slow: about 0.3 s a word; call for display, not in a batch)."""
-        with self._lock:
-            out = []
-            for suggestion in self._dictionary.suggest(word):
-                out.append(suggestion)
-                if len(out) >= limit:
-                    break
-        return tuple(out)
+        key = (word, limit)
+        if key not in self._suggestions:
+            with self._lock:
+                out = []
+                for suggestion in self._dictionary.suggest(word):
+                    out.append(suggestion)
+                    if len(out) >= limit:
+                        break
+            if len(self._suggestions) > 2048:
+                self._suggestions.clear()
+            self._suggestions[key] = tuple(out)
+        return self._suggestions[key]
 
 
 _LOADED: dict[str, Speller] = {}

@@ -8,7 +8,7 @@ concept are translations of each other.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from tqcheck.checks._cldr_names import DAYS, LANGUAGES, MONTHS, TERRITORIES
 from tqcheck.checks._text import fold
@@ -197,7 +197,7 @@ SV|Salvadoran|Salvadorans|Salvadorian|salvadorien|salvadorienne|salvadoriens|Sal
 """
 
 
-@lru_cache(maxsize=None)
+@cache
 def concepts() -> dict[str, frozenset[int]]:
     """Folded name -> ids of the concepts it names (a name may name several: "Georgia")."""
     groups: list[list[str]] = []
@@ -216,7 +216,7 @@ def concepts() -> dict[str, frozenset[int]]:
     return {name: frozenset(ids) for name, ids in index.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def concept_names() -> dict[int, frozenset[str]]:
     """Concept id -> the folded names of that concept."""
     out: dict[int, set[str]] = {}
@@ -226,6 +226,6 @@ def concept_names() -> dict[int, frozenset[str]]:
     return {cid: frozenset(names) for cid, names in out.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def max_name_words() -> int:
     return max(len(name.split()) for name in concepts())

@@ -7,7 +7,8 @@ once (``unavailable_reason``) and stands aside rather than failing the run.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from tqcheck.model import Category, Flag, Segment, Severity, Side, Span
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._text import base_lang, masked
 from tqcheck.checks.base import Check
@@ -61,7 +61,7 @@ def _problems(text: str, lang: str | None) -> list[tuple[int, str, str]]:
 
     def close_matching(i: int, char: str) -> None:
         for depth in range(len(stack) - 1, -1, -1):
-            opener, pos = stack[depth]
+            opener = stack[depth][0]
             if char in _OPENERS.get(opener, "") or (opener == '"' and char == '"'):
                 for inner, inner_pos in stack[depth + 1:]:
                     problems.append((inner_pos, _FAMILY[inner],

@@ -13,7 +13,7 @@ Fluency/Spelling (MQM's capitalisation is a spelling issue), minor; the span is 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._text import fold, sentence_initial_indexes
 from tqcheck.checks.base import Check

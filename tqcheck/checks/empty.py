@@ -14,7 +14,7 @@ there is no text to point into.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity

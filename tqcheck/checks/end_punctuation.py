@@ -11,7 +11,7 @@ labels) are skipped: their final punctuation is a house-style matter.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity

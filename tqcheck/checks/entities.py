@@ -27,7 +27,7 @@ German capitalises every noun; for a German source the check stands aside.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._names import concept_names, concepts, max_name_words
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes

@@ -16,8 +16,8 @@ file:line; see ``tqcheck.glossary`` for the formats.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
 from tqcheck.checks._text import fold
 from tqcheck.checks.base import Check

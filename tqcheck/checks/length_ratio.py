@@ -17,7 +17,7 @@ A too-short MT is Accuracy/Omission, a too-long one Accuracy/Addition; the flag 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._text import base_lang
 from tqcheck.checks.base import Check

@@ -31,9 +31,9 @@ that follow a letter ("A320", a broken handle's "LaurentRaphael1"): those are co
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Iterator
 
 from tqcheck.checks._numwords import SCALES, word_value
 from tqcheck.checks._text import base_lang, has_digit, masked

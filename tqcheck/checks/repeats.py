@@ -17,7 +17,7 @@ has the repeated text, the number of copies and the span of the first copy.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._text import base_lang, fold
 from tqcheck.checks.base import Check

@@ -25,7 +25,7 @@ hashtags and placeholders are left alone. Chinese, Japanese and Thai targets are
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._text import base_lang, masked, region
 from tqcheck.checks.base import Check

@@ -21,9 +21,14 @@ Severity minor, Fluency/Spelling, span on the word.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
-from tqcheck.checks._hunspell import DEBIAN_PACKAGES, SpellerSet, search_dirs, speller_for
+from tqcheck.checks._hunspell import (
+    DEBIAN_PACKAGES,
+    SpellerSet,
+    search_dirs,
+    speller_for,
+)
 from tqcheck.checks._text import base_lang, fold
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity, Side

@@ -28,7 +28,7 @@ without it they are skipped silently, the other tests still run.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks._hunspell import speller_for
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes

@@ -23,7 +23,7 @@ duplicate the source has too is not flagged.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity, Side
@@ -58,13 +58,12 @@ def _key(tok: Token) -> str:
     text = tok.text
     if tok.kind == "url":
         # Host names are case-insensitive, paths are not; a trailing slash is not a difference.
-        scheme, sep, rest = text.partition("://")
+        _, sep, rest = text.partition("://")
         if not sep:
-            scheme, rest = "", text
+            rest = text
         host, slash, path = rest.partition("/")
         host = host.lower()
-        if host.startswith("www."):
-            host = host[4:]
+        host = host.removeprefix("www.")
         return f"{host}{slash}{path}".rstrip("/")
     return text.casefold()
 

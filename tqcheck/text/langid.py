@@ -11,8 +11,9 @@ Codes are ISO 639-1 (``en``, ``fr``); region subtags (``fr-CA``) are ignored.
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tqcheck.model import Segment
@@ -30,7 +31,7 @@ def _base(code: str) -> str:
     return code.replace("_", "-").split("-", 1)[0].strip().lower()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _supported() -> dict[str, object]:
     from lingua import Language
 
@@ -115,7 +116,7 @@ def _vote(texts: Iterable[str], candidates: Sequence[str] | None) -> str | None:
 
 
 def detect_pair(
-    segments: Sequence["Segment"], *, sample: int = 200, candidates: Sequence[str] | None = None
+    segments: Sequence[Segment], *, sample: int = 200, candidates: Sequence[str] | None = None
 ) -> tuple[str | None, str | None]:
     """The majority language of the sources and of the MTs over the first ``sample`` segments.
 

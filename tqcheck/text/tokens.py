@@ -22,7 +22,7 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["Token", "tokenize", "tokens_of", "KINDS", "TLDS"]
+__all__ = ["KINDS", "TLDS", "Token", "tokenize", "tokens_of"]
 
 KINDS = ("word", "number", "punct", "space", "url", "email", "handle", "hashtag", "placeholder",
          "symbol")
