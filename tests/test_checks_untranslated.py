@@ -119,3 +119,14 @@ def test_flag_fields():
                       "Les migrants marchent vers le nord du pays.", "fr", "en")
     (flag,) = NO_LANGID.run(segment)
     assert flag.severity is Severity.MAJOR and flag.category is Category.UNTRANSLATED
+
+
+def test_seed_article_is_english_throughout():
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parent.parent / "samples" / "caravan.en-mt.txt"
+    check = UntranslatedCheck()
+    for line in seed.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            # target-only, with the source language known (as the pipeline sets it)
+            assert list(check.run(Segment("t", line, None, "fr", "en"))) == [], line
