@@ -36,3 +36,15 @@ def test_flagged(source, mt, expected):
 ])
 def test_not_flagged(source, mt):
     assert found(mt, source) == []
+
+
+@pytest.mark.parametrize("source, mt, expected", [
+    (None, "He would deploy his army as needed. border, and threatened to cut aid.", ["border"]),
+    (None, "Many rhythms observed in physiology and behavior. often depend on clocks.", ["often"]),
+    ("Il a dit ceci. puis cela.", "He said this. then that.", []),     # the source has it too
+    (None, "See e.g. the report; Smith et al. found it, approx. five times.", []),
+    (None, "He left. Then he came back at 5 p. m. today.", []),
+    (None, "Visit pic.twitter.com/xyz. Then go.", []),
+])
+def test_lower_case_after_a_full_stop(source, mt, expected):
+    assert found(mt, source) == expected

@@ -77,6 +77,11 @@ def _expected(mts: list[str]) -> dict[int, list[tuple[str, int, int, str]]]:
     out[chant].append(("spacing", start + 7, start + 8, " "))
     start, _ = _find(mts[castaneda], ' . "')
     out.setdefault(castaneda, []).append(("spacing", start, start + 3, " . "))
+    # "by deploying his army as needed. border, and threatened": a sentence cut by a stray full
+    # stop ("si nécessaire son armée à la frontière" mangled).
+    glued = idx('The "caravan"')
+    start, _ = _find(mts[glued], "needed. border")
+    out.setdefault(glued, []).append(("capitalization", start + 8, start + 14, "border"))
     return out
 
 
