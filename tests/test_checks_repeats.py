@@ -31,7 +31,7 @@ def test_repeats(mt, expected):
     ("Mexico! Mexico!", "en"),                        # a chant, punctuation between
     ("New York, New York is a song", "en"),
     ("He said that that was fine and he had had enough.", "en"),
-    ("Score 10 10 today", "en"),                       # numbers
+    ("Score 10-10 today", "en"),
     ("nous nous sommes levés et vous vous êtes assis", "fr"),
     ("#mexico #mexico", "en"),                         # hashtags are urls_handles' business
     ("a a", "en"),                                     # single letters
@@ -56,3 +56,18 @@ def test_flag_fields():
     (flag,) = CHECK.run(segment)
     assert flag.severity is Severity.MINOR and flag.category is Category.GRAMMAR
     assert flag.evidence == {"repeated": "the", "copies": 2, "first": [0, 3]}
+
+
+def test_numbers_repeat_too_and_numbers_do_not_count_as_addition():
+    from tqcheck.checks.numbers import NumbersCheck
+
+    segment = Segment("t", "prisoners of the blockade since 2007 2007.",
+                      "prisonniers du blocus depuis 2007.", "fr", "en")
+    assert [f.span.text_in(segment) for f in CHECK.run(segment)] == ["2007"]
+    assert list(NumbersCheck().run(segment)) == []
+
+
+def test_numbers_between_source_words_break_a_repeat():
+    # "de 20 % de": not a repeat in the source, so it cannot excuse one in the MT
+    assert found("comes from the Amazon Amazon.",
+                 "Pas moins de 20 % de l'eau provient de l'Amazone.") == ["Amazon"]

@@ -222,6 +222,14 @@ def _match(src: list[_Num], mt: list[_Num]) -> tuple[list[_Num], list[_Num]]:
     return left_src, left_mt
 
 
+def _repeats_previous(text: str, num: _Num, nums: list[_Num]) -> bool:
+    index = nums.index(num)
+    if index == 0:
+        return False
+    previous = nums[index - 1]
+    return previous.raw == num.raw and not text[previous.end:num.start].strip()
+
+
 class NumbersCheck(Check):
     name = "numbers"
     severity = Severity.MAJOR
@@ -268,6 +276,8 @@ class NumbersCheck(Check):
             )
         if self.additions:
             for m in left_mt[paired:]:
+                if _repeats_previous(mt, m, mt_nums):
+                    continue  # "since 2007 2007": a stutter, which the repeats check reports
                 yield self.flag(
                     f"number {m.raw!r} of the MT is not in the source",
                     (m.start, m.end), category=Category.ADDITION,

@@ -9,7 +9,7 @@ Not flagged:
   "nous nous" / "vous vous", "bye bye");
 * with a source, a repeat the source has too (the same word repeated, or as many adjacent repeats
   in the source as in the MT, e.g. "vite vite" -> "quickly quickly");
-* numbers ("10 10" in a score line) and single characters.
+* single letters ("a a"). Numbers count ("since 2007 2007").
 
 Severity minor, Fluency/Grammar. The span covers the extra copies (from the second one on); evidence
 has the repeated text, the number of copies and the span of the first copy.
@@ -85,8 +85,7 @@ def _repeats(text: str, legit: frozenset[str]) -> list[tuple[int, int, int, str,
         gram = keys[i:i + n]
         end = i + n * copies
         tokens = [seq[k][0] for k in range(i, i + n)]
-        if (n == 1 and (gram[0] in legit or tokens[0].kind == "number" or len(gram[0]) < 2)) or \
-                all(t.kind == "number" for t in tokens):
+        if n == 1 and (gram[0] in legit or len(gram[0]) < 2 and tokens[0].kind == "word"):
             i = end
             continue
         found.append((i, n, copies, " ".join(gram), end))
@@ -96,7 +95,8 @@ def _repeats(text: str, legit: frozenset[str]) -> list[tuple[int, int, int, str,
 
 def _source_repeats(source: str) -> tuple[set[str], int]:
     """Words the source repeats adjacently (punctuation allowed between) and how many repeats."""
-    words = [fold(t.text) for t in tokens_of(source) if t.kind == "word"]
+    # Numbers stay in the sequence: "20 % de l'eau" must not make "de ... de" adjacent.
+    words = [fold(t.text) for t in tokens_of(source) if t.kind in ("word", "number")]
     repeated = {a for a, b in zip(words, words[1:]) if a == b and a not in _ALL_LEGIT}
     count = sum(1 for a, b in zip(words, words[1:]) if a == b and a not in _ALL_LEGIT)
     return repeated, count
