@@ -122,3 +122,21 @@ def test_french_elisions_and_typos():
     check = SpellingCheck()
     assert found(check, "L'État a décidé qu'aujourd'hui c'est fini, jusqu'à demain.", tl="fr") == []
     assert [w for w, _ in found(check, "Les élèves sont très contants.", tl="fr")] == ["contants"]
+
+
+def test_domain_words_are_accepted(tmp_path):
+    (tmp_path / "dicts").mkdir()
+    dirs = (str(tiny_dictionaries(tmp_path / "dicts")),)
+    words = tmp_path / "words.txt"
+    words.write_text("# biomedical\nhepcidine\n\ncolors\n", encoding="utf-8")
+    check = SpellingCheck(dictionary_dirs=dirs, accept_file=str(words), accept=["neuralizing"])
+    assert found(check, "the hepcidine colors neuralizing", tl="zz-BB") == []
+    assert [w for w, _ in found(SpellingCheck(dictionary_dirs=dirs), "the hepcidine", tl="zz-BB")] == \
+        ["hepcidine"]
+
+
+def test_missing_word_list_is_a_config_error(tmp_path):
+    from tqcheck.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="word list not found"):
+        SpellingCheck(accept_file=str(tmp_path / "nope.txt"))

@@ -15,12 +15,16 @@ Where no dictionary is installed for the target language (or the language is unk
 stands aside with a reason (logged once). Suggestions are not computed during a run (spylls takes
 about 0.3 s per word); ``suggestions(word, lang)`` gives them on demand, e.g. in the review UI.
 
+Domain vocabulary (biomedical terms such as "hepcidine", product names) is accepted with the
+``accept`` option (a list of words) or ``accept_file`` (one word per line, ``#`` comments).
+
 Severity minor, Fluency/Spelling, span on the word.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections.abc import Iterator
 
 from tqcheck.checks._hunspell import (
@@ -31,6 +35,7 @@ from tqcheck.checks._hunspell import (
 )
 from tqcheck.checks._text import base_lang, fold
 from tqcheck.checks.base import Check
+from tqcheck.errors import ConfigError
 from tqcheck.model import Category, Flag, Segment, Severity
 from tqcheck.text.tokens import tokens_of
 
@@ -52,6 +57,19 @@ _PREFIX = re.compile(
 )
 
 
+def _read_word_list(path: str) -> set[str]:
+    """Words of a domain word list (one per line, ``#`` comments), folded."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError("word list not found", where=path,
+                          fix="check [checks.spelling] accept_file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the word list: {exc}", where=path,
+                          fix="save it as UTF-8 text, one word per line") from exc
+    return {fold(line.strip()) for line in lines if line.strip() and not line.lstrip().startswith("#")}
+
+
 def suggestions(word: str, lang: str, limit: int = 5) -> tuple[str, ...]:
     """Dictionary suggestions for ``word`` in ``lang`` (slow; for display)."""
     speller = speller_for(lang)
@@ -64,10 +82,21 @@ class SpellingCheck(Check):
     category = Category.SPELLING
     description = "words of the MT unknown to the target language's hunspell dictionary"
 
-    def __init__(self, *, dictionary_dirs: list[str] | tuple[str, ...] = (), min_length: int = 2) -> None:
-        super().__init__(dictionary_dirs=tuple(dictionary_dirs), min_length=min_length)
+    def __init__(
+        self,
+        *,
+        dictionary_dirs: list[str] | tuple[str, ...] = (),
+        min_length: int = 2,
+        accept: list[str] | tuple[str, ...] = (),
+        accept_file: str | None = None,
+    ) -> None:
+        super().__init__(dictionary_dirs=tuple(dictionary_dirs), min_length=min_length,
+                         accept=tuple(accept), accept_file=accept_file)
         self.dictionary_dirs = tuple(dictionary_dirs)
         self.min_length = min_length
+        self.accepted = {fold(w) for w in accept}
+        if accept_file:
+            self.accepted |= _read_word_list(accept_file)
         self._errors: dict[str, str] = {}
 
     def _speller(self, lang: str) -> SpellerSet | None:
@@ -111,7 +140,7 @@ class SpellingCheck(Check):
             if source_words is None:
                 source_words = {fold(t.text) for t in tokens_of(segment.source or "")
                                 if t.kind == "word"}
-            if fold(word) in source_words:
+            if fold(word) in source_words or fold(word) in self.accepted:
                 continue
             if word.casefold() in _ABBREVIATIONS:
                 continue
