@@ -15,8 +15,8 @@ SOURCE = "Des milliers de migrants ont repris mercredi leur marche vers les Éta
     ("Thousands of migrants resumed their march towards the United States on Wednesday.", None),
     ("Thousands of migrants.", ("minor", "Accuracy/Omission")),          # ratio 0.29 vs 0.85
     ("Migrants.", ("major", "Accuracy/Omission")),
-    ("Thousands of migrants resumed their march towards the United States on Wednesday, and "
-     "thousands more are expected to follow them in the coming weeks, officials said.",
+    (("Thousands of migrants resumed their march towards the United States on Wednesday, and "
+      "thousands more are expected to follow them in the coming weeks, officials said."),
      ("minor", "Accuracy/Addition")),
 ])
 def test_fr_en(mt, expected):

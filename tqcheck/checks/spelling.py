@@ -24,8 +24,8 @@ Severity minor, Fluency/Spelling, span on the word.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 from tqcheck.checks._hunspell import (
     DEBIAN_PACKAGES,
