@@ -20,10 +20,11 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_one_txt_is_target_only_line_per_segment(tmp_path):
+    # A blank line in a target-only text is a paragraph break, not a segment; ids stay line numbers.
     path = write(tmp_path / "mt.txt", "Hello.\n\nBye.\n")
     segments = read([path], target_lang="en")
-    assert [(s.id, s.mt, s.source) for s in segments] == [("1", "Hello.", None), ("2", "", None), ("3", "Bye.", None)]
-    assert segments[2].origin == f"{path}:3" and segments[0].target_lang == "en"
+    assert [(s.id, s.mt, s.source) for s in segments] == [("1", "Hello.", None), ("3", "Bye.", None)]
+    assert segments[1].origin == f"{path}:3" and segments[0].target_lang == "en"
 
 
 def test_crlf_and_missing_final_newline(tmp_path):

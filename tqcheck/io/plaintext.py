@@ -15,8 +15,9 @@ How a plain ``.txt`` input is read, the rule:
   units within them, counted from 1; equal to the paragraph number when both documents have the same
   paragraphs, which is when paragraphs are paired by position without alignment.
 
-Blank lines are kept as empty segments in ``text`` and ``parallel`` so that line *i* stays segment *i*
-(the checks flag them).
+Blank lines are kept as empty segments in ``parallel`` so that line *i* stays segment *i* (the checks
+flag them). In ``text`` (target only) a blank line is a paragraph break, not a segment, and is skipped;
+ids stay line numbers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def read_text(paths: Sequence[str | Path], ctx: ReadContext) -> Iterator[Segment
         name = display_name(path)
         doc_id = Path(path).name if ctx.several_files else None
         for number, line in enumerate(text_lines(path, ctx), 1):
+            if not line.strip():
+                continue
             yield Segment(id=str(number), mt=line, source_lang=ctx.source_lang, target_lang=ctx.target_lang,
                           doc_id=doc_id, origin=f"{name}:{number}")
 
