@@ -47,6 +47,9 @@ def test_supports_reads_the_pair_from_the_name_or_the_tokenizer_config(marian_di
     tiny = HFTranslator(str(marian_dir))  # no pair in the directory name: tokenizer_config.json
     assert tiny.supports("fr", "en") and not tiny.supports("de", "en")
     assert opus_mt_id("fr-FR", "eng") == "Helsinki-NLP/opus-mt-fr-en"
+    group = HFTranslator("Helsinki-NLP/opus-mt-en-ROMANCE")  # tags decide once it is loaded
+    assert group.supports("en", "fr") and not group.supports("de", "fr")
+    assert HFTranslator("Helsinki-NLP/opus-mt-tc-big-fr-en").supports("fr", "en")
 
 
 def test_translate_keeps_order_and_empty_lines(translator):

@@ -176,22 +176,29 @@ def cached_file(model: str, filename: str) -> str | None:
 class quiet_transformers:
     """Silence transformers' warnings and progress bars while a model loads, then restore them.
 
-    Loading a GGUF prints a dequantization warning and two progress bars on every run; a command
-    line tool should not. Restores the caller's settings, so no global state is changed.
+    Loading a GGUF prints a dequantization warning and progress bars (one of them a plain tqdm
+    that transformers' own switch does not reach, hence the stderr redirect); a command line tool
+    should not. Restores the caller's settings, so no global state is changed.
     """
 
     def __enter__(self) -> "quiet_transformers":
+        import contextlib
+        import io
+
         from transformers.utils import logging as hf_logging
 
         self._verbosity = hf_logging.get_verbosity()
         self._bars = hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        self._stderr = contextlib.redirect_stderr(io.StringIO())
+        self._stderr.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         from transformers.utils import logging as hf_logging
 
+        self._stderr.__exit__(None, None, None)
         hf_logging.set_verbosity(self._verbosity)
         if self._bars:
             hf_logging.enable_progress_bar()

@@ -351,7 +351,10 @@ class SmolLM2(HFCausalLM):
             if config_quant is not None:
                 del model.config.quantization_config
             try:
-                model.save_pretrained(staging)
+                from tqcheck.engines.hf_common import quiet_transformers
+
+                with quiet_transformers():
+                    model.save_pretrained(staging)
             finally:
                 model.hf_quantizer = quantizer
                 if config_quant is not None:

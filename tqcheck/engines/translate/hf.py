@@ -16,7 +16,8 @@ from typing import Any, Sequence
 
 from tqcheck.engines.base import TokenScores
 from tqcheck.engines.batching import map_sorted
-from tqcheck.engines.langcodes import M2M100_CODES, NLLB_CODES, base_lang, same_lang
+from tqcheck.engines.langcodes import (ISO3_TO_ISO1, M2M100_CODES, NLLB_CODES, base_lang,
+                                       same_lang)
 from tqcheck.errors import EngineUnavailable
 from tqcheck.model import EngineInfo
 
@@ -37,6 +38,16 @@ def _family_from_name(model: str) -> str | None:
     if "opus-mt" in name or "marian" in name:
         return "marian"
     return None
+
+
+def _is_language(code: str) -> bool:
+    """``fr``, ``eng``: a language; ``ROMANCE``, ``mul``, ``gmw``: a group of languages."""
+    return len(code) in (2, 3) and code.islower() and code != "mul" and (
+        len(code) == 2 or code in ISO3_TO_ISO1)
+
+
+def _side_serves(code: str, lang: str) -> bool:
+    return same_lang(code, lang) if _is_language(code) else True
 
 
 class HFTranslator:
@@ -162,12 +173,14 @@ class HFTranslator:
             return (self._lang_code(source_lang, target=False) is not None
                     and self._lang_code(target_lang, target=True) is not None)
         pair = self.marian_pair
-        if pair is not None and all(len(code) in (2, 3) and code.islower() for code in pair):
-            return same_lang(pair[0], source_lang) and same_lang(pair[1], target_lang)
-        if pair is not None:
-            # A group model (opus-mt-en-ROMANCE): it may serve the pair; the target tag decides.
-            return self._marian_target_tag(target_lang, load=False) is not False
-        return True  # an unknown model was named explicitly: trust the user
+        if pair is None:
+            return True  # an unknown model was named explicitly: trust the user
+        if not (_side_serves(pair[0], source_lang) and _side_serves(pair[1], target_lang)):
+            return False
+        if _is_language(pair[1]):
+            return True
+        # A group target (opus-mt-en-ROMANCE): the model's >>xx<< tags decide, once it is loaded.
+        return self._marian_target_tag(target_lang, load=False) is not False
 
     def _marian_target_tag(self, target_lang: str, *, load: bool = True) -> str | None | bool:
         """The ``>>fra<<`` prefix a multi-target Marian model needs, None if it needs none,
@@ -178,8 +191,6 @@ class HFTranslator:
         if not codes:
             return None
         code = base_lang(target_lang)
-        from tqcheck.engines.langcodes import ISO3_TO_ISO1
-
         candidates = [code] + [iso3 for iso3, iso1 in ISO3_TO_ISO1.items() if iso1 == code]
         for candidate in candidates:
             if f">>{candidate}<<" in codes:
