@@ -57,18 +57,25 @@ def test_folds_never_split_a_source_sentence():
         assert not ({rows[i].group for i in train} & {rows[i].group for i in test})
 
 
-def test_span_thresholds_keep_precise_signals_and_drop_chance_ones():
+def test_span_models_keep_precise_signals_and_drop_chance_ones():
     rows = []
     for i in range(40):
         gold = ((10, 16),)
         rows.append(SpanRow("fr-en", f"g{i}", (
-            ("roundtrip", 3.0, 10, 16),   # on the error
-            ("roundtrip", 1.0, 30, 40),   # weak kind, off the error
-            ("fluency", 2.0, 40, 50),     # never on an error
+            ("roundtrip", {"confidence": 3.0, "kind=near_homograph": 1.0}, 10, 16),  # on the error
+            ("roundtrip", {"confidence": 1.0, "kind=lost": 1.0}, 30, 40),            # off the error
+            ("fluency", {"confidence": 2.0 + (i % 3)}, 40, 50),                      # never on one
         ), gold, 60))
-    thresholds, precision = fit_span_thresholds(rows)
-    assert thresholds["roundtrip"] == 3.0 and precision["roundtrip"] == 1.0
+    thresholds, precision, models = fit_span_thresholds(rows)
+    assert precision["roundtrip"] == 1.0
+    on = models["roundtrip"].predict({"confidence": 3.0, "kind=near_homograph": 1.0})
+    off = models["roundtrip"].predict({"confidence": 1.0, "kind=lost": 1.0})
+    assert off < thresholds["roundtrip"] <= on
     assert thresholds["fluency"] == math.inf and "fluency" not in precision
+    assert "fluency" not in models  # no positive example to learn from
+    # without span models the raw strength is thresholded
+    raw, _, none = fit_span_thresholds(rows, models=False)
+    assert raw["roundtrip"] == 3.0 and none == {}
 
 
 def test_decision_thresholds():

@@ -38,13 +38,17 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from tqcheck.evaluate import (LabelledData, average_precision, kendall_tau, roc_auc, span_counts)
 from tqcheck.fuse import (NOT_FUSED, POOLED, RULE_FEATURES, Calibration, Fusion, PairCalibration, RiskModel,
-                          new_calibration_name, signals_present)
+                          SpanModel, new_calibration_name, signals_present, span_features)
 from tqcheck.model import Flag, Segment, SegmentResult, Side
 from tqcheck.signals.base import SignalOutput
 
 MIN_ROWS = 40
 MIN_CLASS = 8
 DEFAULT_FOLDS = 5
+#: Thresholds maximise F-beta with beta = 0.5: precision counts twice as much as recall, because a
+#: false alarm costs a reviewer's time on every segment while a miss is one error among many.
+MAJOR_BETA = 0.5
+SPAN_BETA = 0.5
 #: Strength values tried per signal when fitting span thresholds (quantiles of its candidates).
 MAX_SPAN_THRESHOLDS = 24
 
@@ -68,11 +72,11 @@ class Row:
 
 @dataclass(frozen=True)
 class SpanRow:
-    """One segment's span candidates (signal, strength, start, end on the MT) against its gold."""
+    """One segment's span candidates (signal, span features, start, end on the MT) and its gold."""
 
     lp: str
     group: str
-    candidates: tuple[tuple[str, float, int, int], ...]
+    candidates: tuple[tuple[str, Mapping[str, float], int, int], ...]
     gold: tuple[tuple[int, int], ...]
     mt_length: int
 
@@ -161,7 +165,8 @@ class Labelled:
             sid = obs.segment.id
             if sid not in self.gold_spans:
                 continue
-            cands = tuple((f.check, float(f.confidence or 0.0), f.span.start, f.span.end)
+            scores = obs.scores()
+            cands = tuple((f.check, span_features(f, scores), f.span.start, f.span.end)
                           for o in obs.outputs.values() for f in o.flags
                           if f.span is not None and f.span.side is Side.MT)
             out.append(SpanRow(obs.segment.language_pair, self.groups.get(sid, sid), cands,
@@ -250,23 +255,30 @@ def _to_model(signals: frozenset[str], fit: tuple, threshold: float, cv: Mapping
                      round(intercept, 6), round(float(threshold), 6), cv)
 
 
-def f1_threshold(labels: Sequence[bool], risks: Sequence[float]) -> float:
-    """The risk threshold (flag at risk >= t) that maximises F1; the higher one on ties."""
+def fbeta(tp: float, predicted: float, gold: float, beta: float) -> float:
+    """F-beta from counts: (1 + b²)·tp / ((1 + b²)·tp + b²·fn + fp)."""
+    b2 = beta * beta
+    denom = b2 * gold + predicted
+    return (1 + b2) * tp / denom if denom else 0.0
+
+
+def f1_threshold(labels: Sequence[bool], risks: Sequence[float], *, beta: float = 1.0) -> float:
+    """The risk threshold (flag at risk >= t) that maximises F-beta (F1 by default); the higher one
+    on ties."""
     pos = sum(labels)
     if pos == 0:
         return 1.0
     pairs = sorted(zip(risks, labels), key=lambda p: -p[0])
-    best_f1, best_t, tp, seen = -1.0, 1.0, 0, 0
+    best_f, best_t, tp = -1.0, 1.0, 0
     i = 0
     while i < len(pairs):
         j = i
         while j < len(pairs) and pairs[j][0] == pairs[i][0]:
             tp += pairs[j][1]
             j += 1
-        seen = j
-        f1 = 2 * tp / (seen + pos)
-        if f1 > best_f1 + 1e-12:
-            best_f1, best_t = f1, pairs[i][0]
+        f = fbeta(tp, j, pos, beta)
+        if f > best_f + 1e-12:
+            best_f, best_t = f, pairs[i][0]
         i = j
     return float(best_t)
 
@@ -326,7 +338,7 @@ def fit_models(rows: Sequence[Row], *, folds: int | None = DEFAULT_FOLDS) -> lis
                 ok = [i for i, v in enumerate(oof) if not math.isnan(v)]
                 labels = [subset[i].label for i in ok]
                 risks = [oof[i] for i in ok]
-                threshold = f1_threshold(labels, risks)
+                threshold = f1_threshold(labels, risks, beta=MAJOR_BETA)
                 cv.update({"folds": len(splits), "roc_auc": _r(roc_auc(labels, risks)),
                            "pr_auc": _r(average_precision(labels, risks))})
                 graded = [i for i in ok if subset[i].badness is not None]
@@ -335,10 +347,12 @@ def fit_models(rows: Sequence[Row], *, folds: int | None = DEFAULT_FOLDS) -> lis
                                                        [subset[i].badness for i in graded]))
                 pred = [r >= threshold for r in risks]
                 tp = sum(p and y for p, y in zip(pred, labels))
-                cv["f1_at_threshold"] = _r(2 * tp / (sum(pred) + sum(labels)) if labels else math.nan)
+                cv["precision_at_threshold"] = _r(tp / sum(pred) if sum(pred) else math.nan)
+                cv["recall_at_threshold"] = _r(tp / sum(labels) if sum(labels) else math.nan)
             else:
                 in_sample = _to_model(signals, final, 0.5, {})
-                threshold = f1_threshold([r.label for r in subset], predict_rows(in_sample, subset))
+                threshold = f1_threshold([r.label for r in subset], predict_rows(in_sample, subset),
+                                         beta=MAJOR_BETA)
             models.append(_to_model(signals, final, threshold, cv))
     return models
 
@@ -347,35 +361,81 @@ def _r(v: float) -> float | None:
     return None if v is None or math.isnan(v) else round(float(v), 4)
 
 
-def fit_span_thresholds(rows: Sequence[SpanRow]) -> tuple[dict[str, float], dict[str, float]]:
-    """Per signal: the strength threshold (see module docstring) and the span precision it gives."""
+def _fit_span_model(cands: Sequence[tuple[Mapping[str, float], bool]]) -> SpanModel | None:
+    """Logistic P(on an error) over span features; None without enough of both outcomes."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    pos = sum(y for _, y in cands)
+    if pos < MIN_CLASS or len(cands) - pos < MIN_CLASS:
+        return None
+    names = sorted({k for f, _ in cands for k in f})
+    x = np.zeros((len(cands), len(names)))
+    for i, (f, _) in enumerate(cands):
+        for j, name in enumerate(names):
+            x[i, j] = f.get(name, np.nan)
+    filled = np.where(np.isnan(x).all(axis=0), 0.0, x)
+    mean = np.nanmean(filled, axis=0)
+    for j, name in enumerate(names):  # an absent kind is 0 (another kind), an absent score its mean
+        fill = 0.0 if name.startswith("kind=") else mean[j]
+        x[np.isnan(x[:, j]), j] = fill
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    keep = scale > 1e-12
+    if not keep.any():
+        return None
+    names = [n for n, k in zip(names, keep) if k]
+    x, mean, scale = x[:, keep], mean[keep], scale[keep]
+    y = np.array([bool(v) for _, v in cands], dtype=int)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    return SpanModel(tuple(names), tuple(round(float(v), 6) for v in mean),
+                     tuple(round(float(v), 6) for v in scale), tuple(round(float(v), 6) for v in model.coef_[0]),
+                     round(float(model.intercept_[0]), 6))
+
+
+def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True
+                        ) -> tuple[dict[str, float], dict[str, float], dict[str, SpanModel]]:
+    """Per signal: a span model (``models``), then the threshold on its probability (or on the raw
+    strength without a model) maximising character-level F0.5 among thresholds whose kept spans are
+    more precise than chance; ``inf`` when none is. Returns thresholds, precisions, span models."""
     signals = sorted({c[0] for r in rows for c in r.candidates})
     thresholds: dict[str, float] = {}
     precision: dict[str, float] = {}
+    span_models: dict[str, SpanModel] = {}
     gold_chars = sum(span_counts([], r.gold)[2] for r in rows)
     all_chars = sum(r.mt_length for r in rows)
     base = gold_chars / all_chars if all_chars else 0.0
     for signal in signals:
-        values = sorted({c[1] for r in rows for c in r.candidates if c[0] == signal})
+        mine = [(r, f, s, e) for r in rows for name, f, s, e in r.candidates if name == signal]
+        model = None
+        if models:
+            model = _fit_span_model([(f, any(s < ge and gs < e for gs, ge in r.gold)) for r, f, s, e in mine])
+            if model is not None:
+                span_models[signal] = model
+        strength = [model.predict(f) if model else float(f.get("confidence", 0.0)) for _, f, _, _ in mine]
+        by_row: dict[int, list[tuple[float, int, int]]] = {}
+        for (r, _, s, e), v in zip(mine, strength):
+            by_row.setdefault(id(r), []).append((v, s, e))
+        values = sorted(set(strength))
         if len(values) > MAX_SPAN_THRESHOLDS:
             step = (len(values) - 1) / (MAX_SPAN_THRESHOLDS - 1)
             values = sorted({values[round(i * step)] for i in range(MAX_SPAN_THRESHOLDS)})
-        best: tuple[float, float, float] | None = None  # (f1, threshold, precision)
+        best: tuple[float, float, float] | None = None  # (F0.5, threshold, precision)
         for t in values:
             tp = pred = gold = 0
             for r in rows:
-                c = span_counts([(s, e) for name, v, s, e in r.candidates if name == signal and v >= t], r.gold)
+                c = span_counts([(s, e) for v, s, e in by_row.get(id(r), ()) if v >= t], r.gold)
                 tp, pred, gold = tp + c[0], pred + c[1], gold + c[2]
             if not pred:
                 continue
             p = tp / pred
-            f1 = 2 * tp / (pred + gold) if pred + gold else 0.0
-            if p > base and (best is None or f1 > best[0] + 1e-12):
-                best = (f1, t, p)
-        thresholds[signal] = best[1] if best else math.inf
+            f = fbeta(tp, pred, gold, SPAN_BETA)
+            if p > base and (best is None or f > best[0] + 1e-12):
+                best = (f, t, p)
+        thresholds[signal] = round(best[1], 6) if best else math.inf
         if best:
             precision[signal] = round(best[2], 4)
-    return thresholds, precision
+    return thresholds, precision, span_models
 
 
 def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds: int | None = DEFAULT_FOLDS,
@@ -388,9 +448,9 @@ def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds:
         sel = [r for r in rows if lp == POOLED or r.lp == lp]
         sel_spans = [r for r in span_rows if lp == POOLED or r.lp == lp]
         models = tuple(fit_models(sel, folds=folds)) if sel else ()
-        thresholds, precision = fit_span_thresholds(sel_spans) if sel_spans else ({}, {})
+        thresholds, precision, span_models = fit_span_thresholds(sel_spans) if sel_spans else ({}, {}, {})
         if models or thresholds:
-            pairs[lp] = PairCalibration(models, thresholds, precision)
+            pairs[lp] = PairCalibration(models, thresholds, precision, span_models)
     return Calibration(name or made_name, pairs, created, dict(provenance or {}))
 
 
@@ -516,7 +576,7 @@ def decision_thresholds(decisions: Sequence[DecisionRow]) -> tuple[dict[str, flo
 def cv_table(calibration: Calibration) -> str:
     """The cross-validated figures of every model, one line each."""
     lines = [f"  {'pair':<7} {'signals':<48} {'n':>5} {'pos':>4}  {'ROC-AUC':>7} {'PR-AUC':>7} "
-             f"{'tau':>7} {'thr':>6} {'F1':>6}"]
+             f"{'tau':>7} {'thr':>6} {'P@thr':>6} {'R@thr':>6}"]
     for lp, pair in sorted(calibration.pairs.items()):
         for m in sorted(pair.models, key=lambda m: (len(m.signals), m.signals)):
             cv = m.cv
@@ -528,7 +588,7 @@ def cv_table(calibration: Calibration) -> str:
 
             lines.append(f"  {lp:<7} {sig:<48} {cv.get('n', 0):>5} {cv.get('positives', 0):>4}  "
                          f"{f('roc_auc'):>7} {f('pr_auc'):>7} {f('kendall_tau'):>7} "
-                         f"{m.major_threshold:>6.3f} {f('f1_at_threshold'):>6}")
+                         f"{m.major_threshold:>6.3f} {f('precision_at_threshold'):>6} {f('recall_at_threshold'):>6}")
         if pair.span_thresholds:
             spans = ", ".join(f"{k} >= {v:g}" + (f" (P={pair.span_precision[k]:.2f})" if k in pair.span_precision
                                                    else "") for k, v in sorted(pair.span_thresholds.items()))

@@ -10,12 +10,15 @@ segment: among the models whose signals all ran, the one with the most signals, 
 language pair before the pooled model (``*``) fit on all pairs. The ``rules`` model (no signal) gives
 a rules-only run a calibrated risk too; only without any calibration is the risk None.
 
-**Span candidates** from signals are kept when their strength (``Flag.confidence``) reaches the
-signal's span threshold for the language pair, fit on labelled spans: the strength from which the
-signal's spans are more precise than chance and best in F1 (see ``tqcheck.calibrate``); a signal
-whose spans never beat chance shows none (it still counts in the risk). Overlapping candidates are
-merged into one flag, led by the signal whose spans proved most precise, with every supporter's
-evidence kept.
+**Span candidates** from signals are scored by a span model per signal and language pair (a
+logistic model over the candidate's strength, kind, length and its signal's sentence scores, fit on
+human error spans: ``SpanModel``), giving the probability that the span is on an error; the flag's
+``confidence`` becomes that probability. A candidate is kept when it reaches the signal's span
+threshold: the probability from which the kept spans are more precise than chance and best in
+F0.5 (see ``tqcheck.calibrate``); a signal whose spans never beat chance shows none (it still counts
+in the risk). Without a span model (e.g. a calibration from reviewer decisions) the raw strength is
+compared with the threshold. Overlapping candidates are merged into one flag, led by the signal
+whose spans proved most precise, with every supporter's evidence kept.
 
 **Severity** of a merged signal flag, decided from calibrated quantities only: *major* when the
 segment's risk reaches the model's ``major_threshold`` (the risk that best separates segments with
@@ -112,6 +115,53 @@ class RiskModel:
                    float(data["major_threshold"]), data.get("cv") or {})
 
 
+def span_features(flag: Flag, scores: Mapping[str, float]) -> dict[str, float]:
+    """What a span model sees of one candidate: its own strength, its kind, its length, and the
+    sentence scores of the signal that raised it (a diff span means more where the reference model
+    otherwise agrees, or less: the model learns which, per language pair)."""
+    feats = {"confidence": float(flag.confidence or 0.0)}
+    if flag.span is not None:
+        feats["log_chars"] = math.log1p(len(flag.span))
+    kind = flag.evidence.get("kind")
+    if kind:
+        feats[f"kind={kind}"] = 1.0
+    prefix = flag.check + "."
+    for name, value in scores.items():
+        if name.startswith(prefix) and value is not None and math.isfinite(value):
+            feats[name] = float(value)
+    return feats
+
+
+@dataclass(frozen=True)
+class SpanModel:
+    """P(a candidate span lands on a human-marked error), a logistic model over ``span_features``.
+    A missing ``kind=`` feature is 0 (another kind); a missing score is taken at its mean."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def predict(self, feats: Mapping[str, float]) -> float:
+        z = self.intercept
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
+            value = feats.get(name)
+            if value is None:
+                value = 0.0 if name.startswith("kind=") else mu
+            z += w * (value - mu) / (sd or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
+                "coef": list(self.coef), "intercept": self.intercept}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SpanModel":
+        return cls(tuple(data["features"]), tuple(map(float, data["mean"])), tuple(map(float, data["scale"])),
+                   tuple(map(float, data["coef"])), float(data["intercept"]))
+
+
 @dataclass(frozen=True)
 class PairCalibration:
     """Everything fit for one language pair (or ``*``, pooled over pairs)."""
@@ -119,21 +169,33 @@ class PairCalibration:
     models: tuple[RiskModel, ...] = ()
     span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
     span_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    span_models: Mapping[str, SpanModel] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "span_thresholds", _frozen_mapping(self.span_thresholds))
         object.__setattr__(self, "span_precision", _frozen_mapping(self.span_precision))
+        object.__setattr__(self, "span_models", _frozen_mapping(self.span_models))
+
+    def strength(self, flag: Flag, scores: Mapping[str, float]) -> float:
+        """The calibrated probability that the candidate is on an error, or its raw strength when
+        its signal has no span model here."""
+        model = self.span_models.get(flag.check)
+        if model is None:
+            return float(flag.confidence or 0.0)
+        return model.predict(span_features(flag, scores))
 
     def to_dict(self) -> dict[str, Any]:
         return {"models": [m.to_dict() for m in self.models],
                 "span_thresholds": {k: _json_float(v) for k, v in self.span_thresholds.items()},
-                "span_precision": dict(self.span_precision)}
+                "span_precision": dict(self.span_precision),
+                "span_models": {k: m.to_dict() for k, m in self.span_models.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PairCalibration":
         return cls(tuple(RiskModel.from_dict(m) for m in data.get("models") or ()),
                    {k: _from_json_float(v) for k, v in (data.get("span_thresholds") or {}).items()},
-                   dict(data.get("span_precision") or {}))
+                   dict(data.get("span_precision") or {}),
+                   {k: SpanModel.from_dict(m) for k, m in (data.get("span_models") or {}).items()})
 
 
 def _json_float(v: float) -> float | str:
@@ -259,7 +321,11 @@ class Fusion:
         risk = model.predict(scores) if model else None
         pair = self.calibration.for_pair(lp) if self.calibration else PairCalibration()
 
-        kept = [c for c in candidates if (c.confidence or 0.0) >= pair.span_thresholds.get(c.check, -math.inf)]
+        kept = []
+        for c in candidates:
+            strength = pair.strength(c, scores)
+            if strength >= pair.span_thresholds.get(c.check, -math.inf):
+                kept.append(c if c.check not in pair.span_models else _with_confidence(c, strength))
         span_signals = {name for name in available if _gives_spans(name)}
         signal_flags = self._merge_candidates(kept, rule_flags, risk, model, pair, len(span_signals))
         flags = _merge_same_category(list(rule_flags), signal_flags)
@@ -367,6 +433,13 @@ def _merge_same_category(rule_flags: list[Flag], signal_flags: list[Flag]) -> li
         evidence.setdefault("signal_evidence", {})[flag.check] = dict(flag.evidence)
         merged[merged.index(twin)] = _with_evidence(twin, evidence)
     return merged
+
+
+def _with_confidence(flag: Flag, p: float) -> Flag:
+    """The candidate with its calibrated probability of being on an error as its confidence."""
+    evidence = dict(flag.evidence)
+    evidence["raw_strength"] = flag.confidence
+    return Flag(flag.check, flag.severity, flag.category, flag.message, flag.span, evidence, round(p, 4))
 
 
 def _with_evidence(flag: Flag, evidence: Mapping[str, Any]) -> Flag:
