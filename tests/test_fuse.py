@@ -158,3 +158,23 @@ def test_load_shipped_and_file_and_errors(tmp_path):
         Fusion.load(str(bad))
     with pytest.raises(ConfigError, match="calibration file not found"):
         Fusion.load(str(tmp_path / "missing.json"))
+
+
+def test_span_models_score_candidates_and_their_probability_becomes_the_confidence():
+    from tqcheck.fuse import SpanModel
+
+    # P(on an error) = sigmoid(4 * [kind=near_homograph] - 2): 0.88 for a homograph, 0.12 otherwise
+    model = SpanModel(("kind=near_homograph",), (0.0,), (1.0,), (4.0,), -2.0)
+    cal = calibration(fr_en=PairCalibration((), span_thresholds={"roundtrip": 0.5},
+                                            span_models={"roundtrip": model}))
+    homograph = Flag("roundtrip", Severity.MINOR, Category.MISTRANSLATION, "market reads marché",
+                     Span(*MARKET), {"kind": "near_homograph"}, confidence=3.0)
+    lost = Flag("roundtrip", Severity.MINOR, Category.MISTRANSLATION, "lost", Span(0, 4),
+                {"kind": "lost_and_replaced"}, confidence=2.0)
+    out = Fusion(cal).fuse(SEG, [], outputs(roundtrip=SignalOutput({"roundtrip.chrf": 50.0}, {}, [homograph, lost])))
+    assert [f.span.text_in(SEG) for f in out.flags] == ["market"]
+    assert out.flags[0].confidence == pytest.approx(1 / (1 + math.exp(-2.0)), abs=1e-4)
+    assert out.flags[0].evidence["raw_strength"] == 3.0
+    # and the model survives the file
+    again = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert again.pairs["fr-en"].span_models["roundtrip"] == model
