@@ -42,6 +42,29 @@ CREATE TABLE IF NOT EXISTS entries (
 _CHUNK = 400  # keys per SELECT, well under SQLite's parameter limit
 
 
+def _open_shared(path: "os.PathLike[str] | str", attempts: int = 20) -> sqlite3.Connection:
+    """Open the cache, tolerating other processes that create or switch it to WAL at the same time.
+
+    SQLite's busy timeout does not cover ``PRAGMA journal_mode=WAL`` on a database another process is
+    creating: that statement can fail at once with "database is locked". It is retried with backoff.
+    """
+    import time
+
+    for attempt in range(attempts):
+        conn = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_SCHEMA)
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def text_key(*parts: str) -> str:
     """sha256 of the text (or of several texts joined by NUL, e.g. a source and its target)."""
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
@@ -84,11 +107,7 @@ class EngineCache:
             assert self.path is not None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False,
-                                       isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(_SCHEMA)
+                conn = _open_shared(self.path)
             except (sqlite3.Error, OSError) as exc:
                 raise EngineError(f"cannot open the engine cache: {exc}", where=str(self.path),
                                   fix="choose another --cache path, or --cache none") from exc
