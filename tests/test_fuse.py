@@ -68,6 +68,11 @@ def test_risk_uses_the_largest_model_whose_signals_all_ran_own_pair_first():
     # a pair never seen falls back to the pooled model
     de = Segment(id="d", mt="Hallo", source="Bonjour", source_lang="fr", target_lang="de")
     assert fusion.fuse(de, [], {}).risk == pytest.approx(1 / (1 + math.exp(-5.0)), abs=1e-6)
+    # a round trip in target-only mode has other scores: the fluency model is used, not a model
+    # that would read every round-trip feature as missing
+    target_only = SignalOutput({"roundtrip.target_chrf": 50.0})
+    assert fusion.fuse(SEG, [], outputs(fluency=flu, roundtrip=target_only)).risk == \
+        pytest.approx(1 / (1 + math.exp(-1.0)), abs=1e-6)
     # an empty signal output does not count as having run
     assert fusion.fuse(SEG, [], outputs(fluency=EMPTY)).risk == pytest.approx(1 / (1 + math.exp(2.0)), abs=1e-6)
 
@@ -164,7 +169,8 @@ def test_span_models_score_candidates_and_their_probability_becomes_the_confiden
     from tqcheck.fuse import SpanModel
 
     # P(on an error) = sigmoid(4 * [kind=near_homograph] - 2): 0.88 for a homograph, 0.12 otherwise
-    model = SpanModel(("kind=near_homograph",), (0.0,), (1.0,), (4.0,), -2.0)
+    model = SpanModel(("kind=near_homograph",), (0.0,), (1.0,), (4.0,), -2.0,
+                      kinds=("near_homograph", "lost_and_replaced"))
     cal = calibration(fr_en=PairCalibration((), span_thresholds={"roundtrip": 0.5},
                                             span_models={"roundtrip": model}))
     homograph = Flag("roundtrip", Severity.MINOR, Category.MISTRANSLATION, "market reads marché",
@@ -175,6 +181,11 @@ def test_span_models_score_candidates_and_their_probability_becomes_the_confiden
     assert [f.span.text_in(SEG) for f in out.flags] == ["market"]
     assert out.flags[0].confidence == pytest.approx(1 / (1 + math.exp(-2.0)), abs=1e-4)
     assert out.flags[0].evidence["raw_strength"] == 3.0
+    # a kind the model never saw (target-only round trip) is not shown: its precision is unmeasured
+    unseen = Flag("roundtrip", Severity.MINOR, Category.MISTRANSLATION, "gone", Span(*MARKET),
+                  {"kind": "lost_in_round_trip"}, confidence=1.0)
+    assert Fusion(cal).fuse(SEG, [], outputs(roundtrip=SignalOutput({"roundtrip.target_chrf": 5.0}, {},
+                                                                    [unseen]))).flags == ()
     # and the model survives the file
     again = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
     assert again.pairs["fr-en"].span_models["roundtrip"] == model

@@ -370,6 +370,7 @@ def _fit_span_model(cands: Sequence[tuple[Mapping[str, float], bool]]) -> SpanMo
     if pos < MIN_CLASS or len(cands) - pos < MIN_CLASS:
         return None
     names = sorted({k for f, _ in cands for k in f})
+    kinds = tuple(n[len("kind="):] for n in names if n.startswith("kind="))
     x = np.zeros((len(cands), len(names)))
     for i, (f, _) in enumerate(cands):
         for j, name in enumerate(names):
@@ -390,7 +391,7 @@ def _fit_span_model(cands: Sequence[tuple[Mapping[str, float], bool]]) -> SpanMo
     model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
     return SpanModel(tuple(names), tuple(round(float(v), 6) for v in mean),
                      tuple(round(float(v), 6) for v in scale), tuple(round(float(v), 6) for v in model.coef_[0]),
-                     round(float(model.intercept_[0]), 6))
+                     round(float(model.intercept_[0]), 6), kinds)
 
 
 def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True

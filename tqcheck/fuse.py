@@ -17,7 +17,8 @@ human error spans: ``SpanModel``), giving the probability that the span is on an
 threshold: the probability from which the kept spans are more precise than chance and best in
 F0.5 (see ``tqcheck.calibrate``); a signal whose spans never beat chance shows none (it still counts
 in the risk). Without a span model (e.g. a calibration from reviewer decisions) the raw strength is
-compared with the threshold. Overlapping candidates are merged into one flag, led by the signal
+compared with the threshold; a candidate of a kind the span model never saw (the target-only round
+trip) is not shown, its precision being unmeasured. Overlapping candidates are merged into one flag, led by the signal
 whose spans proved most precise, with every supporter's evidence kept.
 
 **Severity** of a merged signal flag, decided from calibrated quantities only: *major* when the
@@ -89,6 +90,12 @@ class RiskModel:
     def __post_init__(self) -> None:
         object.__setattr__(self, "cv", _frozen_mapping(self.cv))
 
+    def fits(self, scores: Mapping[str, float]) -> bool:
+        """Whether each of the model's signals has at least one of its features in ``scores``."""
+        return all(any(f.startswith(sig + ".") and f in scores for f in self.features)
+                   or not any(f.startswith(sig + ".") for f in self.features)
+                   for sig in self.signals)
+
     def predict(self, scores: Mapping[str, float]) -> float:
         z = self.intercept
         for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
@@ -142,6 +149,12 @@ class SpanModel:
     scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
+    kinds: tuple[str, ...] = ()  # the candidate kinds seen in fitting
+
+    def knows(self, flag: Flag) -> bool:
+        """Whether candidates of this flag's kind were among those the model was fit on."""
+        kind = flag.evidence.get("kind")
+        return not self.kinds or not kind or kind in self.kinds
 
     def predict(self, feats: Mapping[str, float]) -> float:
         z = self.intercept
@@ -154,12 +167,12 @@ class SpanModel:
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept}
+                "coef": list(self.coef), "intercept": self.intercept, "kinds": list(self.kinds)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "SpanModel":
         return cls(tuple(data["features"]), tuple(map(float, data["mean"])), tuple(map(float, data["scale"])),
-                   tuple(map(float, data["coef"])), float(data["intercept"]))
+                   tuple(map(float, data["coef"])), float(data["intercept"]), tuple(data.get("kinds") or ()))
 
 
 @dataclass(frozen=True)
@@ -182,6 +195,8 @@ class PairCalibration:
         model = self.span_models.get(flag.check)
         if model is None:
             return float(flag.confidence or 0.0)
+        if not model.knows(flag):
+            return -math.inf  # a kind never measured (e.g. target-only round trip): not shown
         return model.predict(span_features(flag, scores))
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,15 +234,21 @@ class Calibration:
         object.__setattr__(self, "pairs", _frozen_mapping(self.pairs))
         object.__setattr__(self, "provenance", _frozen_mapping(self.provenance))
 
-    def select(self, lp: str, available: frozenset[str]) -> RiskModel | None:
-        """The model with the most signals among those that all ran; own pair before pooled."""
+    def select(self, lp: str, available: frozenset[str],
+               scores: Mapping[str, float] | None = None) -> RiskModel | None:
+        """The model with the most signals among those that all ran; own pair before pooled.
+
+        With ``scores``, a model also needs, for each of its signals, at least one of the features
+        it was fit on: a round trip in target-only mode gives other scores than with a source, and
+        a model fit on the latter must not read the former as all-missing.
+        """
         best: tuple[int, int, RiskModel] | None = None
         for rank, key in ((1, lp), (0, POOLED)):
             pair = self.pairs.get(key)
             if pair is None:
                 continue
             for model in pair.models:
-                if set(model.signals) <= available:
+                if set(model.signals) <= available and (scores is None or model.fits(scores)):
                     cand = (len(model.signals), rank, model)
                     if best is None or cand[:2] > best[:2]:
                         best = cand
@@ -317,7 +338,7 @@ class Fusion:
         scores.update(rule_scores(rule_flags))
         lp = segment.language_pair
         available = signals_present(outputs)
-        model = self.calibration.select(lp, available) if self.calibration else None
+        model = self.calibration.select(lp, available, scores) if self.calibration else None
         risk = model.predict(scores) if model else None
         pair = self.calibration.for_pair(lp) if self.calibration else PairCalibration()
 
