@@ -17,13 +17,16 @@ What is fit, per language pair and pooled over all pairs (``*``):
    scores and the rule-flag counts. Cross-validated with ``GroupKFold`` grouped by source sentence:
    the same source appears once per MT system, and a model must not be scored on a sentence whose
    twin it was trained on. Each model records its cross-validated ROC-AUC, average precision and
-   Kendall tau, and its ``major_threshold``: the out-of-fold risk that maximises F1 for "has a major
-   error". The final weights are fit on all rows.
-2. **span thresholds** per signal: among the strengths its span candidates take, the lowest-F1-loss
-   one: the threshold that maximises character-level F1 against human error spans, *provided* the
-   kept spans are more precise than chance (the share of MT characters inside human error spans);
-   a signal that never beats chance gets ``inf`` (shows no spans). From decisions: the lowest
-   strength from which reviewers confirmed more candidates than they dismissed.
+   Kendall tau, and its ``major_threshold``: the out-of-fold risk that maximises F0.5 for "has a
+   major error" (precision weighs twice recall: a false alarm costs a reviewer's time on every
+   segment). The final weights are fit on all rows.
+2. **span models and thresholds** per signal: a logistic model of "this candidate span overlaps a
+   human error span" over the candidate's strength, kind, length and its signal's sentence scores
+   (``tqcheck.fuse.SpanModel``); then the threshold on that probability that maximises
+   character-level F0.5 against human error spans, *provided* the kept spans are more precise than
+   chance (the share of MT characters inside human error spans); a signal that never beats chance
+   gets ``inf`` (shows no spans). From decisions: no span model; the lowest raw strength from which
+   reviewers confirmed more candidates than they dismissed.
 
 Fits with fewer than ``MIN_ROWS`` rows or ``MIN_CLASS`` of either class are skipped (the fusion then
 falls back to a smaller signal set or the pooled model).

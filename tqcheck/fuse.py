@@ -18,12 +18,14 @@ threshold: the probability from which the kept spans are more precise than chanc
 F0.5 (see ``tqcheck.calibrate``); a signal whose spans never beat chance shows none (it still counts
 in the risk). Without a span model (e.g. a calibration from reviewer decisions) the raw strength is
 compared with the threshold; a candidate of a kind the span model never saw (the target-only round
-trip) is not shown, its precision being unmeasured. Overlapping candidates are merged into one flag, led by the signal
-whose spans proved most precise, with every supporter's evidence kept.
+trip) is not shown, its precision being unmeasured. Overlapping candidates are merged into one flag,
+led by the signal whose spans proved most precise, with every supporter's evidence kept. A signal
+the calibration does not know at all (a new signal, not yet calibrated) shows its candidates as
+minor flags.
 
 **Severity** of a merged signal flag, decided from calibrated quantities only: *major* when the
 segment's risk reaches the model's ``major_threshold`` (the risk that best separates segments with
-and without a major error in cross-validation, by F1) and the span is supported by two sources (two
+and without a major error in cross-validation, by F0.5) and the span is supported by two sources (two
 signals, or a signal and a rule check); when only one span-giving signal ran, by being that signal's
 strongest span in the segment instead. Otherwise *minor*. Signals never say *critical*; rule checks
 may. A high-risk segment where no span reached major gets one segment-level *major* flag
