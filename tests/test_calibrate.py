@@ -146,3 +146,14 @@ def test_cross_validated_results_cover_every_segment_and_restrict_signals():
     rules_only = cross_validated_results(labelled, folds=4, signals=())
     assert all("fluency.mean" not in r.scores for r in rules_only)
     assert all(not any(f.check == "fluency" for f in r.flags) for r in rules_only)
+
+
+def test_major_threshold_needs_flagged_segments_significantly_above_the_base_rate():
+    from tqcheck.calibrate import major_threshold
+
+    rng = random.Random(5)
+    labels = [rng.random() < 0.2 for _ in range(500)]
+    assert major_threshold(labels, [rng.random() for _ in labels]) == math.inf   # a random ranker
+    assert major_threshold(labels, [0.3] * len(labels)) == math.inf               # one constant risk
+    separable = [0.9 if y else 0.1 for y in labels]
+    assert major_threshold(labels, separable) == 0.9

@@ -19,7 +19,9 @@ What is fit, per language pair and pooled over all pairs (``*``):
    twin it was trained on. Each model records its cross-validated ROC-AUC, average precision and
    Kendall tau, and its ``major_threshold``: the out-of-fold risk that maximises F0.5 for "has a
    major error" (precision weighs twice recall: a false alarm costs a reviewer's time on every
-   segment). The final weights are fit on all rows.
+   segment), kept only when the segments it flags are significantly more often major than the base
+   rate (one-sided binomial test, 5 %); otherwise ``inf`` (the model never calls a segment major).
+   The final weights are fit on all rows.
 2. **span models and thresholds** per signal: a logistic model of "this candidate span overlaps a
    human error span" over the candidate's strength, kind, length and its signal's sentence scores
    (``tqcheck.fuse.SpanModel``); then the threshold on that probability that maximises
@@ -286,6 +288,25 @@ def f1_threshold(labels: Sequence[bool], risks: Sequence[float], *, beta: float 
     return float(best_t)
 
 
+#: Significance level of the one-sided binomial test a major threshold must pass.
+MAJOR_ALPHA = 0.05
+
+
+def major_threshold(labels: Sequence[bool], risks: Sequence[float]) -> float:
+    """The F0.5-best threshold, kept only if the segments it flags are significantly more often
+    major than the base rate (one-sided binomial test at ``MAJOR_ALPHA``); otherwise ``inf``: a
+    model that cannot tell segments apart must not call any of them major."""
+    from scipy.stats import binomtest
+
+    t = f1_threshold(labels, risks, beta=MAJOR_BETA)
+    flagged = [y for y, r in zip(labels, risks) if r >= t]
+    n, pos = len(labels), sum(labels)
+    if not flagged or not n or pos in (0, n):
+        return math.inf
+    test = binomtest(sum(flagged), len(flagged), pos / n, alternative="greater")
+    return t if test.pvalue < MAJOR_ALPHA else math.inf
+
+
 def _folds(rows: Sequence[Row], k: int) -> list[tuple[list[int], list[int]]]:
     from sklearn.model_selection import GroupKFold
 
@@ -341,7 +362,7 @@ def fit_models(rows: Sequence[Row], *, folds: int | None = DEFAULT_FOLDS) -> lis
                 ok = [i for i, v in enumerate(oof) if not math.isnan(v)]
                 labels = [subset[i].label for i in ok]
                 risks = [oof[i] for i in ok]
-                threshold = f1_threshold(labels, risks, beta=MAJOR_BETA)
+                threshold = major_threshold(labels, risks)
                 cv.update({"folds": len(splits), "roc_auc": _r(roc_auc(labels, risks)),
                            "pr_auc": _r(average_precision(labels, risks))})
                 graded = [i for i in ok if subset[i].badness is not None]
@@ -354,8 +375,7 @@ def fit_models(rows: Sequence[Row], *, folds: int | None = DEFAULT_FOLDS) -> lis
                 cv["recall_at_threshold"] = _r(tp / sum(labels) if sum(labels) else math.nan)
             else:
                 in_sample = _to_model(signals, final, 0.5, {})
-                threshold = f1_threshold([r.label for r in subset], predict_rows(in_sample, subset),
-                                         beta=MAJOR_BETA)
+                threshold = major_threshold([r.label for r in subset], predict_rows(in_sample, subset))
             models.append(_to_model(signals, final, threshold, cv))
     return models
 

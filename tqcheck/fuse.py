@@ -110,7 +110,8 @@ class RiskModel:
     def to_dict(self) -> dict[str, Any]:
         return {"signals": list(self.signals), "features": list(self.features),
                 "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
-                "intercept": self.intercept, "major_threshold": self.major_threshold, "cv": dict(self.cv)}
+                "intercept": self.intercept, "major_threshold": _json_float(self.major_threshold),
+                "cv": dict(self.cv)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RiskModel":
@@ -121,7 +122,7 @@ class RiskModel:
         return cls(tuple(sorted(data["signals"])), tuple(data["features"]),
                    tuple(float(v) for v in data["mean"]), tuple(float(v) for v in data["scale"]),
                    tuple(float(v) for v in data["coef"]), float(data["intercept"]),
-                   float(data["major_threshold"]), data.get("cv") or {})
+                   _from_json_float(data["major_threshold"]), data.get("cv") or {})
 
 
 def span_features(flag: Flag, scores: Mapping[str, float]) -> dict[str, float]:
