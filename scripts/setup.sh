@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa hunspell-en-us hunspell-en-gb hunspell-fr hunspell-es
+APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa libenchant-2-2 hunspell-en-us hunspell-en-gb hunspell-fr hunspell-es
               chromium chromium-driver postgresql)
 
 if [[ "${TQCHECK_SKIP_APT:-0}" != 1 ]]; then
