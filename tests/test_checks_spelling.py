@@ -1,8 +1,9 @@
-"""spelling: hunspell through spylls, with real Debian dictionaries and tiny hand-made ones."""
+"""spelling: hunspell through enchant (C) or spylls, with real Debian dictionaries and tiny hand-made ones."""
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,43 @@ def test_missing_word_list_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="word list not found"):
         SpellingCheck(accept_file=str(tmp_path / "nope.txt"))
+
+
+def _enchant_available() -> bool:
+    try:
+        import enchant  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+@needs_en
+def test_backends_agree_on_real_words(monkeypatch):
+    """The C library (enchant) is the default for Debian dictionaries; spylls answers the same."""
+    from tqcheck.checks._hunspell import Speller
+
+    if not _enchant_available():
+        pytest.skip("pyenchant / libenchant-2-2 is not installed (scripts/setup.sh)")
+    path = find_dictionary("en_US")
+    fast = Speller(path)
+    assert fast.backend == "enchant"
+    monkeypatch.setenv("TQCHECK_SPELLING_BACKEND", "spylls")
+    slow = Speller(path)
+    assert slow.backend == "spylls"
+    words = ["rhythms", "rythyms", "physiology", "don't", "don’t", "isn't", "recieve", "receive",
+             "London", "london", "colors", "colours", "well-known", "hepcidine", "cats", "catz"]
+    assert [fast.known(w) for w in words] == [slow.known(w) for w in words]
+    assert not fast.known("rythyms") and fast.known("don’t") and fast.known("London")
+    assert fast.suggest("rythyms")[0] == "rhythms"
+    monkeypatch.delenv("TQCHECK_SPELLING_BACKEND")
+    monkeypatch.setitem(sys.modules, "enchant", None)  # pyenchant missing: spylls is the fallback
+    assert Speller(path).backend == "spylls"
+
+
+def test_dictionary_outside_system_dirs_uses_spylls(tmp_path):
+    """A path given by dictionary_dirs/DICPATH is read by spylls, which takes a path (enchant cannot)."""
+    from tqcheck.checks._hunspell import Speller
+
+    speller = Speller(tiny_dictionaries(tmp_path) / "zz_AA")
+    assert speller.backend == "spylls"
+    assert speller.known("behaviors") and not speller.known("behaviours")

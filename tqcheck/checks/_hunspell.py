@@ -1,12 +1,19 @@
-"""Hunspell dictionaries through spylls: found in the standard places, loaded once, looked up cached.
+"""Hunspell dictionaries: found in the standard places, loaded once, looked up cached.
 
 Debian's hunspell-* packages install ``<lang>_<REGION>.dic/.aff`` under /usr/share/hunspell;
 other systems use /usr/share/myspell, Homebrew's share/hunspell or ~/Library/Spelling. ``DICPATH``
 (hunspell's own variable) and ``TQCHECK_HUNSPELL_PATH`` (``:``-separated) are searched first; both are
 read when a dictionary is looked for, never at import.
 
-spylls is pure Python: loading the French dictionary takes seconds and a lookup about 0.1 ms, so
-dictionaries are loaded once per process and every lookup is cached.
+Two backends. The C hunspell library through pyenchant (Debian libenchant-2-2) is the default: it
+loads a dictionary in well under a second and looks words up in microseconds, with little memory.
+spylls (pure Python hunspell) is the fallback where enchant, or enchant's hunspell provider for the
+dictionary, is missing: loading the French dictionary takes 10-20 s and hundreds of MB, a lookup
+about 0.1 ms. Enchant is only used for a dictionary in a system directory that its hunspell provider
+searches itself, so both backends read the same files; a dictionary found through ``DICPATH``,
+``TQCHECK_HUNSPELL_PATH`` or the check's ``dictionary_dirs`` goes to spylls, which takes a path.
+``TQCHECK_SPELLING_BACKEND=spylls`` (or ``enchant``) forces a backend. Dictionaries are loaded once
+per process and every lookup is cached.
 """
 
 from __future__ import annotations
@@ -55,6 +62,39 @@ DEBIAN_PACKAGES = {"en": "hunspell-en-us", "fr": "hunspell-fr", "es": "hunspell-
                    "uk": "hunspell-uk", "nb": "hunspell-no"}
 
 
+#: Directories that enchant's hunspell provider searches by itself (it takes a tag, not a path).
+ENCHANT_DIRS = ("/usr/share/hunspell", "/usr/share/myspell/dicts", "/usr/share/myspell")
+
+
+def _enchant_dict(path: Path):
+    """An enchant dictionary backed by hunspell for the same files as ``path``, or None."""
+    backend = os.environ.get("TQCHECK_SPELLING_BACKEND", "auto").lower()
+    if backend == "spylls":
+        return None
+    try:
+        resolved_parent = str(path.parent.resolve())
+    except OSError:
+        return None
+    if backend != "enchant" and resolved_parent not in {str(Path(d).resolve()) for d in ENCHANT_DIRS}:
+        return None
+    try:
+        import enchant
+    except Exception:  # ImportError, or the C library missing (pyenchant raises ImportError/OSError)
+        return None
+    try:
+        broker = enchant.Broker()
+        # Enchant's ordering sends English to aspell when installed; hunspell reads the same files.
+        broker.set_ordering(path.name, "hunspell")
+        if not broker.dict_exists(path.name):
+            return None
+        dictionary = broker.request_dict(path.name)
+    except Exception:
+        return None
+    if dictionary.provider.name != "hunspell":
+        return None
+    return dictionary
+
+
 def search_dirs(extra: tuple[str, ...] = ()) -> list[Path]:
     dirs: list[str] = list(extra)
     for var in ("TQCHECK_HUNSPELL_PATH", "DICPATH"):
@@ -91,10 +131,14 @@ class Speller:
     """A loaded dictionary with cached lookups. ``known(word)`` is what the checks call."""
 
     def __init__(self, path: Path) -> None:
-        from spylls.hunspell import Dictionary
-
         self.path = path
-        self._dictionary = Dictionary.from_files(str(path))
+        self._enchant = _enchant_dict(path)
+        #: "enchant" (C hunspell) or "spylls" (pure Python), for logs and benchmarks.
+        self.backend = "enchant" if self._enchant is not None else "spylls"
+        if self._enchant is None:
+            from spylls.hunspell import Dictionary
+
+            self._dictionary = Dictionary.from_files(str(path))
         self._known: dict[str, bool] = {}
         self._suggestions: dict[tuple[str, int], tuple[str, ...]] = {}
         self._lock = threading.Lock()
@@ -110,7 +154,9 @@ class Speller:
         return result
 
     def _lookup(self, word: str) -> bool:
-        lookup = self._dictionary.lookup
+        if not word:
+            return False
+        lookup = self._enchant.check if self._enchant is not None else self._dictionary.lookup
         with self._lock:
             if lookup(word):
                 return True
@@ -122,12 +168,14 @@ class Speller:
         return False
 
     def suggest(self, word: str, limit: int = 5) -> tuple[str, ...]:
-        """Spelling suggestions (slow: about 0.3 s a word; call for display, not in a batch)."""
+        """Spelling suggestions (slow with spylls, about 0.3 s a word: for display, not in a batch)."""
         key = (word, limit)
         if key not in self._suggestions:
             with self._lock:
                 out = []
-                for suggestion in self._dictionary.suggest(word):
+                found = (self._enchant.suggest(word) if self._enchant is not None
+                         else self._dictionary.suggest(word))
+                for suggestion in found:
                     out.append(suggestion)
                     if len(out) >= limit:
                         break
@@ -150,7 +198,9 @@ def load_speller(path: Path) -> Speller:
             speller = _LOADED.get(key)
             if speller is None:
                 speller = _LOADED[key] = Speller(path)
-                # A dictionary is millions of Python objects that live as long as the process.
+                if speller.backend == "enchant":
+                    return speller  # lives in C memory: nothing for the collector to walk
+                # A spylls dictionary is millions of Python objects that live as long as the process.
                 # Left to the cyclic garbage collector, every full collection walks them all,
                 # which made the other checks ten times slower (measured); frozen, they are
                 # skipped. Only objects alive now are frozen.

@@ -1,4 +1,4 @@
-"""Spelling of the MT against the target language's hunspell dictionary (spylls).
+"""Spelling of the MT against the target language's hunspell dictionary (C hunspell via enchant, or spylls).
 
 Words that cannot be judged by a dictionary are skipped, because a false alarm on a name costs the
 editor as much as a real typo saves: capitalised words (names, sentence starts), all-caps words and
@@ -12,8 +12,9 @@ with a capital ("india") is reported as such. For a language code without a regi
 national dictionary counts (en_US and en_GB: "behaviour" and "behavior").
 
 Where no dictionary is installed for the target language (or the language is unknown) the check
-stands aside with a reason (logged once). Suggestions are not computed during a run (spylls takes
-about 0.3 s per word); ``suggestions(word, lang)`` gives them on demand, e.g. in the review UI.
+stands aside with a reason (logged once). Suggestions are not computed during a run (the spylls
+fallback takes about 0.3 s per word); ``suggestions(word, lang)`` gives them on demand, e.g. in the
+review UI. The backend is chosen in ``_hunspell`` (enchant when installed, spylls otherwise).
 
 Domain vocabulary (biomedical terms such as "hepcidine", product names) is accepted with the
 ``accept`` option (a list of words) or ``accept_file`` (one word per line, ``#`` comments).
