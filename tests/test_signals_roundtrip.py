@@ -147,3 +147,15 @@ def test_real_apertium_flags_twelve_hours_of_market(seed_lines, samples_dir):
     assert [f.span.text_in(seg) for f in homographs] == ["market"]
     assert homographs[0].evidence["source_word"] == "marche"
     assert homographs[0].evidence["mt_word_reads_as"] == "marché"
+
+
+def test_a_cognate_left_as_it_is_is_not_a_near_homograph():
+    # "intégrative" -> MT "integrative": the engine does not know the English word and gives it back
+    # unchanged, which matches the source word only up to accents. Not a mistranslation.
+    source = "Une approche intégrative du soin."
+    mt = "An integrative approach to care."
+    table = {("en", "fr"): {mt: "Une approche integrative du soin.", "approach": "approche", "care": "soin"},
+             ("fr", "en"): {}}
+    seg = Segment(id="c", mt=mt, source=source, source_lang="fr", target_lang="en")
+    out = signal_with(table).compute([seg])[0]
+    assert not [f for f in out.flags if f.evidence["kind"] == "near_homograph"]

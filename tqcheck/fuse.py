@@ -19,7 +19,8 @@ F0.5 (see ``tqcheck.calibrate``); a signal whose spans never beat chance shows n
 in the risk). Without a span model (e.g. a calibration from reviewer decisions) the raw strength is
 compared with the threshold; a candidate of a kind the span model never saw (the target-only round
 trip) is not shown, its precision being unmeasured. Overlapping candidates are merged into one flag,
-led by the signal whose spans proved most precise, with every supporter's evidence kept. A signal
+led by the most likely candidate (span-model probability, else the signal's measured span
+precision), whose message comes first, the others' after it; every supporter's evidence is kept. A signal
 the calibration does not know at all (a new signal, not yet calibrated) shows its candidates as
 minor flags.
 
@@ -372,7 +373,7 @@ class Fusion:
                 strongest[c.check] = c
         out = []
         for cluster in _clusters(kept):
-            lead = max(cluster, key=lambda f: (pair.span_precision.get(f.check, 0.0), f.confidence or 0.0))
+            lead = max(cluster, key=lambda f: _precision(f, pair))
             start = min(f.span.start for f in cluster)  # type: ignore[union-attr]
             end = max(f.span.end for f in cluster)  # type: ignore[union-attr]
             span = Span(start, end, lead.span.side)  # type: ignore[union-attr]
@@ -395,8 +396,10 @@ class Fusion:
             if others:
                 evidence["also"] = others
             message = lead.message
-            if len(supporters) > 1:
-                message += f" (also seen by {', '.join(s for s in supporters if s != lead.check)})"
+            seconds = [f.message for f in sorted(cluster, key=lambda f: -_precision(f, pair))
+                       if f is not lead and f.check != lead.check]
+            if seconds:
+                message += ". Also: " + "; ".join(dict.fromkeys(seconds))
             out.append(Flag(lead.check, severity, lead.category, message, span, evidence, lead.confidence))
         return out
 
@@ -409,6 +412,14 @@ class Fusion:
             None, {"segment_risk": round(risk, 4), "major_threshold": model.major_threshold,
                    "signals": list(model.signals), "scores": used},
             confidence=round(risk, 4))
+
+
+def _precision(flag: Flag, pair: PairCalibration) -> float:
+    """How likely a candidate is to be right: its span model's probability (its confidence after
+    scoring) when its signal has one, else its signal's measured span precision."""
+    if flag.check in pair.span_models:
+        return float(flag.confidence or 0.0)
+    return float(pair.span_precision.get(flag.check, 0.0))
 
 
 def _gives_spans(name: str) -> bool:

@@ -31,7 +31,7 @@ from tqcheck.signals._common import EngineSlot, SentenceMetrics, group_indices, 
 from tqcheck.signals._lexicon import known_word
 from tqcheck.signals.base import EMPTY, SignalOutput
 from tqcheck.text.wordalign import (MatchLevel, Word, accent_variants, align, greedy_match, is_content,
-                                    phrase_match, words)
+                                    match_level, phrase_match, words)
 
 #: A lost source word and an unsupported MT word "sit at the same place" when their relative positions
 #: (offset / length) differ by at most this much. Word order differs between languages; a fifth of
@@ -120,8 +120,10 @@ class RoundTripSignal:
                                                 if n_mt_content else 0.0)
         # Near-homographs through the MT word's own translation (strength 3).
         for mi, (si, level) in alignment.pairs.items():
-            if level == MatchLevel.ACCENT and si in a.lost:
-                a.homograph(mi, si, via=word_tr.get(alignment.mt_words[mi].lower, ""))
+            mw = alignment.mt_words[mi]
+            via = word_tr.get(mw.lower, "")
+            if level == MatchLevel.ACCENT and si in a.lost and not _cognate(mw, src_words[si], via):
+                a.homograph(mi, si, via=via)
         return a
 
     def _variant_homographs(self, analyses: list["_Analysis"], src: str, tgt: str) -> None:
@@ -150,8 +152,11 @@ class RoundTripSignal:
                 if own >= MatchLevel.STEM:
                     continue  # the source word's own translation is in the MT: nothing confused
                 for variant in asks[word.lower]:
-                    level, hit = phrase_match(tr.get(variant, ""), mt_content, tgt)
-                    if hit is not None and level >= MatchLevel.STEM:
+                    reads = tr.get(variant, "")
+                    if reads.lower() == variant:
+                        continue  # the engine passed the word through: it did not know it
+                    level, hit = phrase_match(reads, mt_content, tgt)
+                    if hit is not None and level >= MatchLevel.STEM and not _cognate(hit, word, variant):
                         mi = a.alignment.mt_words.index(hit)
                         a.homograph(mi, si, via=variant, own_translation=tr.get(word.lower, ""))
                         break
@@ -181,6 +186,14 @@ class RoundTripSignal:
             ]
             outputs.append(SignalOutput(scores, {"back_translation": bt, "round_trip_target": rt}, flags))
         return outputs
+
+
+def _cognate(mt_word: Word, source_word: Word, reads_as: str) -> bool:
+    """Not a near-homograph but a cognate or a copied word: the MT word is the source word itself up
+    to accents ("integrative" / "intégrative"), or the engine gave the MT word back unchanged (it did
+    not know it, so its 'translation' says nothing)."""
+    return match_level(mt_word.text, source_word.text) >= MatchLevel.ACCENT \
+        or reads_as.strip().lower() == mt_word.lower
 
 
 class _Missing:
