@@ -146,7 +146,7 @@ def test_missing_word_list_is_a_config_error(tmp_path):
 def _enchant_available() -> bool:
     try:
         import enchant  # noqa: F401
-    except Exception:
+    except (ImportError, OSError):
         return False
     return True
 

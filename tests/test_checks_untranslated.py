@@ -130,3 +130,30 @@ def test_seed_article_is_english_throughout():
         if line.strip():
             # target-only, with the source language known (as the pipeline sets it)
             assert list(check.run(Segment("t", line, None, "fr", "en"))) == [], line
+
+
+@pytest.mark.skipif(not HAS_DICTS, reason="hunspell-fr and hunspell-en-us are needed (scripts/setup.sh)")
+def test_dictionary_prefilter_decides_when_lingua_runs(monkeypatch):
+    """lingua runs only on MTs with enough words unknown to the target dictionary, in low accuracy;
+    without the pre-filter (or without a dictionary) it runs on every long MT, in high accuracy."""
+    from tqcheck.text import langid
+
+    calls = []
+    real = langid.detect_language
+
+    def spy(text, candidates=None, *, low_accuracy=False):
+        calls.append((text, low_accuracy))
+        return real(text, candidates, low_accuracy=low_accuracy)
+
+    monkeypatch.setattr(langid, "detect_language", spy)
+    english = "Thousands of migrants resumed their march towards the north on Wednesday."
+    french = "Des milliers de migrants ont repris mercredi leur marche vers le nord."
+    assert found(LANGID, english, None, "fr", "en") == [] and calls == []
+    ((_, message),) = found(LANGID, french, None, "fr", "en")
+    assert message == "the MT seems to be in French, not English" and calls[-1][1] is True
+    calls.clear()
+    no_filter = UntranslatedCheck(dictionary_words=False, dictionary_prefilter=False)
+    assert found(no_filter, english, None, "fr", "en") == [] and [c[1] for c in calls] == [False]
+    calls.clear()
+    found(LANGID, "Ceci est une phrase écrite dans une langue sans dictionnaire.", None, "fr", "xx")
+    assert [c[1] for c in calls] == [False]  # no "xx" dictionary: lingua decides, high accuracy

@@ -62,3 +62,13 @@ def test_detect_pair_target_only():
                 Segment("2", "They are currently in Mexico, near the southern border.")]
     assert detect_pair(segments) == (None, "en")
     assert detect_pair([]) == (None, None)
+
+
+def test_low_accuracy_mode_on_sentences():
+    """Trigram-only mode still names the language of news sentences (the untranslated check uses it
+    only after the dictionary pre-filter)."""
+    text = "Des milliers de migrants ont repris mercredi leur marche vers les États-Unis."
+    lang, confidence = detect_language(text, ["en", "fr", "es"], low_accuracy=True)
+    assert lang == "fr" and confidence > 0.5
+    english = "Thousands of migrants resumed their march towards the United States on Wednesday."
+    assert detect_language(english, ["en", "fr", "es"], low_accuracy=True)[0] == "en"

@@ -1,4 +1,4 @@
-"""Spelling of the MT against the target language's hunspell dictionary (C hunspell via enchant, or spylls).
+"""Spelling of the MT against the target language's hunspell dictionary (enchant, or spylls).
 
 Words that cannot be judged by a dictionary are skipped, because a false alarm on a name costs the
 editor as much as a real typo saves: capitalised words (names, sentence starts), all-caps words and

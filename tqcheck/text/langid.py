@@ -50,11 +50,15 @@ def _codes(candidates: Iterable[str] | None) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16)
-def _detector(codes: tuple[str, ...]):
+def _detector(codes: tuple[str, ...], low_accuracy: bool = False):
     from lingua import LanguageDetectorBuilder
 
     supported = _supported()
-    return LanguageDetectorBuilder.from_languages(*(supported[c] for c in codes)).build()
+    builder = LanguageDetectorBuilder.from_languages(*(supported[c] for c in codes))
+    if low_accuracy:
+        # Trigram models only: a fraction of the memory and time, less reliable on a few words.
+        builder = builder.with_low_accuracy_mode()
+    return builder.build()
 
 
 def _has_letters(text: str) -> bool:
@@ -68,27 +72,30 @@ def _has_letters(text: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _detect(text: str, codes: tuple[str, ...]) -> tuple[str | None, float]:
-    values = _detector(codes).compute_language_confidence_values(text)
+def _detect(text: str, codes: tuple[str, ...], low_accuracy: bool = False) -> tuple[str | None, float]:
+    values = _detector(codes, low_accuracy).compute_language_confidence_values(text)
     if not values or values[0].value <= 0:
         return None, 0.0
     top = values[0]
     return top.language.iso_code_639_1.name.lower(), float(top.value)
 
 
-def detect_language(text: str, candidates: Sequence[str] | None = None) -> tuple[str | None, float]:
+def detect_language(
+    text: str, candidates: Sequence[str] | None = None, *, low_accuracy: bool = False
+) -> tuple[str | None, float]:
     """The most likely language of ``text`` among ``candidates`` and lingua's confidence in [0, 1].
 
     ``(None, 0.0)`` for a text with fewer than three letters. The confidence is relative to the
-    candidates: with two candidates, 0.5 means lingua cannot tell them apart.
+    candidates: with two candidates, 0.5 means lingua cannot tell them apart. ``low_accuracy``
+    uses lingua's trigram-only mode (less memory and time, weaker on texts of a few words).
     """
     if not text or not _has_letters(text):
         return None, 0.0
-    return _detect(text, _codes(candidates))
+    return _detect(text, _codes(candidates), low_accuracy)
 
 
 def detect_stretches(
-    text: str, candidates: Sequence[str] | None = None
+    text: str, candidates: Sequence[str] | None = None, *, low_accuracy: bool = False
 ) -> list[tuple[int, int, str, int]]:
     """Runs of one language inside ``text``: ``(start, end, code, word_count)``, offsets into text.
 
@@ -96,7 +103,7 @@ def detect_stretches(
     """
     if not text or not _has_letters(text):
         return []
-    results = _detector(_codes(candidates)).detect_multiple_languages_of(text)
+    results = _detector(_codes(candidates), low_accuracy).detect_multiple_languages_of(text)
     return [(r.start_index, r.end_index, r.language.iso_code_639_1.name.lower(), r.word_count)
             for r in results]
 
