@@ -79,7 +79,7 @@ def _enchant_dict(path: Path):
         return None
     try:
         import enchant
-    except Exception:  # ImportError, or the C library missing (pyenchant raises ImportError/OSError)
+    except (ImportError, OSError):  # pyenchant, or the C library libenchant-2, missing
         return None
     try:
         broker = enchant.Broker()
@@ -88,7 +88,7 @@ def _enchant_dict(path: Path):
         if not broker.dict_exists(path.name):
             return None
         dictionary = broker.request_dict(path.name)
-    except Exception:
+    except (enchant.errors.Error, OSError, ValueError):
         return None
     if dictionary.provider.name != "hunspell":
         return None
