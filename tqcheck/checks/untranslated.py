@@ -228,9 +228,6 @@ class UntranslatedCheck(Check):
             return key in src_words or (len(key) >= 5 and any(
                 w.startswith(key) or (len(w) >= 5 and key.startswith(w)) for w in src_words))
 
-        shared = [t for t in candidates if in_source(t.text)]
-        if not shared:
-            return
         try:
             target = speller_for(tgt_lang)
             source = speller_for(src_lang)
@@ -238,12 +235,15 @@ class UntranslatedCheck(Check):
             return
         if target is None or source is None:
             return
-        for tok in shared:
+        for tok in candidates:
             word = tok.text
             lower = word[0].lower() + word[1:]
             capital = word[0].upper() + word[1:]
-            # known to the target in any case ("Gaza" lower-cased is a name, not French)
+            # known to the target in any case ("Gaza" lower-cased is a name, not French); asked
+            # first because a cached dictionary lookup is cheaper than the source prefix search
             if target.known(word) or target.known(lower) or target.known(capital):
+                continue
+            if not in_source(word):
                 continue
             if source.known(lower) or source.known(word):
                 yield self.flag(
