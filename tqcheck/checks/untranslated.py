@@ -81,7 +81,7 @@ def _unknown_words(text: str, lang: str) -> int | None:
     or as written), or None without a dictionary."""
     try:
         speller = speller_for(lang)
-    except Exception:  # a broken dictionary: the spelling check reports it
+    except Exception:  # noqa: BLE001 - a broken dictionary: the spelling check reports it
         return None
     if speller is None:
         return None
@@ -231,7 +231,7 @@ class UntranslatedCheck(Check):
         try:
             target = speller_for(tgt_lang)
             source = speller_for(src_lang)
-        except Exception:  # a broken dictionary: the spelling check reports it
+        except Exception:  # noqa: BLE001 - a broken dictionary: the spelling check reports it
             return
         if target is None or source is None:
             return
