@@ -30,7 +30,7 @@ def test_neural_style_engine_flags_market_as_near_homograph():
     # The engine reads "market" back as "marché": the back-translation and the word both say so.
     table = {("en", "fr"): {MT_BAD: "Ils espéraient l'atteindre après douze heures de marché.",
                             **WORDS_EN_FR, "market": "marché"},
-             ("fr", "en"): {}}
+             ("fr", "en"): {"marche": "walk"}}
     out = signal_with(table).compute([segment(MT_BAD)])[0]
     assert out.artifacts["back_translation"].endswith("de marché.")
     homographs = [f for f in out.flags if f.evidence.get("kind") == "near_homograph"]
@@ -157,5 +157,18 @@ def test_a_cognate_left_as_it_is_is_not_a_near_homograph():
     table = {("en", "fr"): {mt: "Une approche integrative du soin.", "approach": "approche", "care": "soin"},
              ("fr", "en"): {}}
     seg = Segment(id="c", mt=mt, source=source, source_lang="fr", target_lang="en")
+    out = signal_with(table).compute([seg])[0]
+    assert not [f for f in out.flags if f.evidence["kind"] == "near_homograph"]
+
+
+def test_an_inflection_is_not_a_near_homograph():
+    # "accompagne" (present) and "accompagné" (participle) are one verb: the source word translated
+    # on its own gives the MT word, so nothing was confused.
+    source = "Le traitement accompagne la chirurgie."
+    mt = "The treatment accompanied the surgery."
+    table = {("en", "fr"): {mt: "Le traitement accompagné la chirurgie.", "treatment": "traitement",
+                            "accompanied": "accompagné", "surgery": "chirurgie"},
+             ("fr", "en"): {"accompagne": "accompanies"}}
+    seg = Segment(id="i", mt=mt, source=source, source_lang="fr", target_lang="en")
     out = signal_with(table).compute([seg])[0]
     assert not [f for f in out.flags if f.evidence["kind"] == "near_homograph"]

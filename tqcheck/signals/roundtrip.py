@@ -88,7 +88,7 @@ class RoundTripSignal:
         word_tr = dict(zip(vocab, translate(self.cache, engine, vocab, source_lang=tgt, target_lang=src)))
 
         analyses = [self._analyse(seg, bt, mws, word_tr, src, tgt) for seg, bt, mws in zip(batch, back, mt_words)]
-        self._variant_homographs(analyses, src, tgt)
+        self._homographs(analyses, src, tgt)
         return [a.output() for a in analyses]
 
     def _analyse(self, segment: Segment, back: str, mt_words: list[Word], word_tr: dict[str, str],
@@ -118,35 +118,46 @@ class RoundTripSignal:
         a.scores[f"{self.name}.unaligned"] = len(a.unaligned) / len(content) if content else 0.0
         a.scores[f"{self.name}.unsupported"] = (len(alignment.unsupported) / n_mt_content
                                                 if n_mt_content else 0.0)
-        # Near-homographs through the MT word's own translation (strength 3).
+        # Near-homograph candidates through the MT word's own translation (confirmed later).
         for mi, (si, level) in alignment.pairs.items():
             mw = alignment.mt_words[mi]
             via = word_tr.get(mw.lower, "")
             if level == MatchLevel.ACCENT and si in a.lost and not _cognate(mw, src_words[si], via):
-                a.homograph(mi, si, via=via)
+                a.suspects.append((mi, si, via))
         return a
 
-    def _variant_homographs(self, analyses: list["_Analysis"], src: str, tgt: str) -> None:
-        """Lost source words with a dictionary accent variant whose translation is an MT word."""
+    def _homographs(self, analyses: list["_Analysis"], src: str, tgt: str) -> None:
+        """Confirm near-homographs, translating the source words involved (and their dictionary
+        accent variants) on their own. A suspect whose source word's own translation is the MT word
+        is an inflection (French "accompagne" / "accompagné" both give "accompanied"), not a
+        confusion. A lost source word with an accent variant whose translation is an MT word,
+        while its own translation is not in the MT, is a confusion found from the source side."""
         asks: dict[str, list[str]] = {}
         for a in analyses:
+            for _, si, _ in a.suspects:
+                asks.setdefault(a.src_words[si].lower, [])
             for si in a.unaligned:
                 word = a.src_words[si]
                 if len(word.norm) < MIN_VARIANT_LENGTH or si in a.homograph_sources:
                     continue
                 variants = [v for v in accent_variants(word.lower) if known_word(src, v)]
                 if variants:
-                    asks[word.lower] = variants
+                    asks[word.lower] = asks.get(word.lower, []) + variants
         if not asks:
             return
         texts = sorted({w for w in asks} | {v for vs in asks.values() for v in vs})
         tr = dict(zip(texts, translate(self.cache, self.translator.get(src, tgt) or _Missing(),
                                        texts, source_lang=src, target_lang=tgt)))
         for a in analyses:
+            for mi, si, via in a.suspects:
+                own_tr = tr.get(a.src_words[si].lower, "")
+                own, _ = phrase_match(own_tr, [a.alignment.mt_words[mi]], tgt)
+                if own < MatchLevel.STEM:
+                    a.homograph(mi, si, via=via, own_translation=own_tr)
             mt_content = [w for w in a.alignment.mt_words if is_content(w, tgt)]
             for si in list(a.unaligned):
                 word = a.src_words[si]
-                if word.lower not in asks or si in a.homograph_sources:
+                if not asks.get(word.lower) or si in a.homograph_sources:
                     continue
                 own, _ = phrase_match(tr.get(word.lower, ""), mt_content, tgt)
                 if own >= MatchLevel.STEM:
@@ -220,6 +231,7 @@ class _Analysis:
         self.changed_to: dict[int, str] = {}
         self.flags: list[Flag] = []
         self.homograph_sources: set[int] = set()
+        self.suspects: list[tuple[int, int, str]] = []  # (MT word, source word, MT word reads as)
         self.blamed_mt: set[int] = set()
 
     def homograph(self, mi: int, si: int, *, via: str, own_translation: str | None = None) -> None:

@@ -154,7 +154,9 @@ def _common_prefix(a: str, b: str) -> int:
 
 def match_level(a: str, b: str) -> MatchLevel:
     """How two words of one language match (see the module docstring)."""
-    la, lb = a.lower().translate(_LIGATURES), b.lower().translate(_LIGATURES)
+    # NFKC first: a PDF's "ﬁ" ligature is the letters "fi", not an accent.
+    la = unicodedata.normalize("NFKC", a).lower().translate(_LIGATURES)
+    lb = unicodedata.normalize("NFKC", b).lower().translate(_LIGATURES)
     if la == lb:
         return MatchLevel.EXACT
     fa, fb = fold(a), fold(b)
