@@ -60,22 +60,25 @@ def test_folds_never_split_a_source_sentence():
 def test_span_models_keep_precise_signals_and_drop_chance_ones():
     rows = []
     for i in range(40):
-        gold = ((10, 16),)
+        gold = ((10, 16), (20, 26))
+        major = ((10, 16),)   # only the homograph's error is major
         rows.append(SpanRow("fr-en", f"g{i}", (
-            ("roundtrip", {"confidence": 3.0, "kind=near_homograph": 1.0}, 10, 16),  # on the error
-            ("roundtrip", {"confidence": 1.0, "kind=lost": 1.0}, 30, 40),            # off the error
+            ("roundtrip", {"confidence": 3.0, "kind=near_homograph": 1.0}, 10, 16),  # on the major error
+            ("roundtrip", {"confidence": 2.0, "kind=lost_and_replaced": 1.0}, 20, 26),  # on a minor one
+            ("roundtrip", {"confidence": 1.0, "kind=lost": 1.0}, 30, 40),            # off the errors
             ("fluency", {"confidence": 2.0 + (i % 3)}, 40, 50),                      # never on one
-        ), gold, 60))
-    thresholds, precision, models = fit_span_thresholds(rows)
+        ), gold, 60, major))
+    thresholds, precision, models, major_thresholds = fit_span_thresholds(rows)
     assert precision["roundtrip"] == 1.0
-    on = models["roundtrip"].predict({"confidence": 3.0, "kind=near_homograph": 1.0})
-    off = models["roundtrip"].predict({"confidence": 1.0, "kind=lost": 1.0})
-    assert off < thresholds["roundtrip"] <= on
+    p = {kind: models["roundtrip"].predict({"confidence": c, f"kind={kind}": 1.0})
+         for kind, c in (("near_homograph", 3.0), ("lost_and_replaced", 2.0), ("lost", 1.0))}
+    assert p["lost"] < thresholds["roundtrip"] <= min(p["near_homograph"], p["lost_and_replaced"])
+    assert thresholds["roundtrip"] <= major_thresholds["roundtrip"] <= p["near_homograph"]
     assert thresholds["fluency"] == math.inf and "fluency" not in precision
     assert "fluency" not in models  # no positive example to learn from
-    # without span models the raw strength is thresholded
-    raw, _, none = fit_span_thresholds(rows, models=False)
-    assert raw["roundtrip"] == 3.0 and none == {}
+    # without span models the raw strength is thresholded, and there is no major threshold
+    raw, _, none, no_major = fit_span_thresholds(rows, models=False)
+    assert raw["roundtrip"] == 2.0 and none == {} and no_major == {}
 
 
 def test_decision_thresholds():

@@ -112,13 +112,22 @@ def test_a_lone_span_at_high_risk_is_minor_but_the_segment_gets_a_risk_flag():
     assert flags[-1].span is None and flags[-1].evidence["scores"] == {"fluency.mean": 3.0}
 
 
-def test_with_one_span_signal_its_strongest_span_can_be_major():
-    cal = calibration(fr_en=PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], threshold=0.6),)))
+def test_with_a_span_model_a_likely_span_on_a_risky_segment_is_major():
+    from tqcheck.fuse import SpanModel
+
+    # P(on an error) = sigmoid(confidence - 4): 0.18 at strength 2.5, 0.88 at strength 6
+    span_model = SpanModel(("confidence",), (0.0,), (1.0,), (1.0,), -4.0)
+    pair = PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], threshold=0.6),),
+                           span_thresholds={"fluency": 0.1}, span_models={"fluency": span_model},
+                           major_span_thresholds={"fluency": 0.5})
     outs = outputs(fluency=SignalOutput({"fluency.mean": 3.0}, {},
                                         [cand("fluency", (0, 4), 2.5), cand("fluency", MARKET, 6.0)]))
-    flags = Fusion(cal).fuse(SEG, [], outs).flags
+    flags = Fusion(calibration(fr_en=pair)).fuse(SEG, [], outs).flags
     assert [(MT[f.span.start:f.span.end], f.severity) for f in flags] == [("They", Severity.MINOR),
                                                                           ("market", Severity.MAJOR)]
+    # the same spans on a low-risk segment stay minor, and get no segment-level risk flag
+    calm = outputs(fluency=SignalOutput({"fluency.mean": -3.0}, {}, outs["fluency"].flags))
+    assert [f.severity for f in Fusion(calibration(fr_en=pair)).fuse(SEG, [], calm).flags] == [Severity.MINOR] * 2
 
 
 def test_span_thresholds_filter_candidates():

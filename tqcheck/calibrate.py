@@ -43,7 +43,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from tqcheck.evaluate import (LabelledData, average_precision, kendall_tau, roc_auc, span_counts)
 from tqcheck.fuse import (NOT_FUSED, POOLED, RULE_FEATURES, Calibration, Fusion, PairCalibration, RiskModel,
-                          SpanModel, new_calibration_name, signals_present, span_features)
+                          SpanModel, new_calibration_name, signals_present, span_features, span_support)
 from tqcheck.model import Flag, Segment, SegmentResult, Side
 from tqcheck.signals.base import SignalOutput
 
@@ -84,6 +84,7 @@ class SpanRow:
     candidates: tuple[tuple[str, Mapping[str, float], int, int], ...]
     gold: tuple[tuple[int, int], ...]
     mt_length: int
+    gold_major: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Labelled:
     badness: dict[str, float] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     gold_spans: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    gold_major: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     def rows(self) -> list[Row]:
         out = []
@@ -171,25 +173,28 @@ class Labelled:
             if sid not in self.gold_spans:
                 continue
             scores = obs.scores()
-            cands = tuple((f.check, span_features(f, scores), f.span.start, f.span.end)
-                          for o in obs.outputs.values() for f in o.flags
-                          if f.span is not None and f.span.side is Side.MT)
+            every = [f for o in obs.outputs.values() for f in o.flags]
+            cands = tuple((f.check, span_features(f, scores, span_support(f, every, obs.rule_flags)),
+                           f.span.start, f.span.end)
+                          for f in every if f.span is not None and f.span.side is Side.MT)
             out.append(SpanRow(obs.segment.language_pair, self.groups.get(sid, sid), cands,
-                               self.gold_spans[sid], len(obs.segment.mt)))
+                               self.gold_spans[sid], len(obs.segment.mt), self.gold_major.get(sid, ())))
         return out
 
     def subset(self, ids: set[str]) -> "Labelled":
         return Labelled([o for o in self.observations if o.segment.id in ids], self.labels, self.badness,
-                        self.groups, self.gold_spans)
+                        self.groups, self.gold_spans, self.gold_major)
 
 
 def labels_from(data: LabelledData) -> tuple[dict[str, bool], dict[str, float], dict[str, str],
+                                             dict[str, tuple[tuple[int, int], ...]],
                                              dict[str, tuple[tuple[int, int], ...]]]:
-    """Labels, badness, groups and gold error spans by segment id, from labelled data."""
+    """Labels, badness, groups, gold error spans and gold major/critical spans by segment id."""
     labels: dict[str, bool] = {}
     badness: dict[str, float] = {}
     groups: dict[str, str] = {}
     gold: dict[str, tuple[tuple[int, int], ...]] = {}
+    major: dict[str, tuple[tuple[int, int], ...]] = {}
     for item in data.segments:
         sid = item.segment.id
         groups[sid] = item.group
@@ -199,11 +204,12 @@ def labels_from(data: LabelledData) -> tuple[dict[str, bool], dict[str, float], 
             badness[sid] = item.badness
         if item.spans is not None:
             gold[sid] = tuple((s.start, s.end) for s in item.spans if s.is_error)
+            major[sid] = tuple((s.start, s.end) for s in item.spans if s.is_major)
     for pair in data.pairs:
         groups[pair.clean.id] = groups[pair.perturbed.id] = pair.group
         labels.setdefault(pair.clean.id, False)
         labels[pair.perturbed.id] = pair.severity in ("major", "critical")
-    return labels, badness, groups, gold
+    return labels, badness, groups, gold, major
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -257,7 +263,7 @@ def _to_model(signals: frozenset[str], fit: tuple, threshold: float, cv: Mapping
     feats, mean, scale, coef, intercept = fit
     return RiskModel(tuple(sorted(signals)), tuple(feats), tuple(round(float(v), 6) for v in mean),
                      tuple(round(float(v), 6) for v in scale), tuple(round(float(v), 6) for v in coef),
-                     round(intercept, 6), round(float(threshold), 6), cv)
+                     round(intercept, 6), _down(float(threshold)), cv)
 
 
 def fbeta(tp: float, predicted: float, gold: float, beta: float) -> float:
@@ -418,17 +424,17 @@ def _fit_span_model(cands: Sequence[tuple[Mapping[str, float], bool]]) -> SpanMo
 
 
 def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True
-                        ) -> tuple[dict[str, float], dict[str, float], dict[str, SpanModel]]:
+                        ) -> tuple[dict[str, float], dict[str, float], dict[str, SpanModel], dict[str, float]]:
     """Per signal: a span model (``models``), then the threshold on its probability (or on the raw
-    strength without a model) maximising character-level F0.5 among thresholds whose kept spans are
-    more precise than chance; ``inf`` when none is. Returns thresholds, precisions, span models."""
+    strength without a model) maximising character-level F0.5 against human error spans among
+    thresholds whose kept spans are more precise than chance (``inf`` when none is); and, with a
+    span model, the (higher or equal) threshold that does the same against major/critical spans,
+    from which a span may be major. Returns thresholds, precisions, span models, major thresholds."""
     signals = sorted({c[0] for r in rows for c in r.candidates})
     thresholds: dict[str, float] = {}
     precision: dict[str, float] = {}
     span_models: dict[str, SpanModel] = {}
-    gold_chars = sum(span_counts([], r.gold)[2] for r in rows)
-    all_chars = sum(r.mt_length for r in rows)
-    base = gold_chars / all_chars if all_chars else 0.0
+    major_thresholds: dict[str, float] = {}
     for signal in signals:
         mine = [(r, f, s, e) for r in rows for name, f, s, e in r.candidates if name == signal]
         model = None
@@ -444,22 +450,42 @@ def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True
         if len(values) > MAX_SPAN_THRESHOLDS:
             step = (len(values) - 1) / (MAX_SPAN_THRESHOLDS - 1)
             values = sorted({values[round(i * step)] for i in range(MAX_SPAN_THRESHOLDS)})
-        best: tuple[float, float, float] | None = None  # (F0.5, threshold, precision)
-        for t in values:
-            tp = pred = gold = 0
-            for r in rows:
-                c = span_counts([(s, e) for v, s, e in by_row.get(id(r), ()) if v >= t], r.gold)
-                tp, pred, gold = tp + c[0], pred + c[1], gold + c[2]
-            if not pred:
-                continue
-            p = tp / pred
-            f = fbeta(tp, pred, gold, SPAN_BETA)
-            if p > base and (best is None or f > best[0] + 1e-12):
-                best = (f, t, p)
-        thresholds[signal] = round(best[1], 6) if best else math.inf
+        best = _best_span_threshold(rows, by_row, values, lambda r: r.gold)
+        thresholds[signal] = _down(best[0]) if best else math.inf
         if best:
-            precision[signal] = round(best[2], 4)
-    return thresholds, precision, span_models
+            precision[signal] = round(best[1], 4)
+        if model is not None:
+            kept = [v for v in values if v >= thresholds[signal]]
+            major = _best_span_threshold(rows, by_row, kept, lambda r: r.gold_major)
+            major_thresholds[signal] = _down(major[0]) if major else math.inf
+    return thresholds, precision, span_models, major_thresholds
+
+
+def _down(value: float) -> float:
+    """Six decimals, rounded down: a stored threshold must still keep the span it was chosen at."""
+    return value if math.isinf(value) else math.floor(value * 1e6) / 1e6
+
+
+def _best_span_threshold(rows: Sequence[SpanRow], by_row: Mapping[int, list[tuple[float, int, int]]],
+                         values: Sequence[float], gold_of: Any) -> tuple[float, float] | None:
+    """(threshold, precision) maximising character-level F0.5 against ``gold_of(row)``, among
+    thresholds whose kept spans are more precise than chance; None when none is."""
+    gold_chars = sum(span_counts([], gold_of(r))[2] for r in rows)
+    all_chars = sum(r.mt_length for r in rows)
+    base = gold_chars / all_chars if all_chars else 0.0
+    best: tuple[float, float, float] | None = None  # (F0.5, threshold, precision)
+    for t in values:
+        tp = pred = gold = 0
+        for r in rows:
+            c = span_counts([(s, e) for v, s, e in by_row.get(id(r), ()) if v >= t], gold_of(r))
+            tp, pred, gold = tp + c[0], pred + c[1], gold + c[2]
+        if not pred or not gold:
+            continue
+        p = tp / pred
+        f = fbeta(tp, pred, gold, SPAN_BETA)
+        if p > base and (best is None or f > best[0] + 1e-12):
+            best = (f, t, p)
+    return (best[1], best[2]) if best else None
 
 
 def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds: int | None = DEFAULT_FOLDS,
@@ -472,9 +498,10 @@ def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds:
         sel = [r for r in rows if lp == POOLED or r.lp == lp]
         sel_spans = [r for r in span_rows if lp == POOLED or r.lp == lp]
         models = tuple(fit_models(sel, folds=folds)) if sel else ()
-        thresholds, precision, span_models = fit_span_thresholds(sel_spans) if sel_spans else ({}, {}, {})
+        thresholds, precision, span_models, major = (fit_span_thresholds(sel_spans) if sel_spans
+                                                     else ({}, {}, {}, {}))
         if models or thresholds:
-            pairs[lp] = PairCalibration(models, thresholds, precision, span_models)
+            pairs[lp] = PairCalibration(models, thresholds, precision, span_models, major)
     return Calibration(name or made_name, pairs, created, dict(provenance or {}))
 
 
@@ -497,7 +524,8 @@ def cross_validated_results(labelled: Labelled, *, folds: int = DEFAULT_FOLDS,
     obs = labelled.observations
     if signals is not None:
         obs = [o.restricted(signals) for o in obs]
-    view = Labelled(obs, labelled.labels, labelled.badness, labelled.groups, labelled.gold_spans)
+    view = Labelled(obs, labelled.labels, labelled.badness, labelled.groups, labelled.gold_spans,
+                    labelled.gold_major)
     rows_by_id = {r.id: r for r in view.rows()}
     ids = [o.segment.id for o in obs]
     groups = [labelled.groups.get(i, i) for i in ids]

@@ -25,12 +25,15 @@ the calibration does not know at all (a new signal, not yet calibrated) shows it
 minor flags.
 
 **Severity** of a merged signal flag, decided from calibrated quantities only: *major* when the
-segment's risk reaches the model's ``major_threshold`` (the risk that best separates segments with
-and without a major error in cross-validation, by F0.5) and the span is supported by two sources (two
-signals, or a signal and a rule check); when only one span-giving signal ran, by being that signal's
-strongest span in the segment instead. Otherwise *minor*. Signals never say *critical*; rule checks
-may. A high-risk segment where no span reached major gets one segment-level *major* flag
-(``check="risk"``) that says so, with the scores as evidence.
+segment's risk reaches the model's ``major_threshold`` (the out-of-fold risk best at telling
+segments with a major error, by F0.5, and significantly better than the base rate) *and* the lead
+candidate's span probability reaches its signal's ``major_span_thresholds`` (the probability best
+at landing on human major/critical spans, by F0.5, above chance). Agreement counts through the span
+model, which sees how many other sources (signals, rule checks) point at the same characters.
+Without a span model (a calibration from reviewer decisions) agreement decides directly: two
+sources. Otherwise *minor*. Signals never say *critical*; rule checks may. A high-risk segment where
+no span reached major gets one segment-level *major* flag (``check="risk"``) that says so, with the
+scores as evidence.
 
 **Rule flags** pass through unchanged, except that overlapping flags of the same category are
 merged (the most severe kept, the others named in its evidence), and a signal flag that overlaps a
@@ -126,11 +129,23 @@ class RiskModel:
                    _from_json_float(data["major_threshold"]), data.get("cv") or {})
 
 
-def span_features(flag: Flag, scores: Mapping[str, float]) -> dict[str, float]:
-    """What a span model sees of one candidate: its own strength, its kind, its length, and the
-    sentence scores of the signal that raised it (a diff span means more where the reference model
-    otherwise agrees, or less: the model learns which, per language pair)."""
-    feats = {"confidence": float(flag.confidence or 0.0)}
+def span_support(flag: Flag, candidates: Sequence[Flag], rule_flags: Sequence[Flag]) -> int:
+    """How many other sources point at the same characters: other signals' candidates overlapping
+    this one, plus one if any rule flag does."""
+    if flag.span is None:
+        return 0
+    others = {c.check for c in candidates
+              if c.check != flag.check and c.span is not None and c.span.overlaps(flag.span)}
+    rules = any(r.span is not None and r.span.overlaps(flag.span) for r in rule_flags)
+    return len(others) + int(rules)
+
+
+def span_features(flag: Flag, scores: Mapping[str, float], support: int = 0) -> dict[str, float]:
+    """What a span model sees of one candidate: its own strength, its kind, its length, how many
+    other sources agree on it, and the sentence scores of the signal that raised it (a diff span
+    means more where the reference model otherwise agrees, or less: the model learns which, per
+    language pair)."""
+    feats = {"confidence": float(flag.confidence or 0.0), "support": float(support)}
     if flag.span is not None:
         feats["log_chars"] = math.log1p(len(flag.span))
     kind = flag.evidence.get("kind")
@@ -187,13 +202,15 @@ class PairCalibration:
     span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
     span_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
     span_models: Mapping[str, SpanModel] = field(default_factory=dict, hash=False, compare=False)
+    major_span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "span_thresholds", _frozen_mapping(self.span_thresholds))
         object.__setattr__(self, "span_precision", _frozen_mapping(self.span_precision))
         object.__setattr__(self, "span_models", _frozen_mapping(self.span_models))
+        object.__setattr__(self, "major_span_thresholds", _frozen_mapping(self.major_span_thresholds))
 
-    def strength(self, flag: Flag, scores: Mapping[str, float]) -> float:
+    def strength(self, flag: Flag, scores: Mapping[str, float], support: int = 0) -> float:
         """The calibrated probability that the candidate is on an error, or its raw strength when
         its signal has no span model here."""
         model = self.span_models.get(flag.check)
@@ -201,20 +218,22 @@ class PairCalibration:
             return float(flag.confidence or 0.0)
         if not model.knows(flag):
             return -math.inf  # a kind never measured (e.g. target-only round trip): not shown
-        return model.predict(span_features(flag, scores))
+        return model.predict(span_features(flag, scores, support))
 
     def to_dict(self) -> dict[str, Any]:
         return {"models": [m.to_dict() for m in self.models],
                 "span_thresholds": {k: _json_float(v) for k, v in self.span_thresholds.items()},
                 "span_precision": dict(self.span_precision),
-                "span_models": {k: m.to_dict() for k, m in self.span_models.items()}}
+                "span_models": {k: m.to_dict() for k, m in self.span_models.items()},
+                "major_span_thresholds": {k: _json_float(v) for k, v in self.major_span_thresholds.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PairCalibration":
         return cls(tuple(RiskModel.from_dict(m) for m in data.get("models") or ()),
                    {k: _from_json_float(v) for k, v in (data.get("span_thresholds") or {}).items()},
                    dict(data.get("span_precision") or {}),
-                   {k: SpanModel.from_dict(m) for k, m in (data.get("span_models") or {}).items()})
+                   {k: SpanModel.from_dict(m) for k, m in (data.get("span_models") or {}).items()},
+                   {k: _from_json_float(v) for k, v in (data.get("major_span_thresholds") or {}).items()})
 
 
 def _json_float(v: float) -> float | str:
@@ -348,11 +367,10 @@ class Fusion:
 
         kept = []
         for c in candidates:
-            strength = pair.strength(c, scores)
+            strength = pair.strength(c, scores, span_support(c, candidates, rule_flags))
             if strength >= pair.span_thresholds.get(c.check, -math.inf):
                 kept.append(c if c.check not in pair.span_models else _with_confidence(c, strength))
-        span_signals = {name for name in available if _gives_spans(name)}
-        signal_flags = self._merge_candidates(kept, rule_flags, risk, model, pair, len(span_signals))
+        signal_flags = self._merge_candidates(kept, rule_flags, risk, model, pair)
         flags = _merge_same_category(list(rule_flags), signal_flags)
         if risk is not None and model is not None and risk >= model.major_threshold \
                 and not any(f.severity >= Severity.MAJOR for f in flags):
@@ -365,12 +383,8 @@ class Fusion:
     # -- pieces ---------------------------------------------------------------------------------------
 
     def _merge_candidates(self, kept: list[Flag], rule_flags: Sequence[Flag], risk: float | None,
-                          model: RiskModel | None, pair: PairCalibration, n_span_signals: int) -> list[Flag]:
+                          model: RiskModel | None, pair: PairCalibration) -> list[Flag]:
         high = risk is not None and model is not None and risk >= model.major_threshold
-        strongest: dict[str, Flag] = {}
-        for c in kept:
-            if c.check not in strongest or (c.confidence or 0) > (strongest[c.check].confidence or 0):
-                strongest[c.check] = c
         out = []
         for cluster in _clusters(kept):
             lead = max(cluster, key=lambda f: _precision(f, pair))
@@ -380,11 +394,11 @@ class Fusion:
             supporters = sorted({f.check for f in cluster})
             rules = sorted({f.check for f in rule_flags if f.span is not None and f.span.overlaps(span)})
             support = len(supporters) + (1 if rules else 0)
-            if n_span_signals <= 1:
-                agreed = any(strongest.get(f.check) is f for f in cluster)
+            if lead.check in pair.span_models:
+                likely = (lead.confidence or 0.0) >= pair.major_span_thresholds.get(lead.check, math.inf)
             else:
-                agreed = support >= 2
-            severity = Severity.MAJOR if high and agreed else Severity.MINOR
+                likely = support >= 2  # no span model (decisions): two sources must agree
+            severity = Severity.MAJOR if high and likely else Severity.MINOR
             evidence = dict(lead.evidence)
             evidence.update({"signals": supporters, "support": support})
             if rules:
@@ -420,10 +434,6 @@ def _precision(flag: Flag, pair: PairCalibration) -> float:
     if flag.check in pair.span_models:
         return float(flag.confidence or 0.0)
     return float(pair.span_precision.get(flag.check, 0.0))
-
-
-def _gives_spans(name: str) -> bool:
-    return name not in ("crosslingual", "reference")
 
 
 def _clusters(flags: list[Flag]) -> list[list[Flag]]:
