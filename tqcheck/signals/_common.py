@@ -73,7 +73,7 @@ class EngineSlot:
                 out.setdefault(info.key, EngineInfo(self.label, info.name, info.model_id,
                                                     info.revision, info.version))
             else:
-                pair = f"{src or 'xx'}-{tgt or 'xx'}"
+                pair = (tgt or "xx") if self.role == "lm" else f"{src or 'xx'}-{tgt or 'xx'}"
                 out.setdefault(f"none|{pair}", EngineInfo(self.label, "none", model_id=f"no engine for {pair}"))
         return tuple(out.values())
 
