@@ -229,3 +229,67 @@ def test_train_qe_command_has_help():
     result = CliRunner().invoke(cli, ["train-qe", "--help"])
     assert result.exit_code == 0
     assert "--resume" in result.output and "--train-layers" in result.output
+
+
+# --- the train-qe command, end to end on a tiny hand-made corpus --------------------------------------
+def _write_corpus(root: Path) -> tuple[Path, Path]:
+    import gzip
+    import json
+
+    from tqcheck.qe.data import POOLS
+
+    train = root / "train"
+    train.mkdir()
+    pairs = [
+        ("Le chat dort sur le canapé.", "The cat sleeps on the sofa.", []),
+        ("Il a acheté 3 pommes au marché.", "He bought 30 apples at the march.",
+         [(10, 12, "major"), (26, 31, "major")]),
+        ("Nous partons demain matin.", "We leave tomorrow morning.", []),
+        ("La réunion est annulée.", "The meeting is not cancelled.", [(15, 18, "major")]),
+        ("Elle parle trois langues.", "She speak three languages.", [(4, 9, "minor")]),
+        ("Le train arrive à midi.", "The train arrives at noon.", []),
+    ]
+    rows = []
+    for i, (src, mt, spans) in enumerate(pairs):
+        rows.append({
+            "id": f"t{i}", "dataset": "tiny", "lp": "fr-en", "source": src, "mt": mt,
+            "reference": "The cat is sleeping on the couch at noon, said Marie in Paris.",
+            "spans": [{"start": s, "end": e, "severity": sev} for s, e, sev in spans],
+            "has_major": any(sev == "major" for *_, sev in spans),
+            "mqm_penalty": sum(5 if sev == "major" else 1 for *_, sev in spans),
+            "da_z_mean": -0.5 * len(spans),
+        })
+    for files, _ in POOLS.values():
+        for name in files:
+            with gzip.open(train / name, "wt", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write(json.dumps(row) + "\n")
+    dev = root / "dev.jsonl"
+    with open(dev, "w", encoding="utf-8") as handle:
+        for i, row in enumerate(rows * 2):
+            handle.write(json.dumps({**row, "lp": "fr-en" if i % 2 else "en-fr",
+                                     "source": row["source"] + " " * (i // 6)}) + "\n")
+    return train, dev
+
+
+@pytest.mark.slow
+def test_train_qe_is_reproducible_and_resumes_exactly(tmp_path):
+    from click.testing import CliRunner
+
+    from tqcheck.cli import cli
+
+    train, dev = _write_corpus(tmp_path)
+    args = ["train-qe", "--train-dir", str(train), "--eval-file", str(dev), "--steps", "3", "--val-every", "2",
+            "--val-rows", "12", "--threads", "1", "--batch-size", "4", "--train-layers", "1"]
+    runner = CliRunner()
+    straight = runner.invoke(cli, args + ["--out", str(tmp_path / "a")])
+    assert straight.exit_code == 0, straight.output
+    stopped = runner.invoke(cli, args + ["--out", str(tmp_path / "b"), "--stop-after", "1"])
+    assert stopped.exit_code == 0, stopped.output
+    resumed = runner.invoke(cli, args + ["--out", str(tmp_path / "b"), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    a = (tmp_path / "a" / "last" / "qe_weights.safetensors").read_bytes()
+    b = (tmp_path / "b" / "last" / "qe_weights.safetensors").read_bytes()
+    assert a == b
+    assert (tmp_path / "a" / "best" / "qe_config.json").exists()
+    assert (tmp_path / "a" / "history.json").exists()

@@ -134,7 +134,7 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
     last = out / "last"
     if resume and (last / "state.pt").exists():
         state = torch.load(last / "state.pt", weights_only=False)
-        model.load_weights(last)
+        model.load_state_dict(state["model"], strict=False)  # fp32: the shipped file is fp16
         opt.load_state_dict(state["optimizer"])
         mixture.set_state(state["mixture"])
         torch.set_rng_state(state["torch_rng"])
@@ -153,7 +153,7 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
 
     def checkpoint() -> None:
         model.save_weights(last, extra={**extra, "step": step})
-        torch.save({"optimizer": opt.state_dict(), "mixture": mixture.state(), "step": step,
+        torch.save({"model": model.trainable_state(), "optimizer": opt.state_dict(), "mixture": mixture.state(), "step": step,
                     "torch_rng": torch.get_rng_state(), "best": best, "history": history},
                    last / "state.pt.tmp")
         (last / "state.pt.tmp").replace(last / "state.pt")
