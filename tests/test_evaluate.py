@@ -154,3 +154,58 @@ def test_calibrate_needs_one_source_of_labels(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["calibrate", "-o", str(tmp_path / "c.json")])
     assert exc.value.code == 2
+
+
+def test_eval_cross_validated_on_the_data_itself(tmp_path):
+    from tqcheck.cli import cli
+
+    rows = []
+    for i in range(90):  # enough rows that every training fold can fit a model
+        bad = i % 3 == 0
+        mt = f"The patient {i} was was treated." if bad else f"The patient {i} was treated."
+        rows.append({"id": f"r{i}", "lp": "fr-en", "source": f"Le patient {i // 3} a été traité.", "mt": mt,
+                     "spans": [], "has_major": bad, "mqm_penalty": 5 if bad else 0})
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    toml = tmp_path / "t.toml"
+    toml.write_text('[checks]\nenable = ["repeats"]\n')
+    out = CliRunner().invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--cross-validate", "3",
+                                   "--resamples", "0", "-q", "-o", str(tmp_path / "cv.json")])
+    assert out.exit_code == 0, out.output
+    report = json.loads((tmp_path / "cv.json").read_text())
+    assert report["signature"]["calibration"].startswith("cross-validated: 3 folds")
+    assert report["overall"]["segments"]["score"] == "risk"
+
+
+def test_calibrate_from_reviewer_decisions_in_a_store(tmp_path):
+    import random
+
+    from tqcheck.cli import cli
+    from tqcheck.model import RunSignature
+    from tqcheck.store import Store
+
+    rng = random.Random(7)
+    db = tmp_path / "review.sqlite"
+    store = Store.open(str(db))
+    run = store.start_run(RunSignature("0.1.0", "abc"), name="desk")
+    results, truth = [], {}
+    for i in range(80):
+        bad = rng.random() < 0.4
+        x = (2.0 if bad else 0.0) + rng.gauss(0, 0.7)
+        seg = Segment(id=f"s{i}", mt=f"Sentence number {i} here.", source=f"Phrase {i}.", source_lang="fr",
+                      target_lang="en")
+        flag = Flag("fluency", Severity.MINOR, Category.NON_FLUENT, "odd", Span(0, 8), confidence=3.0 + x)
+        results.append(SegmentResult(seg, (flag,), {"fluency.mean": x, "rules.minor": 0.0, "rules.major": 0.0,
+                                                    "rules.critical": 0.0}, {}, None))
+        truth[seg.id] = bad
+    store.add_results(run, results)
+    for record in list(store.iter_segments()):
+        store.save_review(record.id, reviewer="ana", action="confirm" if truth[record.segment.id] else "dismiss",
+                          based_on_version=record.version, flag_id=record.flags[0].id)
+    store.close()
+    out = CliRunner().invoke(cli, ["calibrate", "--from-db", str(db), "-o", str(tmp_path / "desk.json"), "-q"])
+    assert out.exit_code == 0, out.output
+    saved = json.loads((tmp_path / "desk.json").read_text())
+    assert saved["provenance"]["reviewed_segments"] == 80
+    fluency = [m for m in saved["pairs"]["fr-en"]["models"] if m["signals"] == ["fluency"]][0]
+    assert fluency["cv"]["roc_auc"] > 0.8
+    assert (tmp_path / "desk.reliability.png").exists()
