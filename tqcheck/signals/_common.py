@@ -201,3 +201,17 @@ def merge_runs(spans: Iterable[tuple[int, int]], text: str, *, max_gap: int = 1)
                 continue
         merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+class TranslatorSignal:
+    """Shared set-up of the signals that run a translator (round trip, pseudo-reference): the engine
+    slot, the cache, sentence metrics and the engines actually used, for the run signature."""
+
+    def __init__(self, translator: EngineSlot, *, cache: Any = None) -> None:
+        self.translator = translator
+        self.cache = cache
+        self.metrics = SentenceMetrics()
+
+    @property
+    def engines(self) -> tuple[EngineInfo, ...]:
+        return self.translator.used()

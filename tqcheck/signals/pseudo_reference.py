@@ -12,25 +12,21 @@ adjacent ones merged into one span. The evidence is what the reference model wro
 from __future__ import annotations
 
 import difflib
-from typing import Any, Sequence
+from typing import Sequence
 
-from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
-from tqcheck.signals._common import EngineSlot, SentenceMetrics, group_indices, merge_runs, translate
+from tqcheck.model import Category, Flag, Segment, Severity, Span
+from tqcheck.signals._common import (
+    TranslatorSignal,
+    group_indices,
+    merge_runs,
+    translate,
+)
 from tqcheck.signals.base import EMPTY, SignalOutput
 from tqcheck.text.wordalign import MatchLevel, best_match, is_content, words
 
 
-class PseudoReferenceSignal:
+class PseudoReferenceSignal(TranslatorSignal):
     name = "pseudo_reference"
-
-    def __init__(self, translator: EngineSlot, *, cache: Any = None) -> None:
-        self.translator = translator
-        self.cache = cache
-        self.metrics = SentenceMetrics()
-
-    @property
-    def engines(self) -> tuple[EngineInfo, ...]:
-        return self.translator.used()
 
     def applies(self, segment: Segment) -> bool:
         return bool(segment.source and segment.source.strip() and segment.mt.strip()

@@ -26,12 +26,25 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Side, Span
-from tqcheck.signals._common import EngineSlot, SentenceMetrics, group_indices, translate
+from tqcheck.model import Category, Flag, Segment, Severity, Side, Span
+from tqcheck.signals._common import (
+    TranslatorSignal,
+    group_indices,
+    translate,
+)
 from tqcheck.signals._lexicon import known_word
 from tqcheck.signals.base import EMPTY, SignalOutput
-from tqcheck.text.wordalign import (MatchLevel, Word, accent_variants, align, greedy_match, is_content,
-                                    match_level, phrase_match, words)
+from tqcheck.text.wordalign import (
+    MatchLevel,
+    Word,
+    accent_variants,
+    align,
+    greedy_match,
+    is_content,
+    match_level,
+    phrase_match,
+    words,
+)
 
 #: A lost source word and an unsupported MT word "sit at the same place" when their relative positions
 #: (offset / length) differ by at most this much. Word order differs between languages; a fifth of
@@ -41,19 +54,10 @@ POSITION_WINDOW = 0.2
 MIN_VARIANT_LENGTH = 4
 
 
-class RoundTripSignal:
+class RoundTripSignal(TranslatorSignal):
     """Back-translation evidence. ``translator`` is an ``EngineSlot`` of role ``translator``."""
 
     name = "roundtrip"
-
-    def __init__(self, translator: EngineSlot, *, cache: Any = None) -> None:
-        self.translator = translator
-        self.cache = cache
-        self.metrics = SentenceMetrics()
-
-    @property
-    def engines(self) -> tuple[EngineInfo, ...]:
-        return self.translator.used()
 
     def applies(self, segment: Segment) -> bool:
         return bool(segment.mt.strip()) and bool(segment.source_lang) and bool(segment.target_lang) \
