@@ -54,3 +54,26 @@ def test_paragraphs():
     assert split_paragraphs("\n\n") == []
     crlf = "A\r\n\r\nB"
     assert [crlf[s:e] for s, e in split_paragraphs(crlf)] == ["A", "B"]
+
+
+def _texts(text: str, lang: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text, lang)]
+
+
+def test_exclamations_inside_an_open_quotation_do_not_end_the_sentence():
+    # The seed's MT: the crowd's quoted chant and the clause after it are one sentence, as in the
+    # French source, instead of "Mexico!" / "Mexico!" / '" Send them back in return.'
+    mt = ('"Go brothers, continue! Encourage them on their way to the Mexicans who also give them '
+          'food and water. "Mexico! Mexico! " Send them back in return.')
+    assert _texts(mt, "en") == [
+        '"Go brothers, continue! Encourage them on their way to the Mexicans who also give them food and water.',
+        '"Mexico! Mexico! " Send them back in return.']
+    assert _texts("Il a crié « Partez ! Vite ! Maintenant ! » et il est parti.", "fr") == [
+        "Il a crié « Partez ! Vite ! Maintenant ! » et il est parti."]
+
+
+def test_closed_quotations_and_unquoted_exclamations_still_end_sentences():
+    assert _texts('He shouted "Stop!" Then he left! Why? Nobody knows.', "en") == [
+        'He shouted "Stop!"', "Then he left!", "Why?", "Nobody knows."]
+    assert _texts("Mexico! Mexico!", "en") == ["Mexico!", "Mexico!"]
+    assert _texts("« Partez ! Vite ! » Il est parti.", "fr") == ["« Partez ! Vite ! »", "Il est parti."]

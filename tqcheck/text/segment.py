@@ -10,9 +10,19 @@ sentencex reports start/end indices; each is checked against the text, and if on
 counting bytes, a normalised character) the sentence is found by searching from the previous end, so the
 offsets are always Python string indices. Returned spans exclude the surrounding whitespace.
 
-One repair on top: sentencex's rules miss titles before names in French and English news ("M. Dupont",
-"Le Dr. Martin"), which would cut a sentence in two; a piece ending in such a title is joined to the next
-piece when that starts with a capital letter.
+Two repairs on top:
+
+* sentencex's rules miss titles before names in French and English news ("M. Dupont", "Le Dr. Martin"),
+  which would cut a sentence in two; a piece ending in such a title is joined to the next piece when that
+  starts with a capital letter.
+* Quoted exclamations. A crowd's ``"Mexico! Mexico!" they shout back`` is one sentence, as the French
+  source's ``« Mexique ! Mexique ! », leur renvoient-ils`` is; cut at each ``!`` it becomes three
+  segments that no longer align with the source, and two-word "sentences" that every model finds odd.
+  So a ``!`` or ``?`` inside a quotation that is still open does not end the sentence: such a piece is
+  joined to the next. A straight quote that sentencex hung on the end of a piece although it opens the
+  next (``water. "Mexico!``: a space before it, a letter right after) is moved to the piece it opens.
+  Quotations are counted within the piece (guillemets and curly quotes by depth, straight quotes by
+  parity), so a quotation that an MT never closed cannot swallow the rest of the paragraph.
 """
 
 from __future__ import annotations
@@ -74,9 +84,11 @@ def split_sentences(text: str, lang: str | None = None) -> list[tuple[int, int]]
     spans = [(s, e) for s, e in spans if e > s]
     if not spans:
         return [_strip(text, 0, len(text))]
+    spans = _move_opening_quotes(text, spans)
     merged: list[tuple[int, int]] = []
     for start, end in spans:
-        if merged and _ends_with_title(text, *merged[-1]) and text[start : start + 1].isupper():
+        if merged and (_ends_with_title(text, *merged[-1]) and text[start : start + 1].isupper()
+                       or _ends_inside_quotation(text[merged[-1][0] : merged[-1][1]])):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
@@ -86,6 +98,32 @@ def split_sentences(text: str, lang: str | None = None) -> list[tuple[int, int]]
 def _ends_with_title(text: str, start: int, end: int) -> bool:
     words = text[start:end].split()
     return bool(words) and words[-1] in _TITLES
+
+
+_OPENING = "«“„‹"
+_CLOSING = "»”›"
+
+
+def _move_opening_quotes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Give a trailing straight quote that opens the next piece (space before, none after) to that piece."""
+    out = list(spans)
+    for i in range(len(out) - 1):
+        start, end = out[i]
+        q = end - 1
+        if (end - start >= 2 and text[q] == '"' and text[q - 1].isspace()
+                and q + 1 < len(text) and not text[q + 1].isspace()):
+            out[i] = _strip(text, start, q)
+            out[i + 1] = (q, out[i + 1][1])
+    return [(s, e) for s, e in out if e > s]
+
+
+def _ends_inside_quotation(piece: str) -> bool:
+    """Whether ``piece`` ends on ``!`` or ``?`` with a quotation opened in it still open."""
+    tail = piece.rstrip(" \u00a0\u202f")
+    if not tail or tail[-1] not in "!?":
+        return False
+    depth = sum(ch in _OPENING for ch in tail) - sum(ch in _CLOSING for ch in tail)
+    return depth > 0 or tail.count('"') % 2 == 1
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:
