@@ -51,6 +51,25 @@ def test_models_for_every_signal_set_with_honest_cv_figures():
     assert noise[("fluency",)].cv["roc_auc"] == pytest.approx(0.5, abs=0.1)
 
 
+def test_fitted_models_record_the_range_of_their_inputs():
+    rows = synthetic_rows()
+    fluency = next(m for m in fit_models(rows) if m.signals == ("fluency",))
+    values = sorted(r.scores["fluency.mean"] for r in rows)
+    i = fluency.features.index("fluency.mean")
+    assert values[0] < fluency.low[i] < fluency.high[i] < values[-1]
+    assert fluency.predict({"fluency.mean": values[-1] + 100}) == fluency.predict({"fluency.mean": fluency.high[i]})
+
+
+def test_target_only_rows_get_their_own_keys_and_pooled_fit():
+    from tqcheck.calibrate import fit_calibration
+
+    rows = synthetic_rows(200)
+    mono = [Row(r.id + "m", "fr-en/target-only", r.group, r.scores, r.signals, r.label) for r in rows]
+    cal = fit_calibration(rows + mono, [], folds=None)
+    assert set(cal.pairs) == {"fr-en", "*", "fr-en/target-only", "*/target-only"}
+    assert cal.pairs["*/target-only"].models[0].cv == {"n": 200, "positives": sum(r.label for r in rows)}
+
+
 def test_folds_never_split_a_source_sentence():
     rows = synthetic_rows(90)
     for train, test in _folds(rows, 5):

@@ -146,6 +146,19 @@ def test_eval_and_calibrate_commands_rules_only(tmp_path):
     out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--calibration", str(cal),
                               "--resamples", "0", "-q"])
     assert out.exit_code == 0 and "score: risk" in out.output
+    # a target-only fit laid over the bilingual one: both modes in one file, the bilingual keys kept
+    both = tmp_path / "both.json"
+    out = runner.invoke(cli, ["calibrate", str(data), "--rules-only", "--config", str(toml), "-o", str(both),
+                              "--target-only", "--extend", str(cal), "--resamples", "0", "-q", "--folds", "3",
+                              "--no-plots"])
+    assert out.exit_code == 0, out.output
+    merged = json.loads(both.read_text())
+    assert set(merged["pairs"]) == set(saved["pairs"]) | {"fr-en/target-only", "*/target-only"}
+    assert merged["pairs"]["fr-en"] == saved["pairs"]["fr-en"]
+    assert merged["provenance"]["target_only"] is True
+    assert merged["provenance"]["extends"]["provenance"]["data_sha256"] == saved["provenance"]["data_sha256"]
+    assert (tmp_path / "both.target-only.cv.json").exists()
+    assert json.loads(cal.read_text()) == saved  # the extended file itself is untouched
 
 
 def test_calibrate_needs_one_source_of_labels(tmp_path):

@@ -77,6 +77,34 @@ def test_risk_uses_the_largest_model_whose_signals_all_ran_own_pair_first():
     assert fusion.fuse(SEG, [], outputs(fluency=EMPTY)).risk == pytest.approx(1 / (1 + math.exp(2.0)), abs=1e-6)
 
 
+def test_target_only_segments_use_their_own_fit_and_never_a_bilingual_one():
+    bilingual = PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], intercept=3.0),))
+    mono = PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], intercept=-3.0),))
+    flu = outputs(fluency=SignalOutput({"fluency.mean": 0.0}))
+    no_source = Segment(id="t", mt=MT, source_lang="fr", target_lang="en")
+    cal = Calibration("test", {"fr-en": bilingual, "*": bilingual, "fr-en/target-only": mono})
+    assert Fusion(cal).fuse(SEG, [], flu).risk == pytest.approx(1 / (1 + math.exp(-3.0)), abs=1e-6)
+    assert Fusion(cal).fuse(no_source, [], flu).risk == pytest.approx(1 / (1 + math.exp(3.0)), abs=1e-6)
+    # another pair falls back on the pooled target-only fit
+    cal = Calibration("test", {"fr-en": bilingual, "*": bilingual, "*/target-only": mono})
+    de = Segment(id="d", mt="Hallo", source_lang="fr", target_lang="de")
+    assert Fusion(cal).fuse(de, [], flu).risk == pytest.approx(1 / (1 + math.exp(3.0)), abs=1e-6)
+    # a calibration without any target-only fit gives no risk to a target-only segment
+    assert Fusion(Calibration("test", {"fr-en": bilingual, "*": bilingual})).fuse(no_source, [], flu).risk is None
+
+
+def test_a_risk_model_does_not_extrapolate_beyond_the_range_it_was_fit_on():
+    clipped = RiskModel(("fluency",), ("fluency.log_tokens",), (3.0,), (1.0,), (2.0,), 0.0, 0.5,
+                        low=(1.5,), high=(4.5,))
+    at_low = clipped.predict({"fluency.log_tokens": 1.5})
+    assert clipped.predict({"fluency.log_tokens": 0.1}) == at_low  # a two-word line: as short as seen
+    assert clipped.predict({"fluency.log_tokens": 9.0}) == clipped.predict({"fluency.log_tokens": 4.5})
+    assert clipped.predict({"fluency.log_tokens": 2.0}) > at_low  # inside the range: unchanged
+    assert RiskModel.from_dict(clipped.to_dict()) == clipped
+    unbounded = RiskModel.from_dict({k: v for k, v in clipped.to_dict().items() if k not in ("low", "high")})
+    assert unbounded.predict({"fluency.log_tokens": 0.1}) < at_low  # older files: no clipping
+
+
 def test_agreeing_signals_on_a_high_risk_segment_make_a_major_flag():
     cal = calibration(fr_en=PairCalibration(
         (model(["roundtrip", "fluency"], ["fluency.mean"], [1.0], threshold=0.6),),

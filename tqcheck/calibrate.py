@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from tqcheck.evaluate import (LabelledData, average_precision, kendall_tau, roc_auc, span_counts)
-from tqcheck.fuse import (NOT_FUSED, POOLED, RULE_FEATURES, Calibration, Fusion, PairCalibration, RiskModel,
-                          SpanModel, new_calibration_name, signals_present, span_features, span_support)
+from tqcheck.fuse import (NOT_FUSED, RULE_FEATURES, Calibration, Fusion, PairCalibration, RiskModel, SpanModel,
+                          calibration_key, in_fit, new_calibration_name, pooled_key, signals_present,
+                          span_features, span_support)
 from tqcheck.model import Flag, Segment, SegmentResult, Side
 from tqcheck.signals.base import SignalOutput
 
@@ -162,7 +163,7 @@ class Labelled:
             sid = obs.segment.id
             if sid not in self.labels:
                 continue
-            out.append(Row(sid, obs.segment.language_pair, self.groups.get(sid, sid), obs.scores(),
+            out.append(Row(sid, calibration_key(obs.segment), self.groups.get(sid, sid), obs.scores(),
                            signals_present(obs.outputs), self.labels[sid], self.badness.get(sid)))
         return out
 
@@ -177,7 +178,7 @@ class Labelled:
             cands = tuple((f.check, span_features(f, scores, span_support(f, every, obs.rule_flags)),
                            f.span.start, f.span.end)
                           for f in every if f.span is not None and f.span.side is Side.MT)
-            out.append(SpanRow(obs.segment.language_pair, self.groups.get(sid, sid), cands,
+            out.append(SpanRow(calibration_key(obs.segment), self.groups.get(sid, sid), cands,
                                self.gold_spans[sid], len(obs.segment.mt), self.gold_major.get(sid, ())))
         return out
 
@@ -240,8 +241,13 @@ def _matrix(rows: Sequence[Row], features: Sequence[str], mean: Sequence[float] 
     return x, np.asarray(mean)
 
 
-def _fit_lr(rows: Sequence[Row], features: Sequence[str]) -> tuple[list[str], Any, Any, Any, float]:
-    """Standardise, drop constant features, fit; returns (features, mean, scale, coef, intercept)."""
+#: Percentiles of the fitting rows a risk model clips its inputs to (see ``RiskModel``).
+CLIP_PERCENTILES = (1.0, 99.0)
+
+
+def _fit_lr(rows: Sequence[Row], features: Sequence[str]) -> tuple[list[str], Any, Any, Any, float, Any, Any]:
+    """Standardise, drop constant features, fit; returns (features, mean, scale, coef, intercept, low,
+    high), the last two being the clipping range of each feature."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -253,17 +259,22 @@ def _fit_lr(rows: Sequence[Row], features: Sequence[str]) -> tuple[list[str], An
     y = np.array([r.label for r in rows], dtype=int)
     if not feats:
         p = min(max(y.mean(), 1e-6), 1 - 1e-6)
-        return feats, mean, scale, np.zeros(0), float(math.log(p / (1 - p)))
+        return feats, mean, scale, np.zeros(0), float(math.log(p / (1 - p))), mean, mean
+    low, high = np.percentile(x, CLIP_PERCENTILES, axis=0)
+    x = np.clip(x, low, high)  # fit on what predict() will see
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit((x - mean) / scale, y)
-    return feats, mean, scale, model.coef_[0], float(model.intercept_[0])
+    return feats, mean, scale, model.coef_[0], float(model.intercept_[0]), low, high
 
 
 def _to_model(signals: frozenset[str], fit: tuple, threshold: float, cv: Mapping[str, Any]) -> RiskModel:
-    feats, mean, scale, coef, intercept = fit
-    return RiskModel(tuple(sorted(signals)), tuple(feats), tuple(round(float(v), 6) for v in mean),
-                     tuple(round(float(v), 6) for v in scale), tuple(round(float(v), 6) for v in coef),
-                     round(intercept, 6), _down(float(threshold)), cv)
+    feats, mean, scale, coef, intercept, low, high = fit
+
+    def r6(values: Any) -> tuple[float, ...]:
+        return tuple(round(float(v), 6) for v in values)
+
+    return RiskModel(tuple(sorted(signals)), tuple(feats), r6(mean), r6(scale), r6(coef),
+                     round(intercept, 6), _down(float(threshold)), cv, r6(low), r6(high))
 
 
 def fbeta(tp: float, predicted: float, gold: float, beta: float) -> float:
@@ -494,9 +505,9 @@ def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds:
     made_name, created = new_calibration_name()
     pairs: dict[str, PairCalibration] = {}
     lps = sorted({r.lp for r in rows} | {r.lp for r in span_rows})
-    for lp in lps + [POOLED]:
-        sel = [r for r in rows if lp == POOLED or r.lp == lp]
-        sel_spans = [r for r in span_rows if lp == POOLED or r.lp == lp]
+    for lp in lps + sorted({pooled_key(k) for k in lps}):
+        sel = [r for r in rows if in_fit(lp, r.lp)]
+        sel_spans = [r for r in span_rows if in_fit(lp, r.lp)]
         models = tuple(fit_models(sel, folds=folds)) if sel else ()
         thresholds, precision, span_models, major = (fit_span_thresholds(sel_spans) if sel_spans
                                                      else ({}, {}, {}, {}))
@@ -575,7 +586,7 @@ def reviewed_from_store(store: Any, *, run_ids: Sequence[int] = ()) -> list[Revi
         seg = record.segment
         flags = tuple((f.flag.check, f.flag.confidence, f.decision.value if f.decision else None)
                       for f in record.flags)
-        out.append(ReviewedSegment(f"{record.run_id}:{seg.id}", seg.language_pair, seg.source or seg.mt,
+        out.append(ReviewedSegment(f"{record.run_id}:{seg.id}", calibration_key(seg), seg.source or seg.mt,
                                    dict(record.scores), flags))
     return out
 
@@ -595,10 +606,11 @@ def calibrate_from_decisions(records: Sequence[ReviewedSegment], *, folds: int |
     decisions = [DecisionRow(r.lp, check, float(conf), d == "confirmed") for r in decided
                  for check, conf, d in r.flags if conf is not None and d in ("confirmed", "dismissed")]
     pairs: dict[str, PairCalibration] = {}
-    for lp in sorted({r.lp for r in rows}) + [POOLED]:
-        sel = [r for r in rows if lp == POOLED or r.lp == lp]
+    lps = sorted({r.lp for r in rows})
+    for lp in lps + sorted({pooled_key(k) for k in lps}):
+        sel = [r for r in rows if in_fit(lp, r.lp)]
         models = tuple(fit_models(sel, folds=folds))
-        thresholds, precision = decision_thresholds([d for d in decisions if lp == POOLED or d.lp == lp])
+        thresholds, precision = decision_thresholds([d for d in decisions if in_fit(lp, d.lp)])
         if models or thresholds:
             pairs[lp] = PairCalibration(models, thresholds, precision)
     return Calibration(name or made_name, pairs, created, dict(provenance or {}))

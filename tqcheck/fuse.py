@@ -58,7 +58,26 @@ from tqcheck.signals.base import SignalOutput
 NOT_FUSED = frozenset({"reference"})
 RULE_FEATURES = ("rules.minor", "rules.major", "rules.critical")
 POOLED = "*"
+#: Suffix of the calibration keys of target-only segments (no source): their signals are other signals
+#: (the round trip MT -> source language -> MT, QE without a source) with other score distributions, so
+#: they are fit and scored apart from the bilingual segments of the same pair.
+TARGET_ONLY = "/target-only"
 FORMAT = "tqcheck-calibration/1"
+
+
+def calibration_key(segment: Segment) -> str:
+    """Which fit scores a segment: its language pair, suffixed ``/target-only`` without a source."""
+    return segment.language_pair + ("" if segment.source is not None else TARGET_ONLY)
+
+
+def pooled_key(key: str) -> str:
+    """The pooled fit a key falls back on: ``*``, or ``*/target-only`` for a target-only key."""
+    return POOLED + (TARGET_ONLY if key.endswith(TARGET_ONLY) else "")
+
+
+def in_fit(key: str, row_key: str) -> bool:
+    """Whether a row of ``row_key`` belongs to the fit of ``key`` (its own, or the pooled one of its mode)."""
+    return row_key == key or (key.startswith(POOLED) and pooled_key(row_key) == key)
 
 
 def rule_scores(rule_flags: Iterable[Flag]) -> dict[str, float]:
@@ -81,7 +100,10 @@ def signals_present(outputs: Mapping[str, SignalOutput]) -> frozenset[str]:
 class RiskModel:
     """A logistic model over standardised features: ``sigmoid(intercept + coef · (x - mean) / scale)``.
 
-    A feature missing from a segment's scores is taken at its training mean (contributes nothing).
+    A feature missing from a segment's scores is taken at its training mean (contributes nothing). A
+    value outside the range the model was fit on is clipped to it (``low``/``high``: the 1st and 99th
+    percentiles of the fitting rows): a linear model must not extrapolate, or a two-word line, shorter
+    than anything in the fitting data, gets a risk from a length it never saw.
     """
 
     signals: tuple[str, ...]
@@ -92,6 +114,8 @@ class RiskModel:
     intercept: float
     major_threshold: float
     cv: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cv", _frozen_mapping(self.cv))
@@ -104,29 +128,36 @@ class RiskModel:
 
     def predict(self, scores: Mapping[str, float]) -> float:
         z = self.intercept
-        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
+        bounded = len(self.low) == len(self.high) == len(self.features)
+        for i, (name, mu, sd, w) in enumerate(zip(self.features, self.mean, self.scale, self.coef)):
             value = scores.get(name)
             if value is None or not math.isfinite(value):
                 continue
+            if bounded:
+                value = min(max(value, self.low[i]), self.high[i])
             z += w * (value - mu) / (sd or 1.0)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"signals": list(self.signals), "features": list(self.features),
-                "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
-                "intercept": self.intercept, "major_threshold": _json_float(self.major_threshold),
-                "cv": dict(self.cv)}
+        out = {"signals": list(self.signals), "features": list(self.features),
+               "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
+               "intercept": self.intercept, "major_threshold": _json_float(self.major_threshold),
+               "cv": dict(self.cv)}
+        if self.low:
+            out.update(low=list(self.low), high=list(self.high))
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RiskModel":
         n = len(data["features"])
-        for key in ("mean", "scale", "coef"):
+        for key in ("mean", "scale", "coef") + (("low", "high") if "low" in data else ()):
             if len(data[key]) != n:
                 raise ValueError(f"{key} has {len(data[key])} values for {n} features")
         return cls(tuple(sorted(data["signals"])), tuple(data["features"]),
                    tuple(float(v) for v in data["mean"]), tuple(float(v) for v in data["scale"]),
                    tuple(float(v) for v in data["coef"]), float(data["intercept"]),
-                   _from_json_float(data["major_threshold"]), data.get("cv") or {})
+                   _from_json_float(data["major_threshold"]), data.get("cv") or {},
+                   tuple(float(v) for v in data.get("low") or ()), tuple(float(v) for v in data.get("high") or ()))
 
 
 def span_support(flag: Flag, candidates: Sequence[Flag], rule_flags: Sequence[Flag]) -> int:
@@ -261,12 +292,15 @@ class Calibration:
                scores: Mapping[str, float] | None = None) -> RiskModel | None:
         """The model with the most signals among those that all ran; own pair before pooled.
 
+        ``lp`` is a calibration key (``calibration_key``): a target-only key falls back on the
+        pooled target-only fit, never on a bilingual one.
+
         With ``scores``, a model also needs, for each of its signals, at least one of the features
         it was fit on: a round trip in target-only mode gives other scores than with a source, and
         a model fit on the latter must not read the former as all-missing.
         """
         best: tuple[int, int, RiskModel] | None = None
-        for rank, key in ((1, lp), (0, POOLED)):
+        for rank, key in ((1, lp), (0, pooled_key(lp))):
             pair = self.pairs.get(key)
             if pair is None:
                 continue
@@ -278,7 +312,7 @@ class Calibration:
         return best[2] if best else None
 
     def for_pair(self, lp: str) -> PairCalibration:
-        return self.pairs.get(lp) or self.pairs.get(POOLED) or PairCalibration()
+        return self.pairs.get(lp) or self.pairs.get(pooled_key(lp)) or PairCalibration()
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "name": self.name, "created_at": self.created_at,
@@ -359,7 +393,7 @@ class Fusion:
             artifacts.update(out.artifacts)
             candidates.extend(out.flags)
         scores.update(rule_scores(rule_flags))
-        lp = segment.language_pair
+        lp = calibration_key(segment)
         available = signals_present(outputs)
         model = self.calibration.select(lp, available, scores) if self.calibration else None
         risk = model.predict(scores) if model else None

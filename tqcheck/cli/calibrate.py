@@ -28,29 +28,40 @@ from tqcheck.errors import UsageError
 @click.option("--name", default=None, help="Calibration name (default calibration-DATE).")
 @click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bootstrap resamples for the intervals of the cross-validated evaluation.")
+@click.option("--target-only", is_flag=True,
+              help="Fit for target-only checking: the sources of DATA are withheld from the checker (their "
+                   "language still routes the round trip), and the fit is stored under '<pair>/target-only'.")
+@click.option("--extend", "extend", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="Start from this calibration file and add (or replace) only the keys this fit makes, "
+                   "e.g. a --target-only fit added to a bilingual one. FILE itself is not modified.")
 @click.option("--no-plots", is_flag=True, help="Do not write the reliability and precision-recall PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @engine_options
 def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
-              limit: int | None, name: str | None, resamples: int, no_plots: bool, quiet: bool,
-              **engine_kwargs: Any) -> None:
+              limit: int | None, name: str | None, resamples: int, target_only: bool, extend: str | None,
+              no_plots: bool, quiet: bool, **engine_kwargs: Any) -> None:
     """Fit the fusion (risk model and span thresholds per language pair) and write it as JSON.
 
     \b
     From labelled DATA (schema of ../shared/eval/README.md) the checker runs with the engine options
     given, and the fit is cross-validated in folds grouped by source sentence; the figures printed
     are out-of-fold. With --from-db the labels are reviewers' decisions: confirmed vs dismissed flags.
-    Use the result with 'tqcheck check --calibration FILE'.
+    Use the result with 'tqcheck check --calibration FILE'. Target-only checking (no source) has
+    other evidence and needs its own fit: --target-only, added to a bilingual file with --extend.
 
     \b
     Examples:
       tqcheck calibrate bio_mqm_fr.dev.jsonl -o calibration.json
+      tqcheck calibrate bio_mqm_fr.dev.jsonl --target-only --extend calibration.json -o calibration.json
       tqcheck calibrate --from-db review.sqlite -o desk-calibration.json
     """
     from tqcheck.calibrate import cv_table
 
     if bool(data) == bool(db):
         raise UsageError("give either labelled DATA or --from-db URL", fix="one source of labels per fit")
+    if target_only and db:
+        raise UsageError("--target-only fits labelled DATA; reviewer decisions keep the mode they were made in",
+                         fix="drop --target-only with --from-db")
     provenance: dict[str, Any] = {"command": command_line(click.get_current_context())}
     from tqcheck import __version__
 
@@ -60,7 +71,9 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
     else:
         assert data is not None
         calibration, curves, report = _from_data(data, limit, folds, name, resamples, quiet, provenance,
-                                                 engine_kwargs)
+                                                 engine_kwargs, target_only)
+    if extend:
+        calibration = _extended(extend, calibration)
     calibration.write(output)
     click.echo(f"cross-validated figures ({folds} folds grouped by source sentence), one row per model:")
     click.echo(cv_table(calibration))
@@ -69,14 +82,15 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
 
         click.echo("cross-validated evaluation of the fused output (all signals that ran):")
         click.echo(format_table(report))
-        Path(output).with_suffix(".cv.json").write_text(
+        Path(output).with_suffix(".target-only.cv.json" if target_only else ".cv.json").write_text(
             json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     click.echo(f"wrote {output}")
     if not no_plots and curves:
         from tqcheck.plots import save_calibration_plots
 
         out = Path(output)
-        for path in save_calibration_plots(curves, out.with_name(out.stem), title="(out of fold)"):
+        stem = out.stem + ("-target-only" if target_only else "")
+        for path in save_calibration_plots(curves, out.with_name(stem), title="(out of fold)"):
             click.echo(f"wrote {path}")
 
 
@@ -88,9 +102,27 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def _extended(path: str, fit: Any) -> Any:
+    """``fit`` laid over the calibration in ``path``: its keys replace or join the file's; the name and
+    date are the new fit's, and the provenance keeps both."""
+    from tqcheck.fuse import Calibration
+
+    try:
+        base = Calibration.from_dict(json.loads(Path(path).read_text(encoding="utf-8")), where=path)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--extend: invalid JSON: {exc.msg}", where=path) from exc
+    provenance = dict(fit.provenance) | {"extends": {"name": base.name, "created_at": base.created_at,
+                                                     "kept_keys": sorted(set(base.pairs) - set(fit.pairs)),
+                                                     "provenance": dict(base.provenance)}}
+    return Calibration(fit.name, {**base.pairs, **fit.pairs}, fit.created_at, provenance)
+
+
 def _from_data(data: str, limit: int | None, folds: int, name: str | None, resamples: int, quiet: bool,
-               provenance: dict[str, Any], engine_kwargs: dict[str, Any]):
+               provenance: dict[str, Any], engine_kwargs: dict[str, Any], target_only: bool = False):
+    from dataclasses import replace
+
     from tqcheck.calibrate import Labelled, calibrate_labelled, cross_validated_results, labels_from, observe
+    from tqcheck.fuse import calibration_key
     from tqcheck.cli.evaluate import Progress
     from tqcheck.evaluate import evaluate, read_labelled
     from tqcheck.pipeline import Pipeline
@@ -99,6 +131,8 @@ def _from_data(data: str, limit: int | None, folds: int, name: str | None, resam
     config = config_from_options(**engine_kwargs)
     pipeline = Pipeline(config)
     segments = labelled_data.all_segments()
+    if target_only:
+        segments = [replace(s, source=None) for s in segments]
     progress = Progress(len(segments), quiet, "calibrate")
     try:
         observations = observe(pipeline, segments, progress=progress.update)
@@ -106,7 +140,7 @@ def _from_data(data: str, limit: int | None, folds: int, name: str | None, resam
         progress.close()
     labelled = Labelled(observations, *labels_from(labelled_data))
     signature = pipeline.signature().to_dict()
-    provenance.update({"data": str(data), "data_sha256": _sha256(data), "limit": limit,
+    provenance.update({"data": str(data), "data_sha256": _sha256(data), "limit": limit, "target_only": target_only,
                        "segments": len(segments), "folds": folds, "run_signature": signature})
     calibration = calibrate_labelled(labelled, folds=folds, name=name, provenance=provenance)
     results = cross_validated_results(labelled, folds=folds)
@@ -117,7 +151,7 @@ def _from_data(data: str, limit: int | None, folds: int, name: str | None, resam
     for result in results:
         sid = result.segment.id
         if sid in labelled.labels and result.risk is not None:
-            labels, risks = curves.setdefault(result.segment.language_pair, ([], []))
+            labels, risks = curves.setdefault(calibration_key(result.segment), ([], []))
             labels.append(labelled.labels[sid])
             risks.append(result.risk)
     return calibration, curves, report
