@@ -72,3 +72,28 @@ def test_damaged_translations_score_worse_than_faithful_ones(signal):
     g_out, b_out = signal.compute(good), signal.compute(bad)
     for g, b in zip(g_out, b_out):
         assert b.scores["qe.score"] > g.scores["qe.score"]
+
+
+@pytest.mark.slow
+def test_a_warm_cache_gives_the_same_output_without_the_model(tmp_path, signal):
+    from tqcheck.engines.cache import EngineCache
+
+    segments = [Segment(id=f"s{i}", source=src, mt=bad, source_lang="fr", target_lang="en")
+                for i, (src, _, bad) in enumerate(PAIRS)]
+    segments.append(Segment(id="t", mt=PAIRS[0][2], target_lang="en"))  # same MT, target-only: its own entry
+    cache = EngineCache(tmp_path / "c.sqlite")
+    cold = QESignal(cache=cache, predictor=signal.predictor()).compute(segments)
+    assert cache.misses == len(segments) and cache.count() == len(segments)
+
+    class NoModel:
+        threshold = signal.predictor().threshold
+
+        def predict(self, **_):
+            raise AssertionError("the model ran although every prediction was cached")
+
+    warm = QESignal(cache=cache, predictor=NoModel()).compute(segments)
+    assert cache.hits == len(segments)
+    assert all(dict(w.scores) == pytest.approx(dict(c.scores)) for w, c in zip(warm, cold))
+    assert [[(f.span, f.message) for f in w.flags] for w in warm] == [[(f.span, f.message) for f in c.flags]
+                                                                        for c in cold]
+    assert cold[0].scores != cold[-1].scores  # with and without the source are different predictions

@@ -23,10 +23,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from tqcheck.qe.prediction import META_FILE, WEIGHTS_FILE  # noqa: F401  (their torch-free home)
+
 OK, MINOR, MAJOR, BAD = 0, 1, 2, 3  # token label ids; BAD = error of unknown severity
 IGNORE = -100
-WEIGHTS_FILE = "qe_weights.safetensors"
-META_FILE = "qe_config.json"
 
 
 @dataclass(frozen=True)

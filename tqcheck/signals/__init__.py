@@ -58,7 +58,7 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
         signals.append(FluencySignal(slot("lm", engines.lm, "lm"), cache=cache))
     if engines.embedder != "none":
         signals.append(CrossLingualSignal(slot("embedder", engines.embedder, "embedder"), cache=cache))
-    qe = _qe_signal(engines.qe)
+    qe = _qe_signal(engines.qe, cache)
     if qe is not None:
         signals.append(qe)
     if config.metrics:
@@ -66,7 +66,7 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
     return signals
 
 
-def _qe_signal(spec: str) -> Any:
+def _qe_signal(spec: str, cache: Any = None) -> Any:
     """The learned QE signal: ``auto`` uses the shipped weights when they are installed (and stands
     aside silently when not); any other spec is a weights directory, and a missing one is an error
     at first use."""
@@ -75,7 +75,7 @@ def _qe_signal(spec: str) -> Any:
     from tqcheck.signals.qe import QESignal
 
     if spec == "auto":
-        from tqcheck.qe.predict import SHIPPED_DIR  # no torch import: tqcheck.qe.model has the name
+        from tqcheck.qe.prediction import SHIPPED_DIR  # torch-free
 
-        return QESignal() if any(SHIPPED_DIR.glob("*.safetensors")) else None
-    return QESignal(weights_dir=spec)
+        return QESignal(cache=cache) if any(SHIPPED_DIR.glob("*.safetensors")) else None
+    return QESignal(weights_dir=spec, cache=cache)

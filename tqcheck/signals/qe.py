@@ -6,14 +6,19 @@ token error probability). Candidate flags: runs of MT tokens the token head tags
 token probabilities as evidence. The fusion decides what they are worth; the severity here is the
 model's own guess (major when the span's major probability is at least 0.5).
 
-Works with a source (cross-lingual QE) and without one (target-only). The model is loaded on the
-first ``compute``; importing this module imports no torch.
+Works with a source (cross-lingual QE) and without one (target-only). Predictions go through the
+engine cache (keyed by the weights' hash, the source and the MT; spans are decoded from the cached
+token probabilities with the threshold in force), so a re-check of an unchanged feed loads no model.
+The model is loaded on the first ``compute`` that misses the cache; importing this module imports no
+torch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Sequence
 
 from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
@@ -26,16 +31,17 @@ class QESignal:
     name = "qe"
 
     def __init__(self, *, weights_dir: str | Path | None = None, threshold: float | None = None,
-                 batch_size: int = 16, predictor: Any = None) -> None:
+                 batch_size: int = 16, predictor: Any = None, cache: Any = None) -> None:
         self.weights_dir = Path(weights_dir) if weights_dir else None
         self.threshold = threshold
         self.batch_size = batch_size
+        self.cache = cache
         self._predictor = predictor
         self._revision: str | None = None
 
     @property
     def _folder(self) -> Path:
-        from tqcheck.qe.predict import SHIPPED_DIR
+        from tqcheck.qe.prediction import SHIPPED_DIR
 
         return self.weights_dir or SHIPPED_DIR
 
@@ -43,7 +49,7 @@ class QESignal:
     def engines(self) -> tuple[EngineInfo, ...]:
         from tqcheck import __version__
         from tqcheck.qe.base import MODEL_ID
-        from tqcheck.qe.model import WEIGHTS_FILE
+        from tqcheck.qe.prediction import WEIGHTS_FILE
 
         if self._revision is None:
             weights = self._folder / WEIGHTS_FILE
@@ -73,7 +79,7 @@ class QESignal:
             return out
         sources = [segments[i].source if segments[i].source and segments[i].source.strip() else None
                    for i in idx]
-        preds = self.predictor().predict(mts=[segments[i].mt for i in idx], sources=sources)
+        preds = self._predict([segments[i].mt for i in idx], sources)
         for i, src, pred in zip(idx, sources, preds):
             flags = tuple(self._flag(segments[i], src is not None, span) for span in pred.spans)
             scores = {
@@ -82,6 +88,43 @@ class QESignal:
                 f"{self.name}.max_token_bad": max((t.p_bad for t in pred.tokens), default=0.0),
             }
             out[i] = SignalOutput(scores=scores, flags=flags)
+        return out
+
+    def span_threshold(self) -> float:
+        """The token probability from which tokens join a span: the one given, else the weights'
+        ``span_threshold`` (read without loading the model)."""
+        if self.threshold is not None:
+            return self.threshold
+        if self._predictor is not None:
+            return float(self._predictor.threshold)
+        from tqcheck.qe.prediction import META_FILE
+
+        meta = json.loads((self._folder / META_FILE).read_text(encoding="utf-8"))
+        return float(meta.get("span_threshold", 0.5))
+
+    def _predict(self, mts: list[str], sources: list[str | None]) -> list[Any]:
+        """Predictions for (source, MT) pairs, through the engine cache when there is one."""
+        from tqcheck.engines.cache import _cached, text_key
+        from tqcheck.qe.prediction import QEPrediction, TokenTag, decode_spans
+
+        if self.cache is None or not self.cache.enabled:
+            return self.predictor().predict(mts=mts, sources=sources)
+        keys = [text_key("source", src, mt) if src is not None else text_key("target-only", mt)
+                for mt, src in zip(mts, sources)]
+        raw = _cached(
+            self.cache, SimpleNamespace(info=self.engines[0]), "qe", "", "", keys,
+            lambda idx: self.predictor().predict(mts=[mts[i] for i in idx], sources=[sources[i] for i in idx]),
+            lambda p: json.dumps({"p": p.p_major, "q": p.quality,
+                                  "t": [[t.start, t.end, t.p_bad, t.p_major] for t in p.tokens]}).encode(),
+            json.loads)
+        threshold = self.span_threshold()
+        out = []
+        for mt, item in zip(mts, raw):
+            if isinstance(item, QEPrediction):  # computed now: spans already decoded with the predictor's threshold
+                item = {"p": item.p_major, "q": item.quality,
+                        "t": [[t.start, t.end, t.p_bad, t.p_major] for t in item.tokens]}
+            tags = tuple(TokenTag(int(s), int(e), mt[int(s):int(e)], float(b), float(m)) for s, e, b, m in item["t"])
+            out.append(QEPrediction(float(item["p"]), float(item["q"]), tags, decode_spans(mt, tags, threshold)))
         return out
 
     def _flag(self, segment: Segment, has_source: bool, span: Any) -> Flag:
