@@ -134,7 +134,10 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
     last = out / "last"
     if resume and (last / "state.pt").exists():
         state = torch.load(last / "state.pt", weights_only=False)
-        model.load_state_dict(state["model"], strict=False)  # fp32: the shipped file is fp16
+        if "model" in state:
+            model.load_state_dict(state["model"], strict=False)  # fp32: the shipped file is fp16
+        else:  # checkpoints written before fp32 state was kept: continue from the fp16 weights
+            model.load_weights(last)
         opt.load_state_dict(state["optimizer"])
         mixture.set_state(state["mixture"])
         torch.set_rng_state(state["torch_rng"])
@@ -159,7 +162,7 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
         (last / "state.pt.tmp").replace(last / "state.pt")
 
     model.train()
-    started = time.time()
+    started, first_step = time.time(), step
     running: dict[str, float] = {}
     while step < options.steps:
         examples = mixture.batch(options.batch_size)
@@ -180,7 +183,7 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
         for k, v in parts.items():
             running[k] = 0.98 * running.get(k, v) + 0.02 * v
         if step % 20 == 0:
-            rate = (time.time() - started) / max(1, step)
+            rate = (time.time() - started) / max(1, step - first_step)
             log(f"step {step} loss " + " ".join(f"{k}={v:.3f}" for k, v in sorted(running.items()))
                 + f" ({rate:.2f}s/step)")
         if step % options.val_every == 0 or step == options.steps:
