@@ -155,3 +155,13 @@ def test_multilingual_model_uses_language_tags(tmp_path):
     assert [t.logprob for t in as_english] != pytest.approx([t.logprob for t in as_german])
     assert all(t.text == target[t.start:t.end] for t in as_english)
     assert "".join(t.text for t in as_english) == target.replace(" ", "")
+
+
+def test_translations_may_run_longer_than_the_source_limit(marian_dir):
+    # max_length cuts the source; the output may be longer (a random model rarely stops early)
+    engine = HFTranslator(str(marian_dir), max_length=6)
+    long_source = SOURCES[1]
+    assert len(engine.tokenizer(long_source)["input_ids"]) > 6
+    out = engine.translate([long_source], source_lang="fr", target_lang="en")[0]
+    assert engine._output_limit == 2 * 6 + 16
+    assert len(engine.tokenizer(text_target=out)["input_ids"]) > 6

@@ -238,6 +238,16 @@ class HFTranslator:
         positions = getattr(self.model.config, "max_position_embeddings", None)
         return min(self.max_length, positions - 2) if positions else self.max_length
 
+    @property
+    def _output_limit(self) -> int:
+        """Most tokens a translation may have: ``2 * max_length + 16``, within the position table.
+        ``max_length`` cuts sources; it must not also cut the translation of a source that expands
+        (English -> French runs ~15 % longer). Fixed per engine, not per batch, so that a text's
+        translation does not depend on the texts batched with it."""
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        limit = 2 * self.max_length + 16
+        return min(limit, positions - 2) if positions else limit
+
     def _check_pair(self, source_lang: str, target_lang: str) -> None:
         if not self.supports(source_lang, target_lang):
             raise EngineUnavailable(
@@ -292,7 +302,7 @@ class HFTranslator:
         with torch.inference_mode():
             generated = model.generate(
                 **encoded, num_beams=self.beam_size, do_sample=False,
-                max_new_tokens=self._limit, **extra,
+                max_new_tokens=self._output_limit, **extra,
             )
         special = self._special_ids
         kept = [[tok for tok in row if tok not in special] for row in generated.tolist()]
