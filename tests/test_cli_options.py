@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -48,3 +50,14 @@ def test_rules_only_with_an_engine_is_refused():
 
 def test_unrelated_keywords_are_ignored():
     assert config_from_options(output="x.json", limit=3, lm="none").engines.lm == "none"
+
+
+def test_runs_ask_torch_threads_to_sleep_not_spin_unless_the_user_chose(monkeypatch):
+    from tqcheck.pipeline import Pipeline
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    Pipeline()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    Pipeline()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

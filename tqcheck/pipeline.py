@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import itertools
+import os
 import platform
 from functools import cached_property
 from importlib import metadata
@@ -71,6 +72,19 @@ def detect_languages(
     return head, source_lang, target_lang, iterator
 
 
+def prefer_passive_threads() -> None:
+    """Ask the OpenMP runtime of torch to sleep, not spin, while its threads wait (unless the user
+    chose otherwise), before any engine imports torch.
+
+    Why: on a machine whose cores are busy (a CI runner, a desk server, Apertium processes of this
+    very run) the default spinning turns each wait into a fight for the core. Measured on the
+    2-core machine with one other busy process: SmolLM2 fluency 862 ms/segment with spinning, 105
+    with ``OMP_WAIT_POLICY=PASSIVE`` (benchmarks/RESULTS.md). Setting it after torch was imported
+    changes nothing and harms nothing.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 class Pipeline:
     """Runs rule checks and model signals over a stream of segments and fuses them into results.
 
@@ -87,6 +101,7 @@ class Pipeline:
         fusion: "Fusion | None" = None,
         cache: "EngineCache | None" = None,
     ) -> None:
+        prefer_passive_threads()
         self.config = config or CheckConfig()
         if checks is not None:
             self.__dict__["checks"] = list(checks)

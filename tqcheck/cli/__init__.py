@@ -73,6 +73,9 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from tqcheck.errors import TqcheckError
+    from tqcheck.pipeline import prefer_passive_threads
+
+    prefer_passive_threads()  # before any command imports torch (train-qe and eval too)
 
     try:
         cli.main(args=argv, prog_name="tqcheck", standalone_mode=False)
