@@ -140,6 +140,19 @@ def test_a_lone_span_at_high_risk_is_minor_but_the_segment_gets_a_risk_flag():
     assert flags[-1].span is None and flags[-1].evidence["scores"] == {"fluency.mean": 3.0}
 
 
+def test_a_line_of_one_or_two_words_gets_no_segment_risk_flag():
+    cal = calibration(fr_en=PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], threshold=0.6),)))
+    outs = outputs(fluency=SignalOutput({"fluency.mean": 3.0}))
+    fusion = Fusion(cal)
+    for mt in ("Mexico!", '"Mexico! Mexico!"', "RESULTS:"):
+        short = fusion.fuse(Segment(id="m", mt=mt, source="Mexique !", source_lang="fr", target_lang="en"), [], outs)
+        assert short.risk > 0.6 and short.flags == ()  # the risk is kept, the alarm is not raised
+    three = Segment(id="t", mt="Send them back.", source="Renvoyez-les.", source_lang="fr", target_lang="en")
+    assert [f.check for f in fusion.fuse(three, [], outs).flags] == ["risk"]
+    cjk = Segment(id="z", mt="我们今天在市场上买了很多新鲜的水果和蔬菜。", source="x", source_lang="fr", target_lang="zh")
+    assert [f.check for f in Fusion(calibration(pooled=cal.pairs["fr-en"])).fuse(cjk, [], outs).flags] == ["risk"]
+
+
 def test_with_a_span_model_a_likely_span_on_a_risky_segment_is_major():
     from tqcheck.fuse import SpanModel
 

@@ -111,3 +111,12 @@ def test_reliability_and_pr_points():
     assert pr_points(labels, risks) == [(pytest.approx(1 / 3), 1.0), (pytest.approx(2 / 3), 1.0),
                                         (pytest.approx(2 / 3), pytest.approx(2 / 3)),
                                         (1.0, 0.75), (1.0, 0.6)]
+
+
+def test_round_trip_ter_ignores_typesetting_of_punctuation_but_reference_ter_is_standard():
+    from tqcheck.signals._common import SentenceMetrics
+
+    internal = SentenceMetrics(normalized_ter=True)
+    assert internal.score("Mexico!", "Mexico !", lang="en")["ter"] == 0.0
+    assert internal.score("They walk to the market.", "They walked to the march.", lang="en")["ter"] > 30
+    assert SentenceMetrics().score("Mexico!", "Mexico !", lang="en")["ter"] == 100.0  # sacrebleu's default
