@@ -298,3 +298,17 @@ def test_missing_file_and_unknown_extension_fail_before_reading(tmp_path):
     with pytest.raises(UsageError) as info:
         read_segments([str(odd)])
     assert "feed.docx" in str(info.value) and "csv, tsv, jsonl" in str(info.value)
+
+
+def test_a_repeated_id_is_renamed_and_reported_so_no_segment_is_lost(tmp_path):
+    path = write(tmp_path / "feed.csv", "id,source,mt\n12,Un,One\n13,Deux,Two\n12,Trois,Three\n12,Quatre,Four\n")
+    warnings: list[str] = []
+    segs = list(read_segments([path], source_lang="fr", target_lang="en", on_warning=warnings.append))
+    assert [s.id for s in segs] == ["12", "13", "12#2", "12#3"]
+    assert [s.mt for s in segs] == ["One", "Two", "Three", "Four"]
+    assert len(warnings) == 2 and "feed.csv:4" in warnings[0] and "'12#2'" in warnings[0]
+    # two files both numbered from 1 (no id column) keep both of their first rows
+    a = write(tmp_path / "a.txt", "Hello.\n")
+    b = write(tmp_path / "b.txt", "World.\n")
+    assert len({s.id for s in read_segments([a, b], format="text", target_lang="en",
+                                            on_warning=warnings.append)}) == 2

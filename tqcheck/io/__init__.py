@@ -145,8 +145,37 @@ def read_segments(
             return read_parallel(paths, ctx)
         from tqcheck.io.plaintext import read_docs
 
-        return read_docs(paths, ctx)
-    return _each_file(fmt, paths, ctx)
+        return read_docs(paths, ctx)  # ids are line or paragraph.sentence numbers: distinct
+    return _distinct_ids(_each_file(fmt, paths, ctx), ctx)
+
+
+def _distinct_ids(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segment"]:
+    """Give a repeated id a suffix (``12#2``) and say so, instead of letting two segments share it.
+
+    Ids key everything downstream: ``--resume`` skips the ids already in the partial report, the
+    review store keeps one row (and one reviewer decision) per id, XLIFF write-back finds units by
+    id. A feed with a repeated id (two CSV rows, two files both counted from 1) would silently lose
+    one of the two there. Only 64-bit hashes of the ids are kept, so a million-row feed costs tens
+    of MB, not hundreds."""
+    import dataclasses
+
+    seen: set[int] = set()
+    repeats: dict[str, int] = {}
+    for segment in segments:
+        key = hash(segment.id)
+        if key in seen:
+            n = repeats.get(segment.id, 1) + 1
+            while hash(f"{segment.id}#{n}") in seen:
+                n += 1
+            repeats[segment.id] = n
+            new_id = f"{segment.id}#{n}"
+            ctx.warn(f"{segment.origin or 'input'}: id {segment.id!r} was already used earlier in "
+                     f"this input; this segment is checked as {new_id!r} (ids must be unique for --resume, "
+                     "the review store and XLIFF write-back)")
+            segment = dataclasses.replace(segment, id=new_id)
+            key = hash(new_id)
+        seen.add(key)
+        yield segment
 
 
 def _each_file(fmt: str, paths: list[Any], ctx: ReadContext) -> Iterator["Segment"]:
