@@ -46,7 +46,10 @@ class _File:
 
 
 @dataclass
-class _SegmentXml:
+class SegmentXml:
+    """One segment's elements in a parsed XLIFF tree (1.2 ``<trans-unit>`` or ``<mrk mtype="seg">``,
+    2.x ``<segment>``), with the id ``read_segments`` gives it."""
+
     id: str
     unit_id: str
     segment_id: str | None
@@ -66,7 +69,7 @@ def _is_v2(version: str | None, tag: str) -> bool:
     return "xliff:document:2" in tag
 
 
-def _segments_of(unit: ET.Element, v2: bool, file: _File, prefix: str, position: int) -> Iterator[_SegmentXml]:
+def _segments_of(unit: ET.Element, v2: bool, file: _File, prefix: str, position: int) -> Iterator[SegmentXml]:
     """The segments of one ``<unit>`` (2.x) or ``<trans-unit>`` (1.2), in document order."""
     if unit.get("translate") == "no":
         return
@@ -75,7 +78,7 @@ def _segments_of(unit: ET.Element, v2: bool, file: _File, prefix: str, position:
         for k, seg in enumerate((c for c in unit if local_name(c.tag) == "segment"), 1):
             seg_id = seg.get("id") or str(k)
             target = _child(seg, "target")
-            yield _SegmentXml(f"{prefix}{unit_id}/{seg_id}", unit_id, seg_id, _child(seg, "source"), target,
+            yield SegmentXml(f"{prefix}{unit_id}/{seg_id}", unit_id, seg_id, _child(seg, "source"), target,
                               seg.get("state"), target.get(XML_LANG) if target is not None else None)
         return
     source, target = _child(unit, "source"), _child(unit, "target")
@@ -85,13 +88,13 @@ def _segments_of(unit: ET.Element, v2: bool, file: _File, prefix: str, position:
     state = target.get("state") if target is not None else None
     lang = target.get(XML_LANG) if target is not None else None
     if not marks:
-        yield _SegmentXml(f"{prefix}{unit_id}", unit_id, None, source, target, state, lang)
+        yield SegmentXml(f"{prefix}{unit_id}", unit_id, None, source, target, state, lang)
         return
     target_marks = ({m.get("mid"): m for m in target.iter() if local_name(m.tag) == "mrk" and m.get("mtype") == "seg"}
                     if target is not None else {})
     for k, mark in enumerate(marks, 1):
         mid = mark.get("mid") or str(k)
-        yield _SegmentXml(f"{prefix}{unit_id}/{mid}", unit_id, mid, mark, target_marks.get(mid), state, lang)
+        yield SegmentXml(f"{prefix}{unit_id}/{mid}", unit_id, mid, mark, target_marks.get(mid), state, lang)
 
 
 def _several_files(path: Path) -> bool:
@@ -168,7 +171,7 @@ def _langs_differ(file: _File, ctx: ReadContext) -> bool:
                for mine, theirs in ((ctx.source_lang, file.source_lang), (ctx.target_lang, file.target_lang)))
 
 
-def _segment(seg: _SegmentXml, file: _File, v2: bool, version: str | None, name: str,
+def _segment(seg: SegmentXml, file: _File, v2: bool, version: str | None, name: str,
              ctx: ReadContext) -> Segment | None:
     where = f"{name}:{'unit' if v2 else 'trans-unit'} {seg.unit_id}"
     if seg.source is None:
@@ -221,9 +224,48 @@ def write_xliff(path: str | Path, out_path: str | Path, targets: Mapping[str, st
     except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
         raise xml_error(exc, name) from exc
     root = tree.getroot()
-    v2 = _is_v2(root.get("version"), root.tag)
-    files = [el for el in root.iter() if local_name(el.tag) == "file"]
+    v2 = is_v2(root)
     written: set[str] = set()
+    for seg, unit, parents in segment_slots(root):
+        if seg.id not in targets or seg.source is None:
+            continue
+        numbering = Numbering()
+        _, source_codes = extract(seg.source, numbering)
+        _, target_codes = extract(seg.target, numbering)
+        target = seg.target if seg.target is not None else new_target(seg, unit, parents, v2)
+        try:
+            restore(target, targets[seg.id], [*target_codes, *source_codes])
+        except InputError as exc:
+            raise InputError(exc.message, where=f"segment {seg.id}", fix=exc.fix) from exc
+        if state:
+            holder = parents.get(id(seg.source)) if v2 else unit
+            if v2 and holder is not None:
+                holder.set("state", state)
+            elif not v2:
+                outer = unit.find("./{*}target")
+                if outer is not None:
+                    outer.set("state", state)
+        written.add(seg.id)
+    missing = [k for k in targets if k not in written]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise InputError(f"{len(missing)} segment id(s) are not in the file: {shown}", where=name)
+    write_atomically(Path(out_path), lambda fh: tree.write(fh, encoding="UTF-8", xml_declaration=True),
+                     binary=True)
+    return len(written)
+
+
+def is_v2(root: ET.Element) -> bool:
+    """Whether a parsed XLIFF document is 2.x (else 1.2)."""
+    return _is_v2(root.get("version"), root.tag)
+
+
+def segment_slots(root: ET.Element) -> Iterator[tuple[SegmentXml, ET.Element, dict[int, ET.Element]]]:
+    """Every segment of a parsed XLIFF document with its unit and the unit's child -> parent map, in
+    document order, with the ids ``read_segments`` gives (the same walk as the reader's), for the
+    writers that edit segments in place (``write_xliff``, ``tqcheck.io.xliff_writeback``)."""
+    v2 = is_v2(root)
+    files = [el for el in root.iter() if local_name(el.tag) == "file"]
     units = 0
     for index, file_el in enumerate(files, 1):
         key = (file_el.get("id") if v2 else file_el.get("original")) or file_el.get("id") or str(index)
@@ -235,35 +277,10 @@ def write_xliff(path: str | Path, out_path: str | Path, targets: Mapping[str, st
             units += 1
             parents = {id(c): p for p in unit.iter() for c in p}
             for seg in _segments_of(unit, v2, file, prefix, units):
-                if seg.id not in targets or seg.source is None:
-                    continue
-                numbering = Numbering()
-                _, source_codes = extract(seg.source, numbering)
-                _, target_codes = extract(seg.target, numbering)
-                target = seg.target if seg.target is not None else _new_target(seg, unit, parents, v2)
-                try:
-                    restore(target, targets[seg.id], [*target_codes, *source_codes])
-                except InputError as exc:
-                    raise InputError(exc.message, where=f"segment {seg.id}", fix=exc.fix) from exc
-                if state:
-                    holder = parents.get(id(seg.source)) if v2 else unit
-                    if v2 and holder is not None:
-                        holder.set("state", state)
-                    elif not v2:
-                        outer = unit.find("./{*}target")
-                        if outer is not None:
-                            outer.set("state", state)
-                written.add(seg.id)
-    missing = [k for k in targets if k not in written]
-    if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise InputError(f"{len(missing)} segment id(s) are not in the file: {shown}", where=name)
-    write_atomically(Path(out_path), lambda fh: tree.write(fh, encoding="UTF-8", xml_declaration=True),
-                     binary=True)
-    return len(written)
+                yield seg, unit, parents
 
 
-def _new_target(seg: _SegmentXml, unit: ET.Element, parents: dict[int, ET.Element], v2: bool) -> ET.Element:
+def new_target(seg: SegmentXml, unit: ET.Element, parents: dict[int, ET.Element], v2: bool) -> ET.Element:
     """Create the missing ``<target>`` (or 1.2 target ``<mrk mtype="seg">``) where XLIFF puts it."""
     assert seg.source is not None
     ns = seg.source.tag[: seg.source.tag.index("}") + 1] if seg.source.tag.startswith("{") else ""

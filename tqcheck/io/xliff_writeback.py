@@ -35,7 +35,7 @@ from defusedxml import DefusedXmlException
 from tqcheck.errors import InputError
 from tqcheck.io._xml import xml_error
 from tqcheck.io.inline import Numbering, extract, local_name, restore
-from tqcheck.io.xliff import _File, _is_v2, _new_target, _segments_of, _SegmentXml
+from tqcheck.io.xliff import SegmentXml, is_v2, new_target, segment_slots
 from tqcheck.model import Category, Flag
 
 ITS_NS = "http://www.w3.org/2005/11/its"
@@ -164,31 +164,16 @@ def _serialize(root: ET.Element, prefixes: Mapping[str, str]) -> bytes:
 class _Slot:
     """One segment of the file, with the id ``tqcheck.io.xliff`` gave it when reading."""
 
-    seg: _SegmentXml
+    seg: SegmentXml
     unit: ET.Element
     parents: dict[int, ET.Element]
 
 
 def _slots(root: ET.Element) -> tuple[bool, dict[str, _Slot]]:
-    # The same walk as the reader's (files, units, _segments_of), so that ids match exactly.
-    v2 = _is_v2(root.get("version"), root.tag)
-    files = [el for el in root.iter() if local_name(el.tag) == "file"]
     slots: dict[str, _Slot] = {}
-    units = 0
-    for index, file_el in enumerate(files, 1):
-        key = (file_el.get("id") if v2 else file_el.get("original")) or file_el.get("id") or str(index)
-        file = _File(key, None, None, None)
-        prefix = f"{key}/" if len(files) > 1 else ""
-        for unit in file_el.iter():
-            if local_name(unit.tag) != ("unit" if v2 else "trans-unit"):
-                continue
-            units += 1
-            parents: dict[int, ET.Element] = {}
-            for seg in _segments_of(unit, v2, file, prefix, units):
-                if not parents:
-                    parents = {id(c): p for p in unit.iter() for c in p}
-                slots.setdefault(seg.id, _Slot(seg, unit, parents))
-    return v2, slots
+    for seg, unit, parents in segment_slots(root):  # the reader's walk, so that ids match exactly
+        slots.setdefault(seg.id, _Slot(seg, unit, parents))
+    return is_v2(root), slots
 
 
 # -- writing ------------------------------------------------------------------------------------------
@@ -334,7 +319,7 @@ def write_back(data: bytes, updates: Iterable[TargetUpdate], *,
         codes = [*target_codes, *source_codes]
         target = seg.target
         if target is None:
-            target = _new_target(seg, slot.unit, slot.parents, v2)
+            target = new_target(seg, slot.unit, slot.parents, v2)
             seg.target = target
             # No target in the file: the checked MT (or the correction) becomes the target.
             current = update.issues_text or ""
