@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tqcheck.checks import run_checks
-from tqcheck.checks._hunspell import candidate_stems, find_dictionary, speller_for
+from tqcheck.text.hunspell import candidate_stems, find_dictionary, speller_for
 from tqcheck.checks.spelling import SpellingCheck, suggestions
 from tqcheck.model import Category, Segment, Severity
 
@@ -154,7 +154,7 @@ def _enchant_available() -> bool:
 @needs_en
 def test_backends_agree_on_real_words(monkeypatch):
     """The C library (enchant) is the default for Debian dictionaries; spylls answers the same."""
-    from tqcheck.checks._hunspell import Speller
+    from tqcheck.text.hunspell import Speller
 
     if not _enchant_available():
         pytest.skip("pyenchant / libenchant-2-2 is not installed (scripts/setup.sh)")
@@ -176,7 +176,7 @@ def test_backends_agree_on_real_words(monkeypatch):
 
 def test_dictionary_outside_system_dirs_uses_spylls(tmp_path):
     """A path given by dictionary_dirs/DICPATH is read by spylls, which takes a path (enchant cannot)."""
-    from tqcheck.checks._hunspell import Speller
+    from tqcheck.text.hunspell import Speller
 
     speller = Speller(tiny_dictionaries(tmp_path) / "zz_AA")
     assert speller.backend == "spylls"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tqcheck.checks._hunspell import find_dictionary
+from tqcheck.text.hunspell import find_dictionary
 from tqcheck.checks.untranslated import UntranslatedCheck
 from tqcheck.model import Category, Segment, Severity
 

@@ -267,7 +267,7 @@ class EntitiesCheck(Check):
 
     @staticmethod
     def _speller(lang: str | None):
-        from tqcheck.checks._hunspell import speller_for
+        from tqcheck.text.hunspell import speller_for
 
         try:
             return speller_for(base_lang(lang))

@@ -14,7 +14,7 @@ national dictionary counts (en_US and en_GB: "behaviour" and "behavior").
 Where no dictionary is installed for the target language (or the language is unknown) the check
 stands aside with a reason (logged once). Suggestions are not computed during a run (the spylls
 fallback takes about 0.3 s per word); ``suggestions(word, lang)`` gives them on demand, e.g. in the
-review UI. The backend is chosen in ``_hunspell`` (enchant when installed, spylls otherwise).
+review UI. The backend is chosen in ``tqcheck.text.hunspell`` (enchant when installed, spylls otherwise).
 
 Domain vocabulary (biomedical terms such as "hepcidine", product names) is accepted with the
 ``accept`` option (a list of words) or ``accept_file`` (one word per line, ``#`` comments).
@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from tqcheck.checks._hunspell import (
+from tqcheck.text.hunspell import (
     DEBIAN_PACKAGES,
     SpellerSet,
     search_dirs,

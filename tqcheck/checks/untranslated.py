@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tqcheck.checks._hunspell import speller_for
+from tqcheck.text.hunspell import speller_for
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity

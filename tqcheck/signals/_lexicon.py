@@ -4,7 +4,7 @@ The round-trip signal asks this of accent variants ("marche" -> "marché") befor
 only a real word can be the near-homograph an engine confused the source word with. Without a
 dictionary for the language the answer is None and the variant path is skipped, never guessed.
 
-The dictionaries are the spelling check's (``tqcheck.checks._hunspell``: found in the standard
+The dictionaries are the spelling check's (``tqcheck.text.hunspell``: found in the standard
 places, loaded once per process), so a run that checks spelling loads each dictionary once.
 """
 
@@ -16,7 +16,7 @@ from functools import lru_cache
 @lru_cache(maxsize=200_000)
 def known_word(lang: str, word: str) -> bool | None:
     """True or False when a dictionary of ``lang`` is installed, None otherwise."""
-    from tqcheck.checks._hunspell import speller_for
+    from tqcheck.text.hunspell import speller_for
 
     speller = speller_for(lang.split("-")[0].lower())
     if speller is None:
