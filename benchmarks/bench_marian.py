@@ -89,9 +89,9 @@ def tqcheck_engine(spec: str, sources, *, device: str, batch_size: int, out_len:
     if device != "cpu":
         options["device"] = device
     if spec.startswith("hf:"):
-        # The wrapper's max_length caps both the source and the new tokens; the saved generation
-        # config sets min_new_tokens, so every sentence decodes exactly out_len tokens.
-        options["max_length"] = out_len
+        # max_new_tokens caps the new tokens; the saved generation config sets min_new_tokens, so
+        # every sentence decodes exactly out_len tokens (sources are cut at 256, as in the raw run).
+        options.update(max_length=256, max_new_tokens=out_len)
     else:  # ct2: max_decoding_length = max_length - 1 (one step is kept for the end token)
         options["max_length"] = out_len + 1
     engine = load_engine("translator", spec, **options)
@@ -175,8 +175,8 @@ def main() -> None:
             f"Model: MarianMTModel, d_model 512, 6+6 layers, 8 heads, FFN 2048, 58,101 tokens, random weights "
             f"(built and saved in {build_s:.0f} s); greedy decoding of exactly {args.out_len} new tokens "
             "(min = max length), length-sorted batches.",
-            "tqcheck's wrappers: `hf:DIR` runs with max_length = the output length (it caps the source "
-            "too) and the saved generation config's min_new_tokens, so it decodes the same length; "
+            "tqcheck's wrappers: `hf:DIR` runs with max_new_tokens = the output length "
+            "and the saved generation config's min_new_tokens, so it decodes the same length; "
             "`ct2:DIR` runs with max_length = output length + 1 (at most that many tokens; no minimum, "
             "so a random model may stop earlier); for "
             "both wrappers the output length is shown as words out (a random model emits mostly "

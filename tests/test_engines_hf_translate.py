@@ -160,6 +160,7 @@ def test_multilingual_model_uses_language_tags(tmp_path):
 def test_translations_may_run_longer_than_the_source_limit(marian_dir):
     # max_length cuts the source; the output may be longer (a random model rarely stops early)
     engine = HFTranslator(str(marian_dir), max_length=6)
+    assert HFTranslator(str(marian_dir), max_new_tokens=9)._output_limit == 9
     long_source = SOURCES[1]
     assert len(engine.tokenizer(long_source)["input_ids"]) > 6
     out = engine.translate([long_source], source_lang="fr", target_lang="en")[0]

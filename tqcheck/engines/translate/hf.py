@@ -72,6 +72,7 @@ class HFTranslator:
         beam_size: int = 1,
         batch_size: int = 16,
         max_length: int = 256,
+        max_new_tokens: int | None = None,
         src_lang_code: str | None = None,
         tgt_lang_code: str | None = None,
         revision: str | None = None,
@@ -85,6 +86,7 @@ class HFTranslator:
         self.beam_size = int(beam_size)
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
+        self.max_new_tokens = int(max_new_tokens) if max_new_tokens else None
         self.src_lang_code = src_lang_code
         self.tgt_lang_code = tgt_lang_code
         self.revision = revision
@@ -240,12 +242,13 @@ class HFTranslator:
 
     @property
     def _output_limit(self) -> int:
-        """Most tokens a translation may have: ``2 * max_length + 16``, within the position table.
-        ``max_length`` cuts sources; it must not also cut the translation of a source that expands
-        (English -> French runs ~15 % longer). Fixed per engine, not per batch, so that a text's
-        translation does not depend on the texts batched with it."""
+        """Most tokens a translation may have: ``max_new_tokens`` when given, else
+        ``2 * max_length + 16``; within the position table. ``max_length`` cuts sources; it must not
+        also cut the translation of a source that expands (English -> French runs ~15 % longer).
+        Fixed per engine, not per batch, so that a text's translation does not depend on the texts
+        batched with it."""
         positions = getattr(self.model.config, "max_position_embeddings", None)
-        limit = 2 * self.max_length + 16
+        limit = self.max_new_tokens or 2 * self.max_length + 16
         return min(limit, positions - 2) if positions else limit
 
     def _check_pair(self, source_lang: str, target_lang: str) -> None:
