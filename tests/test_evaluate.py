@@ -159,6 +159,11 @@ def test_eval_and_calibrate_commands_rules_only(tmp_path):
     assert merged["provenance"]["extends"]["provenance"]["data_sha256"] == saved["provenance"]["data_sha256"]
     assert (tmp_path / "both.target-only.cv.json").exists()
     assert json.loads(cal.read_text()) == saved  # the extended file itself is untouched
+    out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--calibration", str(both),
+                              "--target-only", "--resamples", "0", "-q", "-o", str(tmp_path / "t.json")])
+    assert out.exit_code == 0, out.output
+    mono = json.loads((tmp_path / "t.json").read_text())
+    assert mono["target_only"] is True and mono["overall"]["segments"]["n"] == 60
 
 
 def test_calibrate_needs_one_source_of_labels(tmp_path):

