@@ -92,8 +92,8 @@ def tqcheck_engine(spec: str, sources, *, device: str, batch_size: int, out_len:
         # max_new_tokens caps the new tokens; the saved generation config sets min_new_tokens, so
         # every sentence decodes exactly out_len tokens (sources are cut at 256, as in the raw run).
         options.update(max_length=256, max_new_tokens=out_len)
-    else:  # ct2: max_decoding_length = max_length - 1 (one step is kept for the end token)
-        options["max_length"] = out_len + 1
+    else:  # ct2: max_decoding_length = max_new_tokens - 1 (one step is kept for the end token)
+        options.update(max_length=256, max_new_tokens=out_len + 1)
     engine = load_engine("translator", spec, **options)
     engine.translate(list(sources[:2]), source_lang="fr", target_lang="en")  # loads the weights
     load_s = time.perf_counter() - start
@@ -177,7 +177,7 @@ def main() -> None:
             "(min = max length), length-sorted batches.",
             "tqcheck's wrappers: `hf:DIR` runs with max_new_tokens = the output length "
             "and the saved generation config's min_new_tokens, so it decodes the same length; "
-            "`ct2:DIR` runs with max_length = output length + 1 (at most that many tokens; no minimum, "
+            "`ct2:DIR` runs with max_new_tokens = output length + 1 (at most that many tokens; no minimum, "
             "so a random model may stop earlier); for "
             "both wrappers the output length is shown as words out (a random model emits mostly "
             "whole-word pieces), which approximates tokens.",

@@ -41,6 +41,7 @@ class CTranslate2Translator:
         beam_size: int = 1,
         batch_size: int = 16,
         max_length: int = 256,
+        max_new_tokens: int | None = None,
         intra_threads: int = 0,
         src_lang_code: str | None = None,
         tgt_lang_code: str | None = None,
@@ -65,6 +66,7 @@ class CTranslate2Translator:
         self.beam_size = int(beam_size)
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
+        self.max_new_tokens = int(max_new_tokens) if max_new_tokens else None
         self.intra_threads = int(intra_threads)
         # Tokenizer, language tags and special ids only: its weights are never loaded.
         self._text = HFTranslator(tokenizer, max_length=max_length, src_lang_code=src_lang_code,
@@ -129,8 +131,10 @@ class CTranslate2Translator:
         def run(batch: list[list[str]]) -> list[str]:
             results = self.translator.translate_batch(
                 batch, target_prefix=[prefix] * len(batch) if prefix else None,
-                # One step is kept for the end token, as transformers' forced EOS does.
-                beam_size=self.beam_size, max_decoding_length=max(1, self.max_length - 1),
+                # The output limit of the transformers engine (max_new_tokens, else 2 * max_length
+                # + 16); one step is kept for the end token, as transformers' forced EOS does.
+                beam_size=self.beam_size,
+                max_decoding_length=max(1, (self.max_new_tokens or 2 * self.max_length + 16) - 1),
                 max_batch_size=self.batch_size,
             )
             ids = [[tok for tok in tokenizer.convert_tokens_to_ids(result.hypotheses[0])
