@@ -312,3 +312,12 @@ def test_a_repeated_id_is_renamed_and_reported_so_no_segment_is_lost(tmp_path):
     b = write(tmp_path / "b.txt", "World.\n")
     assert len({s.id for s in read_segments([a, b], format="text", target_lang="en",
                                             on_warning=warnings.append)}) == 2
+
+
+def test_the_compact_id_set_is_exact_across_growth():
+    from tqcheck.io import _HashSet64
+
+    ids = _HashSet64(capacity=8)
+    assert all(ids.add(f"seg-{i}") for i in range(5000))  # grows many times
+    assert not any(ids.add(f"seg-{i}") for i in range(5000))
+    assert ids.add("seg-5000")
