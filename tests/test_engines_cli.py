@@ -30,7 +30,10 @@ def test_pair_shows_what_auto_picks_as_json():
     choices = {c["role"]: c for c in data["auto"]["choices"]}
     assert set(choices) == {"back_translator", "reference_model", "lm", "embedder"}
     assert choices["back_translator"]["for"] == "en->fr"
-    if "fr-es" in data["apertium_modes"] and "spa-eng" in data["apertium_modes"]:
+    if "fra-cat" in data["apertium_modes"] and "cat-eng" in data["apertium_modes"]:
+        assert choices["reference_model"]["engine"] == "apertium"
+        assert choices["reference_model"]["detail"] == "route fra-cat + cat-eng"  # the preferred pivot
+    elif "fr-es" in data["apertium_modes"] and "spa-eng" in data["apertium_modes"]:
         assert choices["reference_model"]["engine"] == "apertium"
         assert choices["reference_model"]["detail"] == "route fr-es + spa-eng"
 

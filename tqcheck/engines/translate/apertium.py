@@ -1,8 +1,9 @@
 """Rule-based translation with Debian's Apertium, routed through a pivot where no direct pair exists.
 
-French<->English has no Apertium pair, but ``fr-es`` + ``spa-eng`` and ``eng-spa`` + ``es-fr`` do:
-the router finds the shortest chain of installed modes (``apertium -l``), whatever mix of two- and
-three-letter codes they use. Many sentences go through one process call: sentences are separated
+French<->English has no Apertium pair, but ``fra-cat`` + ``cat-eng`` (Catalan) and ``fr-es`` +
+``spa-eng`` (Spanish) do, and back: the router finds the shortest chain of installed modes
+(``apertium -l``), whatever mix of two- and three-letter codes they use, preferring the pivot
+languages of ``PREFERRED_PIVOTS`` (measured below). Many sentences go through one process call: sentences are separated
 by blank lines, which Apertium's text format treats as paragraph breaks (it closes a sentence there
 and never moves words across one), and the output is split on the same blank lines. A test checks
 that N sentences (punctuation, quotes, numbers, markup, empty lines) give exactly N outputs equal
@@ -15,7 +16,6 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections import deque
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Sequence
@@ -61,25 +61,40 @@ def mode_graph(modes: Sequence[str]) -> dict[tuple[str, str], str]:
     return graph
 
 
+#: Pivot languages tried first when several shortest routes exist. For French<->English, measured on
+#: 150 distinct sources per direction of bio_mqm_fr.dev against the human references (corpus chrF):
+#: through Catalan 56.1 (fr-en) and 56.3 (en-fr), through Spanish 55.2 and 53.7; and only the Catalan
+#: route renders "market" as "marché" and "heures de marche" as "hours of march", which the round
+#: trip's near-homograph evidence depends on.
+PREFERRED_PIVOTS = ("ca", "es")
+
+
 def find_route(graph: dict[tuple[str, str], str], source: str, target: str,
-               max_hops: int = 2) -> list[str] | None:
-    """The shortest chain of modes from ``source`` to ``target`` (breadth first), or None."""
+               max_hops: int = 2, prefer: Sequence[str] = PREFERRED_PIVOTS) -> list[str] | None:
+    """The shortest chain of modes from ``source`` to ``target``, or None. Among chains of the same
+    length, the one whose pivot languages come first in ``prefer`` (then alphabetical order)."""
     source, target = base_lang(source), base_lang(target)
     if source == target:
         return None
-    queue: deque[tuple[str, list[str]]] = deque([(source, [])])
+    rank: dict[str, int] = {}
+    for lang in prefer:
+        rank.setdefault(base_lang(lang), len(rank))
+    frontier: list[tuple[str, list[str], list[str]]] = [(source, [], [])]  # lang, modes, pivots
     seen = {source}
-    while queue:
-        lang, path = queue.popleft()
-        if len(path) >= max_hops:
-            continue
-        for (src, tgt), mode in sorted(graph.items()):
-            if src != lang or tgt in seen:
-                continue
-            if tgt == target:
-                return path + [mode]
-            seen.add(tgt)
-            queue.append((tgt, path + [mode]))
+    for _ in range(max_hops):
+        found, nxt = [], []
+        for lang, path, pivots in frontier:
+            for (src, tgt), mode in sorted(graph.items()):
+                if src != lang:
+                    continue
+                if tgt == target:
+                    found.append((path + [mode], pivots))
+                elif tgt not in seen:
+                    nxt.append((tgt, path + [mode], pivots + [tgt]))
+        if found:
+            return min(found, key=lambda f: [rank.get(p, len(rank)) for p in f[1]])[0]
+        seen.update(lang for lang, _, _ in nxt)
+        frontier = nxt
     return None
 
 
@@ -93,7 +108,8 @@ class ApertiumTranslator:
     ``apertium-eng-spa``), with pivot routing.
 
     ``pair`` pins the route: a mode (``fr-es``), a chain of modes (``fr-es+spa-eng``), or a
-    language pair (``fr-en``) that this engine should serve alone. Unknown-word marks (``*word``,
+    language pair (``fr-en``) that this engine should serve alone; or, as ``via-es``, it only says
+    which pivot language to prefer (``apertium:via-es`` in a spec; default ``PREFERRED_PIVOTS``). Unknown-word marks (``*word``,
     ``#word``, ``@word``) are removed from the output (``apertium -u``), so a hashtag or handle in
     the text stays as it was; :meth:`unknown_words` lists the words the first analyser did not know.
 
@@ -125,9 +141,15 @@ class ApertiumTranslator:
     def graph(self) -> dict[tuple[str, str], str]:
         return mode_graph(self.modes)
 
+    @property
+    def _prefer(self) -> tuple[str, ...]:
+        if self.pair and self.pair.startswith("via-"):
+            return (self.pair[4:],) + PREFERRED_PIVOTS
+        return PREFERRED_PIVOTS
+
     @cached_property
     def _pinned(self) -> list[str] | None:
-        if not self.pair:
+        if not self.pair or self.pair.startswith("via-"):
             return None
         chain = [part.strip() for part in self.pair.split("+") if part.strip()]
         if len(chain) > 1 or chain[0] in self.modes:
@@ -147,11 +169,11 @@ class ApertiumTranslator:
                     and same_lang(last.group(2), target_lang):
                 return pinned
             return None
-        if self.pair:
+        if self.pair and not self.pair.startswith("via-"):
             src, _, tgt = self.pair.partition("-")
             if not (same_lang(src, source_lang) and same_lang(tgt, target_lang)):
                 return None
-        return find_route(self.graph, source_lang, target_lang, self.max_hops)
+        return find_route(self.graph, source_lang, target_lang, self.max_hops, self._prefer)
 
     def supports(self, source_lang: str, target_lang: str) -> bool:
         return apertium_installed() and self.route(source_lang, target_lang) is not None
