@@ -59,26 +59,26 @@ def demetr_rows(results: Path, prefix: str, configs: list[tuple[str, str]]) -> l
     return rows
 
 
+TARGET_ONLY_CONFIGS = [c for c in CONFIGS if c[0] in ("fluency", "all_offline", "all_qe")]
+BIO_HEAD = ("| config | lp | ROC-AUC [95% CI] | tau | spans major P / R / F1 | spans any P / R / F1 |\n"
+            "|---|---|---|---|---|---|")
+DEMETR_HEAD = ("| config | rated worse | ties | minor / major / critical | flag on changed span |\n"
+               "|---|---|---|---|---|")
+
+
 def main() -> None:
     results = Path(sys.argv[1] if len(sys.argv) > 1 else "out/quality")
-    head = ("| config | lp | ROC-AUC [95% CI] | tau | spans major P / R / F1 | spans any P / R / F1 |\n"
-            "|---|---|---|---|---|---|")
-    print("bio_mqm_fr.dev, with the source (5-fold cross-validated):\n")
-    print(head)
-    print("\n".join(bio_rows(results, "bio_", CONFIGS)))
-    print("\nbio_mqm_fr.dev, target only (sources withheld; 5-fold cross-validated):\n")
-    print(head)
-    print("\n".join(bio_rows(results, "bio_target_only_", [c for c in CONFIGS if c[0] in
-                                                          ("fluency", "all_offline", "all_qe")])))
-    dhead = ("| config | rated worse | ties | minor / major / critical | flag on changed span |\n"
-             "|---|---|---|---|---|")
-    print("\ndemetr_fr_en.dev, shipped calibration (fit on bio dev only), with the source:\n")
-    print(dhead)
-    print("\n".join(demetr_rows(results, "demetr_", CONFIGS)))
-    print("\ndemetr_fr_en.dev, target only:\n")
-    print(dhead)
-    print("\n".join(demetr_rows(results, "demetr_target_only_", [c for c in CONFIGS if c[0] in
-                                                               ("fluency", "all_offline", "all_qe")])))
+    tables = [
+        ("bio_mqm_fr.dev, with the source (5-fold cross-validated)", BIO_HEAD, bio_rows, "bio_", CONFIGS),
+        ("bio_mqm_fr.dev, target only (sources withheld; 5-fold cross-validated)", BIO_HEAD, bio_rows,
+         "bio_target_only_", TARGET_ONLY_CONFIGS),
+        ("demetr_fr_en.dev, shipped calibration (fit on bio dev only), with the source", DEMETR_HEAD,
+         demetr_rows, "demetr_", CONFIGS),
+        ("demetr_fr_en.dev, target only", DEMETR_HEAD, demetr_rows, "demetr_target_only_", TARGET_ONLY_CONFIGS),
+    ]
+    for title, head, rows, prefix, configs in tables:
+        print(f"{title}:\n\n{head}")
+        print("\n".join(rows(results, prefix, configs)) + "\n")
 
 
 if __name__ == "__main__":
