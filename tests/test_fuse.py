@@ -239,3 +239,16 @@ def test_span_models_score_candidates_and_their_probability_becomes_the_confiden
     # and the model survives the file
     again = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
     assert again.pairs["fr-en"].span_models["roundtrip"] == model
+
+
+def test_a_merged_signal_span_does_not_start_or_end_on_punctuation():
+    mt = '"Mexico! Mexico! " Send them back in return.'
+    seg = Segment(id="q", mt=mt, source="« Mexique ! Mexique ! », leur renvoient-ils en retour.",
+                  source_lang="fr", target_lang="en")
+    send = mt.index("Send")
+    qe = cand("qe", (send - 4, len(mt)))  # a token tagger that also took '! " ' and the full stop
+    fluency = cand("fluency", (send, send + 4))
+    flags = Fusion(None).fuse(seg, [], outputs(qe=SignalOutput({}, {}, [qe]), fluency=SignalOutput({}, {}, [fluency]))).flags
+    assert [mt[f.span.start:f.span.end] for f in flags] == ["Send them back in return"]
+    lone = Fusion(None).fuse(seg, [], outputs(qe=SignalOutput({}, {}, [cand("qe", (0, 1))]))).flags
+    assert [mt[f.span.start:f.span.end] for f in lone] == ['"']  # punctuation alone stays

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from tqcheck.errors import ConfigError
-from tqcheck.model import Category, Flag, Segment, SegmentResult, Severity, Span, _frozen_mapping
+from tqcheck.model import Category, Flag, Segment, SegmentResult, Severity, Side, Span, _frozen_mapping
 from tqcheck.signals.base import SignalOutput
 from tqcheck.text.wordalign import words
 
@@ -413,7 +413,7 @@ class Fusion:
             strength = pair.strength(c, scores, span_support(c, candidates, rule_flags))
             if strength >= pair.span_thresholds.get(c.check, -math.inf):
                 kept.append(c if c.check not in pair.span_models else _with_confidence(c, strength))
-        signal_flags = self._merge_candidates(kept, rule_flags, risk, model, pair)
+        signal_flags = self._merge_candidates(segment, kept, rule_flags, risk, model, pair)
         flags = _merge_same_category(list(rule_flags), signal_flags)
         if risk is not None and model is not None and risk >= model.major_threshold \
                 and not any(f.severity >= Severity.MAJOR for f in flags) \
@@ -426,15 +426,17 @@ class Fusion:
 
     # -- pieces ---------------------------------------------------------------------------------------
 
-    def _merge_candidates(self, kept: list[Flag], rule_flags: Sequence[Flag], risk: float | None,
-                          model: RiskModel | None, pair: PairCalibration) -> list[Flag]:
+    def _merge_candidates(self, segment: Segment, kept: list[Flag], rule_flags: Sequence[Flag],
+                          risk: float | None, model: RiskModel | None, pair: PairCalibration) -> list[Flag]:
         high = risk is not None and model is not None and risk >= model.major_threshold
         out = []
         for cluster in _clusters(kept):
             lead = max(cluster, key=lambda f: _precision(f, pair))
             start = min(f.span.start for f in cluster)  # type: ignore[union-attr]
             end = max(f.span.end for f in cluster)  # type: ignore[union-attr]
-            span = Span(start, end, lead.span.side)  # type: ignore[union-attr]
+            side = lead.span.side  # type: ignore[union-attr]
+            text = segment.mt if side is Side.MT else (segment.source or "")
+            span = Span(*_trim_to_words(text, start, end), side)
             supporters = sorted({f.check for f in cluster})
             rules = sorted({f.check for f in rule_flags if f.span is not None and f.span.overlaps(span)})
             support = len(supporters) + (1 if rules else 0)
@@ -470,6 +472,20 @@ class Fusion:
             None, {"segment_risk": round(risk, 4), "major_threshold": model.major_threshold,
                    "signals": list(model.signals), "scores": used},
             confidence=round(risk, 4))
+
+
+def _trim_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A merged span without the punctuation and spaces at its edges, when it has words inside: a
+    token-level signal that also tags the quote mark before a mistranslation should not move the
+    copy editor's highlight onto the quote. Punctuation alone is left as it is."""
+    piece = text[start:end]
+    if not any(ch.isalnum() for ch in piece):
+        return start, end
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return start, end
 
 
 def _too_short_for_a_risk_flag(mt: str) -> bool:
