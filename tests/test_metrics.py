@@ -120,3 +120,19 @@ def test_round_trip_ter_ignores_typesetting_of_punctuation_but_reference_ter_is_
     assert internal.score("Mexico!", "Mexico !", lang="en")["ter"] == 0.0
     assert internal.score("They walk to the market.", "They walked to the march.", lang="en")["ter"] > 30
     assert SentenceMetrics().score("Mexico!", "Mexico !", lang="en")["ter"] == 100.0  # sacrebleu's default
+
+
+def test_sentence_scores_are_cached_like_engine_outputs(tmp_path, monkeypatch):
+    from tqcheck.engines.cache import EngineCache
+    from tqcheck.signals._common import SentenceMetrics
+
+    cache = EngineCache(tmp_path / "c.sqlite")
+    cold = SentenceMetrics(normalized_ter=True, cache=cache).score("They walk to the market.",
+                                                                    "They walked to the march.", lang="en")
+    assert cold == SentenceMetrics(normalized_ter=True).score("They walk to the market.",
+                                                              "They walked to the march.", lang="en")
+    warm_metrics = SentenceMetrics(normalized_ter=True, cache=cache)
+    monkeypatch.setattr(warm_metrics, "_score", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
+    assert warm_metrics.score("They walk to the market.", "They walked to the march.", lang="en") == cold
+    # other settings are other entries: plain TER differs and is computed
+    assert SentenceMetrics(cache=cache).score("Mexico!", "Mexico !", lang="en")["ter"] == 100.0
