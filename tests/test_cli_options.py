@@ -27,7 +27,7 @@ def test_every_option_name_reaches_the_command():
 
 def test_defaults_are_auto():
     out = CliRunner().invoke(probe, []).output.split()
-    assert out == ["auto", "auto", "auto", "32", "None", "False"]
+    assert out == ["auto", "auto", "auto", "128", "None", "False"]
 
 
 def test_cli_overrides_toml(tmp_path):
@@ -40,7 +40,7 @@ def test_cli_overrides_toml(tmp_path):
 
 def test_rules_only_turns_every_engine_off():
     out = CliRunner().invoke(probe, ["--rules-only", "--cache", "none"]).output.split()
-    assert out == ["none", "none", "none", "32", "none", "True"]
+    assert out == ["none", "none", "none", "128", "none", "True"]
 
 
 def test_rules_only_with_an_engine_is_refused():
