@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from tqcheck.engines.base import Embedder, LanguageModel, ScoringTranslator, Translator
+    from tqcheck.model import EngineInfo
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -71,7 +72,10 @@ def text_key(*parts: str) -> str:
 
 
 def engine_key(engine: Any) -> str:
-    info = engine.info
+    return info_key(engine.info)
+
+
+def info_key(info: "EngineInfo") -> str:
     return f"{info.role}|{info.key}"
 
 
@@ -170,9 +174,13 @@ class EngineCache:
             self._conn = None
 
 
-def _cached(
+def _cached(cache: EngineCache | None, engine: Any, *args: Any) -> list[Any]:
+    return cached_outputs(cache, engine.info, *args)
+
+
+def cached_outputs(
     cache: EngineCache | None,
-    engine: Any,
+    info: "EngineInfo",
     task: str,
     source_lang: str,
     target_lang: str,
@@ -181,10 +189,13 @@ def _cached(
     encode: Callable[[Any], bytes],
     decode: Callable[[bytes], Any],
 ) -> list[Any]:
-    """Look ``keys`` up, compute the misses (first index of each distinct key) in one call."""
+    """Look ``keys`` up, compute the misses (first index of each distinct key) in one call.
+
+    ``info`` identifies what computes the values (an engine's ``info``, or a model or metric that is
+    not an engine, such as the QE signal's model or sacrebleu): its key is part of the cache key."""
     if cache is None or not cache.enabled:
         return compute(list(range(len(keys))))
-    name = engine_key(engine)
+    name = info_key(info)
     stored = cache.get_many(name, task, source_lang, target_lang, keys)
     results: list[Any] = [None] * len(keys)
     missing_first: dict[str, int] = {}

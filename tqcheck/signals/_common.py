@@ -169,6 +169,7 @@ class SentenceMetrics:
         self.normalized_ter = normalized_ter
         self.cache = cache
         self._metrics: dict[str, dict[str, Any]] = {}
+        self._infos: dict[str, EngineInfo] = {}
 
     def _for(self, lang: str | None) -> dict[str, Any]:
         key = _bleu_tokenizer(lang)
@@ -189,19 +190,26 @@ class SentenceMetrics:
         if self.cache is None or not self.cache.enabled:
             return self._score(hypothesis, reference, lang=lang, names=names)
         import json
-        from types import SimpleNamespace
 
-        from tqcheck.engines.cache import _cached, text_key
-        from tqcheck.engines.provenance import package_version
+        from tqcheck.engines.cache import cached_outputs, text_key
 
-        settings = ",".join(names) + (";ter-normalized" if self.normalized_ter else "")
-        metric = SimpleNamespace(info=EngineInfo(role="metric", name="sacrebleu", model_id=settings,
-                                                 revision=_bleu_tokenizer(lang),
-                                                 version=package_version("sacrebleu")))
-        (out,) = _cached(self.cache, metric, "sentence", lang or "", "", [text_key(hypothesis, reference)],
-                         lambda _: [self._score(hypothesis, reference, lang=lang, names=names)],
-                         lambda scores: json.dumps(scores).encode(), json.loads)
+        (out,) = cached_outputs(self.cache, self._info(lang, names), "sentence", lang or "", "",
+                                [text_key(hypothesis, reference)],
+                                lambda _: [self._score(hypothesis, reference, lang=lang, names=names)],
+                                lambda scores: json.dumps(scores).encode(), json.loads)
         return dict(out)
+
+    def _info(self, lang: str | None, names: Sequence[str]) -> EngineInfo:
+        """What computes these scores, for the cache key: sacrebleu's version, the metrics and their
+        settings, the tokenizer."""
+        settings = ",".join(names) + (";ter-normalized" if self.normalized_ter else "")
+        key = f"{settings}|{_bleu_tokenizer(lang)}"
+        if key not in self._infos:
+            from tqcheck.engines.provenance import package_version
+
+            self._infos[key] = EngineInfo(role="metric", name="sacrebleu", model_id=settings,
+                                          revision=_bleu_tokenizer(lang), version=package_version("sacrebleu"))
+        return self._infos[key]
 
     def _score(self, hypothesis: str, reference: str, *, lang: str | None,
                names: Sequence[str]) -> dict[str, float]:

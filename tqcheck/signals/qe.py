@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Sequence
 
 from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
@@ -103,26 +102,27 @@ class QESignal:
         return float(meta.get("span_threshold", 0.5))
 
     def _predict(self, mts: list[str], sources: list[str | None]) -> list[Any]:
-        """Predictions for (source, MT) pairs, through the engine cache when there is one."""
-        from tqcheck.engines.cache import _cached, text_key
+        """Predictions for (source, MT) pairs, through the engine cache when there is one. What is
+        cached is the model's raw output (sentence scores, token probabilities); spans are decoded
+        from it here, so a cold and a warm run give the same predictions."""
+        from tqcheck.engines.cache import cached_outputs, text_key
         from tqcheck.qe.prediction import QEPrediction, TokenTag, decode_spans
 
         if self.cache is None or not self.cache.enabled:
             return self.predictor().predict(mts=mts, sources=sources)
+
+        def compute(idx: list[int]) -> list[dict[str, Any]]:
+            preds = self.predictor().predict(mts=[mts[i] for i in idx], sources=[sources[i] for i in idx])
+            return [{"p": p.p_major, "q": p.quality, "t": [[t.start, t.end, t.p_bad, t.p_major] for t in p.tokens]}
+                    for p in preds]
+
         keys = [text_key("source", src, mt) if src is not None else text_key("target-only", mt)
                 for mt, src in zip(mts, sources)]
-        raw = _cached(
-            self.cache, SimpleNamespace(info=self.engines[0]), "qe", "", "", keys,
-            lambda idx: self.predictor().predict(mts=[mts[i] for i in idx], sources=[sources[i] for i in idx]),
-            lambda p: json.dumps({"p": p.p_major, "q": p.quality,
-                                  "t": [[t.start, t.end, t.p_bad, t.p_major] for t in p.tokens]}).encode(),
-            json.loads)
+        raw = cached_outputs(self.cache, self.engines[0], "qe", "", "", keys, compute,
+                             lambda record: json.dumps(record).encode(), json.loads)
         threshold = self.span_threshold()
         out = []
         for mt, item in zip(mts, raw):
-            if isinstance(item, QEPrediction):  # computed now: spans already decoded with the predictor's threshold
-                item = {"p": item.p_major, "q": item.quality,
-                        "t": [[t.start, t.end, t.p_bad, t.p_major] for t in item.tokens]}
             tags = tuple(TokenTag(int(s), int(e), mt[int(s):int(e)], float(b), float(m)) for s, e, b, m in item["t"])
             out.append(QEPrediction(float(item["p"]), float(item["q"]), tags, decode_spans(mt, tags, threshold)))
         return out
