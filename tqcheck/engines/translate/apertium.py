@@ -126,7 +126,10 @@ class ApertiumTranslator:
         datadir: str | None = None,
         **_ignored: Any,
     ) -> None:
-        self.pair = pair
+        self.pair = pair  # as given: it names the engine in the run signature and the cache key
+        via = pair[len("via-"):] if pair and pair.startswith("via-") else None
+        self._route_pin = None if via else pair  # a mode, a chain of modes or a language pair
+        self._prefer = ((via,) if via else ()) + PREFERRED_PIVOTS
         self.batch_size = max(1, int(batch_size))
         self.max_hops = int(max_hops)
         self.datadir = datadir
@@ -141,17 +144,11 @@ class ApertiumTranslator:
     def graph(self) -> dict[tuple[str, str], str]:
         return mode_graph(self.modes)
 
-    @property
-    def _prefer(self) -> tuple[str, ...]:
-        if self.pair and self.pair.startswith("via-"):
-            return (self.pair[4:],) + PREFERRED_PIVOTS
-        return PREFERRED_PIVOTS
-
     @cached_property
     def _pinned(self) -> list[str] | None:
-        if not self.pair or self.pair.startswith("via-"):
+        if not self._route_pin:
             return None
-        chain = [part.strip() for part in self.pair.split("+") if part.strip()]
+        chain = [part.strip() for part in self._route_pin.split("+") if part.strip()]
         if len(chain) > 1 or chain[0] in self.modes:
             missing = [mode for mode in chain if mode not in self.modes]
             if missing:
@@ -169,8 +166,8 @@ class ApertiumTranslator:
                     and same_lang(last.group(2), target_lang):
                 return pinned
             return None
-        if self.pair and not self.pair.startswith("via-"):
-            src, _, tgt = self.pair.partition("-")
+        if self._route_pin:
+            src, _, tgt = self._route_pin.partition("-")
             if not (same_lang(src, source_lang) and same_lang(tgt, target_lang)):
                 return None
         return find_route(self.graph, source_lang, target_lang, self.max_hops, self._prefer)
