@@ -122,7 +122,10 @@ def test_build_signals_follows_the_configuration():
                                                lm="smollm2", embedder="none", qe="none"))
     assert [s.name for s in build_signals(only_lm, resolver=resolver)] == ["fluency", "reference"]
     everything = [s.name for s in build_signals(CheckConfig(engines=EngineConfig(qe="none")), resolver=resolver)]
-    assert everything == ["roundtrip", "pseudo_reference", "forced", "fluency", "crosslingual", "reference"]
+    assert everything == ["roundtrip", "pseudo_reference", "forced", "fluency", "homograph", "crosslingual",
+                          "reference"]
+    no_lm = CheckConfig(engines=EngineConfig(lm="none", qe="none"))
+    assert "homograph" not in [s.name for s in build_signals(no_lm, resolver=resolver)]
     with_qe = build_signals(CheckConfig(engines=EngineConfig(qe="/some/weights")), resolver=resolver)
     assert [s.name for s in with_qe][-2:] == ["qe", "reference"]
 

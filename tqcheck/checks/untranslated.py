@@ -40,18 +40,10 @@ from tqcheck.text.hunspell import speller_for
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity
+from tqcheck.text.langid import language_name
 from tqcheck.text.tokens import Token, tokens_of
 
 _NON_WORD = re.compile(r"[\W_]+")
-_LANG_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian",
-               "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "pl": "Polish", "zh": "Chinese",
-               "ja": "Japanese", "ar": "Arabic", "tr": "Turkish"}
-
-
-def _lang_name(code: str | None) -> str:
-    return _LANG_NAMES.get(code or "", code or "?")
-
-
 def _translatable(tok: Token, min_len: int = 2) -> bool:
     text = tok.text
     return (tok.kind == "word" and len(text) >= min_len and text[0].islower()
@@ -247,7 +239,7 @@ class UntranslatedCheck(Check):
                 continue
             if source.known(lower) or source.known(word):
                 yield self.flag(
-                    f"{word!r} is a {_lang_name(src_lang)} word left untranslated",
+                    f"{word!r} is a {language_name(src_lang)} word left untranslated",
                     (tok.start, tok.end), evidence={"word": word, "language": src_lang},
                 )
 
@@ -276,7 +268,7 @@ class UntranslatedCheck(Check):
         if lang is not None and lang != tgt_lang and confidence >= self.min_confidence:
             if not flagged:
                 yield self.flag(
-                    f"the MT seems to be in {_lang_name(lang)}, not {_lang_name(tgt_lang)}",
+                    f"the MT seems to be in {language_name(lang)}, not {language_name(tgt_lang)}",
                     (0, len(segment.mt)),
                     evidence={"detected": lang, "confidence": round(confidence, 3),
                               "expected": tgt_lang},
@@ -307,7 +299,7 @@ class UntranslatedCheck(Check):
             if any(fs < e and s < fe for fs, fe in flagged):
                 continue
             yield self.flag(
-                f"a stretch of the MT seems to be in {_lang_name(src_lang)}: "
+                f"a stretch of the MT seems to be in {language_name(src_lang)}: "
                 f"{segment.mt[s:e]!r}", (s, e),
                 evidence={"detected": src_lang, "confidence": round(conf2, 3)},
             )

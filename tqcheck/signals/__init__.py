@@ -6,6 +6,7 @@
 | ``pseudo_reference`` | ``reference_model`` | MT vs the reference model's translation |
 | ``forced`` | ``reference_model`` (if it can score) | MT tokens improbable under forced decoding |
 | ``fluency`` | ``lm`` | language-model surprisal spikes |
+| ``homograph`` | ``back_translator`` and ``lm`` | target-only: an MT word that reads better as a word its source language spells alike |
 | ``crosslingual`` | ``embedder`` | embedding cosine of source and MT |
 | ``qe`` | ``qe`` | the learned QE model (``tqcheck.qe``): sentence risk and tagged spans |
 | ``reference`` | none (a human reference) | sentence chrF/chrF++/BLEU/TER |
@@ -33,6 +34,7 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
     """The signals a configuration asks for, in a fixed order (the order of their scores in reports)."""
     from tqcheck.signals.crosslingual import CrossLingualSignal
     from tqcheck.signals.fluency import FluencySignal
+    from tqcheck.signals.homograph import HomographSignal
     from tqcheck.signals.forced import ForcedDecodingSignal
     from tqcheck.signals.pseudo_reference import PseudoReferenceSignal
     from tqcheck.signals.reference import ReferenceSignal
@@ -47,15 +49,18 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
     def slot(role: str, spec: str, label: str) -> EngineSlot:
         return EngineSlot(role, spec, label=label, resolver=resolver, options=options)
 
+    back = slot("translator", engines.back_translator, "back_translator")
+    lm = slot("lm", engines.lm, "lm")
     if engines.back_translator != "none":
-        signals.append(RoundTripSignal(slot("translator", engines.back_translator, "back_translator"),
-                                       cache=cache))
+        signals.append(RoundTripSignal(back, cache=cache))
     if engines.reference_model != "none":
         reference = slot("translator", engines.reference_model, "reference_model")
         signals.append(PseudoReferenceSignal(reference, cache=cache))
         signals.append(ForcedDecodingSignal(reference, cache=cache))
     if engines.lm != "none":
-        signals.append(FluencySignal(slot("lm", engines.lm, "lm"), cache=cache))
+        signals.append(FluencySignal(lm, cache=cache))
+    if engines.back_translator != "none" and engines.lm != "none":
+        signals.append(HomographSignal(back, lm, cache=cache))
     if engines.embedder != "none":
         signals.append(CrossLingualSignal(slot("embedder", engines.embedder, "embedder"), cache=cache))
     qe = _qe_signal(engines.qe, cache)

@@ -18,13 +18,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tqcheck.model import Segment
 
-__all__ = ["DEFAULT_LANGUAGES", "detect_language", "detect_pair", "detect_stretches"]
+__all__ = ["DEFAULT_LANGUAGES", "detect_language", "detect_pair", "detect_stretches", "language_name"]
 
 #: Languages considered when the caller names none: the news languages tqcheck is used on most.
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "de", "it", "pt", "nl", "ru", "pl", "zh",
                                       "ja", "ar", "tr")
 
 _MIN_LETTERS = 3
+
+#: English names of the default languages, for messages a copy editor reads.
+_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian",
+          "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "pl": "Polish", "zh": "Chinese",
+          "ja": "Japanese", "ar": "Arabic", "tr": "Turkish", "ca": "Catalan"}
+
+
+def language_name(code: str | None) -> str:
+    """"French" for ``fr`` (and ``fr-CA``); the code itself for a language without a name here."""
+    return _NAMES.get(_base(code or ""), code or "?")
 
 
 def _base(code: str) -> str:
