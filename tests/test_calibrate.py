@@ -87,7 +87,7 @@ def test_span_models_keep_precise_signals_and_drop_chance_ones():
             ("roundtrip", {"confidence": 1.0, "kind=lost": 1.0}, 30, 40),            # off the errors
             ("fluency", {"confidence": 2.0 + (i % 3)}, 40, 50),                      # never on one
         ), gold, 60, major))
-    thresholds, precision, models, major_thresholds = fit_span_thresholds(rows)
+    thresholds, precision, models, major_thresholds, _ = fit_span_thresholds(rows)
     assert precision["roundtrip"] == 1.0
     p = {kind: models["roundtrip"].predict({"confidence": c, f"kind={kind}": 1.0})
          for kind, c in (("near_homograph", 3.0), ("lost_and_replaced", 2.0), ("lost", 1.0))}
@@ -96,7 +96,7 @@ def test_span_models_keep_precise_signals_and_drop_chance_ones():
     assert thresholds["fluency"] == math.inf and "fluency" not in precision
     assert "fluency" not in models  # no positive example to learn from
     # without span models the raw strength is thresholded, and there is no major threshold
-    raw, _, none, no_major = fit_span_thresholds(rows, models=False)
+    raw, _, none, no_major, _ = fit_span_thresholds(rows, models=False)
     assert raw["roundtrip"] == 2.0 and none == {} and no_major == {}
 
 
@@ -179,3 +179,24 @@ def test_major_threshold_needs_flagged_segments_significantly_above_the_base_rat
     assert major_threshold(labels, [0.3] * len(labels)) == math.inf               # one constant risk
     separable = [0.9 if y else 0.1 for y in labels]
     assert major_threshold(labels, separable) == 0.9
+
+
+def test_a_rare_precise_detector_gets_its_measured_precision_on_major_errors():
+    from tqcheck.calibrate import RARE_PRIOR, rare_major_precision
+
+    rows = []
+    for i in range(60):
+        major = ((10, 16),) if i % 2 == 0 or i < 5 else ()
+        cands = [("fluency", {"confidence": 2.0 + (i % 3)}, 40, 50)]  # never on an error
+        if i < 5:  # the rare detector fired five times, four of them on the major error
+            cands.append(("homograph", {"confidence": 3.0}, 10, 16) if i != 1 else
+                         ("homograph", {"confidence": 3.0}, 30, 36))
+        rows.append(SpanRow("fr-en", f"g{i}", tuple(cands), major + ((30, 31),) * (i == 1), 60, major))
+    fit = fit_span_thresholds(rows)
+    assert "homograph" not in fit.models  # five candidates: too few for a span model
+    base = 4 / (60 + 5)  # of all candidates, four landed on a major error
+    assert fit.major_precision["homograph"] == pytest.approx((4 + RARE_PRIOR * base) / (5 + RARE_PRIOR), abs=1e-4)
+    assert "fluency" not in fit.major_precision
+    # luck on a handful of candidates is not evidence: 1 hit of 5 at a base rate of 30 %
+    assert rare_major_precision([True, False, False, False, False], 0.3) is None
+    assert rare_major_precision([], 0.3) is None

@@ -252,3 +252,26 @@ def test_a_merged_signal_span_does_not_start_or_end_on_punctuation():
     assert [mt[f.span.start:f.span.end] for f in flags] == ["Send them back in return"]
     lone = Fusion(None).fuse(seg, [], outputs(qe=SignalOutput({}, {}, [cand("qe", (0, 1))]))).flags
     assert [mt[f.span.start:f.span.end] for f in lone] == ['"']  # punctuation alone stays
+
+
+def test_a_rare_detector_raises_the_risk_and_makes_only_its_own_flag_major():
+    # The homograph test has no span model (too few candidates) but a measured 0.6 share on major
+    # errors; the segment's own risk model says 0.27, under the 0.5 threshold.
+    pair = PairCalibration((model(["fluency"], ["fluency.mean"], [1.0], threshold=0.5),),
+                           span_thresholds={"fluency": 1.0, "homograph": 0.2},
+                           span_precision={"fluency": 0.3, "homograph": 1.0},
+                           rare_major_precision={"homograph": 0.6})
+    fusion = Fusion(calibration(fr_en=pair))
+    flu = SignalOutput({"fluency.mean": -1.0}, {}, [cand("fluency", (0, 4), 3.0)])
+    fired = fusion.fuse(SEG, [], outputs(fluency=flu, homograph=SignalOutput({}, {}, [cand("homograph", MARKET, 6.8)])))
+    assert fired.risk == 0.6
+    assert [(MT[f.span.start:f.span.end], f.check, f.severity) for f in fired.flags] == [
+        ("They", "fluency", Severity.MINOR), ("market", "homograph", Severity.MAJOR)]
+    assert fired.flags[1].evidence["segment_risk"] == 0.6
+    # a candidate under the detector's threshold is not kept and raises nothing
+    weak = fusion.fuse(SEG, [], outputs(fluency=flu, homograph=SignalOutput({}, {}, [cand("homograph", MARKET, 0.1)])))
+    assert weak.risk == pytest.approx(0.268941, abs=1e-6)
+    assert all(f.severity is Severity.MINOR for f in weak.flags)
+    # and the calibration file keeps the measure
+    again = Calibration.from_dict(json.loads(json.dumps(calibration(fr_en=pair).to_dict() | {"format": "tqcheck-calibration/1"})))
+    assert again.pairs["fr-en"].rare_major_precision == {"homograph": 0.6}

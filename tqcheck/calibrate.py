@@ -27,8 +27,12 @@ What is fit, per language pair and pooled over all pairs (``*``):
    (``tqcheck.fuse.SpanModel``); then the threshold on that probability that maximises
    character-level F0.5 against human error spans, *provided* the kept spans are more precise than
    chance (the share of MT characters inside human error spans); a signal that never beats chance
-   gets ``inf`` (shows no spans). From decisions: no span model; the lowest raw strength from which
-   reviewers confirmed more candidates than they dismissed.
+   gets ``inf`` (shows no spans). A rare detector, with too few candidates for a span model (the
+   target-only homograph test fires on about one segment in two hundred), is kept at a threshold on
+   its raw strength, and the share of its kept candidates that land on human major/critical spans is
+   recorded when it is significantly above the base rate (``rare_major_precision``). From decisions:
+   no span model; the lowest raw strength from which reviewers confirmed more candidates than they
+   dismissed.
 
 Fits with fewer than ``MIN_ROWS`` rows or ``MIN_CLASS`` of either class are skipped (the fusion then
 falls back to a smaller signal set or the pooled model).
@@ -39,7 +43,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from tqcheck.evaluate import (LabelledData, average_precision, kendall_tau, roc_auc, span_counts)
 from tqcheck.fuse import (NOT_FUSED, RULE_FEATURES, Calibration, Fusion, PairCalibration, RiskModel, SpanModel,
@@ -434,18 +438,31 @@ def _fit_span_model(cands: Sequence[tuple[Mapping[str, float], bool]]) -> SpanMo
                      round(float(model.intercept_[0]), 6), kinds)
 
 
-def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True
-                        ) -> tuple[dict[str, float], dict[str, float], dict[str, SpanModel], dict[str, float]]:
+class SpanFit(NamedTuple):
+    """What ``fit_span_thresholds`` measured, per signal."""
+
+    thresholds: dict[str, float]
+    precision: dict[str, float]
+    models: dict[str, SpanModel]
+    major_thresholds: dict[str, float]
+    major_precision: dict[str, float]
+
+
+def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True) -> SpanFit:
     """Per signal: a span model (``models``), then the threshold on its probability (or on the raw
     strength without a model) maximising character-level F0.5 against human error spans among
-    thresholds whose kept spans are more precise than chance (``inf`` when none is); and, with a
-    span model, the (higher or equal) threshold that does the same against major/critical spans,
-    from which a span may be major. Returns thresholds, precisions, span models, major thresholds."""
+    thresholds whose kept spans are more precise than chance (``inf`` when none is); with a span
+    model, the (higher or equal) threshold that does the same against major/critical spans, from
+    which a span may be major; without one (too few candidates to fit it: a rare detector), how often
+    the kept candidates land on major/critical spans (``rare_major_precision``)."""
     signals = sorted({c[0] for r in rows for c in r.candidates})
     thresholds: dict[str, float] = {}
     precision: dict[str, float] = {}
     span_models: dict[str, SpanModel] = {}
     major_thresholds: dict[str, float] = {}
+    major_precision: dict[str, float] = {}
+    on_major = [any(s < ge and gs < e for gs, ge in r.gold_major) for r in rows for _, _, s, e in r.candidates]
+    base_major = sum(on_major) / len(on_major) if on_major else 0.0
     for signal in signals:
         mine = [(r, f, s, e) for r in rows for name, f, s, e in r.candidates if name == signal]
         model = None
@@ -469,7 +486,34 @@ def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True
             kept = [v for v in values if v >= thresholds[signal]]
             major = _best_span_threshold(rows, by_row, kept, lambda r: r.gold_major)
             major_thresholds[signal] = _down(major[0]) if major else math.inf
-    return thresholds, precision, span_models, major_thresholds
+        elif models and best:
+            hits = [any(s < ge and gs < e for gs, ge in r.gold_major)
+                    for (r, _, s, e), v in zip(mine, strength) if v >= thresholds[signal]]
+            rare = rare_major_precision(hits, base_major)
+            if rare is not None:
+                major_precision[signal] = round(rare, 4)
+    return SpanFit(thresholds, precision, span_models, major_thresholds, major_precision)
+
+
+#: Pseudo-candidates at the base rate added to a rare detector's record before its precision on
+#: major errors is estimated: a detector that fired five times is not taken at its word.
+RARE_PRIOR = 2.0
+
+
+def rare_major_precision(hits: Sequence[bool], base: float) -> float | None:
+    """How often a rare detector's kept candidates land on a human major/critical span (``hits``),
+    shrunk toward the base rate of all candidates: ``(k + m·base) / (n + m)`` with ``m = RARE_PRIOR``.
+    None unless the detector beats the base rate significantly (one-sided binomial test at
+    ``MAJOR_ALPHA``, the test a major threshold passes): luck on a handful of candidates must not
+    make anything major."""
+    from scipy.stats import binomtest
+
+    n, k = len(hits), sum(hits)
+    if not n or not 0.0 < base < 1.0:
+        return None
+    if binomtest(k, n, base, alternative="greater").pvalue >= MAJOR_ALPHA:
+        return None
+    return (k + RARE_PRIOR * base) / (n + RARE_PRIOR)
 
 
 def _down(value: float) -> float:
@@ -509,10 +553,10 @@ def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds:
         sel = [r for r in rows if in_fit(lp, r.lp)]
         sel_spans = [r for r in span_rows if in_fit(lp, r.lp)]
         models = tuple(fit_models(sel, folds=folds)) if sel else ()
-        thresholds, precision, span_models, major = (fit_span_thresholds(sel_spans) if sel_spans
-                                                     else ({}, {}, {}, {}))
-        if models or thresholds:
-            pairs[lp] = PairCalibration(models, thresholds, precision, span_models, major)
+        spans = fit_span_thresholds(sel_spans) if sel_spans else SpanFit({}, {}, {}, {}, {})
+        if models or spans.thresholds:
+            pairs[lp] = PairCalibration(models, spans.thresholds, spans.precision, spans.models,
+                                        spans.major_thresholds, spans.major_precision)
     return Calibration(name or made_name, pairs, created, dict(provenance or {}))
 
 

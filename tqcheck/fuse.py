@@ -30,8 +30,12 @@ segments with a major error, by F0.5, and significantly better than the base rat
 candidate's span probability reaches its signal's ``major_span_thresholds`` (the probability best
 at landing on human major/critical spans, by F0.5, above chance). Agreement counts through the span
 model, which sees how many other sources (signals, rule checks) point at the same characters.
-Without a span model (a calibration from reviewer decisions) agreement decides directly: two
-sources. Otherwise *minor*. Signals never say *critical*; rule checks may. A high-risk segment where
+A rare detector (too few candidates in the labelled data for a span model, e.g. the target-only
+homograph test) has instead a measured ``rare_major_precision``: the share of its kept candidates
+that landed on human major/critical errors. A segment holding such a candidate has a major error
+with at least that probability, so its risk is raised to it, and the candidate's flag is major when
+that risk reaches the threshold. Without either (a calibration from reviewer decisions) agreement
+decides directly: two sources. Otherwise *minor*. Signals never say *critical*; rule checks may. A high-risk segment where
 no span reached major gets one segment-level *major* flag (``check="risk"``) that says so, with the
 scores as evidence, unless the line is too short for sentence scores to mean anything
 (``MIN_WORDS_FOR_RISK_FLAG``).
@@ -243,12 +247,15 @@ class PairCalibration:
     span_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
     span_models: Mapping[str, SpanModel] = field(default_factory=dict, hash=False, compare=False)
     major_span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    #: Rare detectors (no span model): the measured share of their kept candidates on major errors.
+    rare_major_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "span_thresholds", _frozen_mapping(self.span_thresholds))
         object.__setattr__(self, "span_precision", _frozen_mapping(self.span_precision))
         object.__setattr__(self, "span_models", _frozen_mapping(self.span_models))
         object.__setattr__(self, "major_span_thresholds", _frozen_mapping(self.major_span_thresholds))
+        object.__setattr__(self, "rare_major_precision", _frozen_mapping(self.rare_major_precision))
 
     def strength(self, flag: Flag, scores: Mapping[str, float], support: int = 0) -> float:
         """The calibrated probability that the candidate is on an error, or its raw strength when
@@ -265,7 +272,8 @@ class PairCalibration:
                 "span_thresholds": {k: _json_float(v) for k, v in self.span_thresholds.items()},
                 "span_precision": dict(self.span_precision),
                 "span_models": {k: m.to_dict() for k, m in self.span_models.items()},
-                "major_span_thresholds": {k: _json_float(v) for k, v in self.major_span_thresholds.items()}}
+                "major_span_thresholds": {k: _json_float(v) for k, v in self.major_span_thresholds.items()},
+                "rare_major_precision": dict(self.rare_major_precision)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PairCalibration":
@@ -273,7 +281,8 @@ class PairCalibration:
                    {k: _from_json_float(v) for k, v in (data.get("span_thresholds") or {}).items()},
                    dict(data.get("span_precision") or {}),
                    {k: SpanModel.from_dict(m) for k, m in (data.get("span_models") or {}).items()},
-                   {k: _from_json_float(v) for k, v in (data.get("major_span_thresholds") or {}).items()})
+                   {k: _from_json_float(v) for k, v in (data.get("major_span_thresholds") or {}).items()},
+                   {k: float(v) for k, v in (data.get("rare_major_precision") or {}).items()})
 
 
 def _json_float(v: float) -> float | str:
@@ -414,6 +423,8 @@ class Fusion:
             if strength >= pair.span_thresholds.get(c.check, -math.inf):
                 kept.append(c if c.check not in pair.span_models else _with_confidence(c, strength))
         signal_flags = self._merge_candidates(segment, kept, rule_flags, risk, model, pair)
+        if risk is not None:
+            risk = max([risk] + [_rare_precision(c, pair) for c in kept])
         flags = _merge_same_category(list(rule_flags), signal_flags)
         if risk is not None and model is not None and risk >= model.major_threshold \
                 and not any(f.severity >= Severity.MAJOR for f in flags) \
@@ -428,10 +439,13 @@ class Fusion:
 
     def _merge_candidates(self, segment: Segment, kept: list[Flag], rule_flags: Sequence[Flag],
                           risk: float | None, model: RiskModel | None, pair: PairCalibration) -> list[Flag]:
-        high = risk is not None and model is not None and risk >= model.major_threshold
         out = []
         for cluster in _clusters(kept):
             lead = max(cluster, key=lambda f: _precision(f, pair))
+            # A rare detector's candidate raises its segment's risk, and so can make its own flag
+            # major, never the other spans of the segment: they did not earn it.
+            lead_risk = None if risk is None else max(risk, _rare_precision(lead, pair))
+            high = lead_risk is not None and model is not None and lead_risk >= model.major_threshold
             start = min(f.span.start for f in cluster)  # type: ignore[union-attr]
             end = max(f.span.end for f in cluster)  # type: ignore[union-attr]
             side = lead.span.side  # type: ignore[union-attr]
@@ -442,6 +456,8 @@ class Fusion:
             support = len(supporters) + (1 if rules else 0)
             if lead.check in pair.span_models:
                 likely = (lead.confidence or 0.0) >= pair.major_span_thresholds.get(lead.check, math.inf)
+            elif lead.check in pair.rare_major_precision:
+                likely = True  # measured on major errors; the segment's risk already holds it
             else:
                 likely = support >= 2  # no span model (decisions): two sources must agree
             severity = Severity.MAJOR if high and likely else Severity.MINOR
@@ -449,8 +465,8 @@ class Fusion:
             evidence.update({"signals": supporters, "support": support})
             if rules:
                 evidence["rule_checks"] = rules
-            if risk is not None:
-                evidence["segment_risk"] = round(risk, 4)
+            if lead_risk is not None:
+                evidence["segment_risk"] = round(lead_risk, 4)
             others = {f.check: dict(f.evidence) | {"message": f.message} for f in cluster
                       if f is not lead and f.check != lead.check}
             if others:
@@ -498,6 +514,13 @@ def _precision(flag: Flag, pair: PairCalibration) -> float:
     if flag.check in pair.span_models:
         return float(flag.confidence or 0.0)
     return float(pair.span_precision.get(flag.check, 0.0))
+
+
+def _rare_precision(flag: Flag, pair: PairCalibration) -> float:
+    """A rare detector's measured share of candidates on major errors (0 for other signals)."""
+    if flag.check in pair.span_models:
+        return 0.0
+    return float(pair.rare_major_precision.get(flag.check, 0.0))
 
 
 def _clusters(flags: list[Flag]) -> list[list[Flag]]:
