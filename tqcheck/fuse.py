@@ -546,8 +546,7 @@ def _merge_same_category(rule_flags: list[Flag], signal_flags: list[Flag]) -> li
     signal flags into an overlapping rule flag of their category (the rule flag is more precise)."""
     merged: list[Flag] = []
     for flag in sorted(rule_flags, key=lambda f: -f.severity.rank):
-        twin = next((m for m in merged if m.category == flag.category and m.span is not None
-                     and flag.span is not None and m.span.overlaps(flag.span)), None)
+        twin = _same_category_overlap(merged, flag)
         if twin is None:
             merged.append(flag)
             continue
@@ -555,8 +554,7 @@ def _merge_same_category(rule_flags: list[Flag], signal_flags: list[Flag]) -> li
         evidence["also_flagged_by"] = sorted(set(evidence.get("also_flagged_by", [])) | {flag.check})
         merged[merged.index(twin)] = _with_evidence(twin, evidence)
     for flag in signal_flags:
-        twin = next((m for m in merged if m.category == flag.category and m.span is not None
-                     and flag.span is not None and m.span.overlaps(flag.span)), None)
+        twin = _same_category_overlap(merged, flag)
         if twin is None:
             merged.append(flag)
             continue
@@ -565,6 +563,12 @@ def _merge_same_category(rule_flags: list[Flag], signal_flags: list[Flag]) -> li
         evidence.setdefault("signal_evidence", {})[flag.check] = dict(flag.evidence)
         merged[merged.index(twin)] = _with_evidence(twin, evidence)
     return merged
+
+
+def _same_category_overlap(merged: Sequence[Flag], flag: Flag) -> Flag | None:
+    """The first of ``merged`` with ``flag``'s category whose span overlaps ``flag``'s."""
+    return next((m for m in merged if m.category == flag.category and m.span is not None
+                 and flag.span is not None and m.span.overlaps(flag.span)), None)
 
 
 def _with_confidence(flag: Flag, p: float) -> Flag:

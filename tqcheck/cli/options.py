@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from tqcheck.config import ENGINE_ROLES, CheckConfig, EngineConfig
+from tqcheck.config import DEFAULT_BATCH_SIZE, ENGINE_ROLES, CheckConfig, EngineConfig
 from tqcheck.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,7 +55,7 @@ def engine_options(command: F) -> F:
         click.option("--device", default=None, metavar="DEVICE",
                      help="Device for neural engines: cpu, cuda, cuda:1 (default cpu)."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None,
-                     help="Segments per engine batch (default 32)."),
+                     help=f"Segments per engine batch (default {DEFAULT_BATCH_SIZE})."),
         click.option("--cache", default=None, metavar="PATH",
                      help="SQLite cache of engine outputs; 'none' turns caching off "
                           "(default ~/.cache/tqcheck/engines.sqlite)."),

@@ -253,6 +253,9 @@ def load_base(model_file: Path | None = None, cache_dir: Path | None = None) -> 
 
     from tqcheck.qe.tokenizer import E5Tokenizer
 
+    from tqcheck.engines.hf_common import quiet_transformers
+
     folder = build_base(model_file, cache_dir)
-    model = BertModel.from_pretrained(folder, add_pooling_layer=False)
+    with quiet_transformers():  # no "Loading weights" bar in the middle of a run's own progress
+        model = BertModel.from_pretrained(folder, add_pooling_layer=False)
     return model, E5Tokenizer.from_folder(folder)
