@@ -272,24 +272,61 @@ def _write_corpus(root: Path) -> tuple[Path, Path]:
     return train, dev
 
 
-@pytest.mark.slow
-def test_train_qe_is_reproducible_and_resumes_exactly(tmp_path):
+def _tiny_run(root: Path, *, steps: int):
+    """A function running train-qe for a few seconds on the tiny corpus, with more arguments; it
+    checks the exit code and returns the output."""
     from click.testing import CliRunner
 
     from tqcheck.cli import cli
 
-    train, dev = _write_corpus(tmp_path)
-    args = ["train-qe", "--train-dir", str(train), "--eval-file", str(dev), "--steps", "3", "--val-every", "2",
-            "--val-rows", "12", "--threads", "1", "--batch-size", "4", "--train-layers", "1"]
-    runner = CliRunner()
-    straight = runner.invoke(cli, args + ["--out", str(tmp_path / "a")])
-    assert straight.exit_code == 0, straight.output
-    stopped = runner.invoke(cli, args + ["--out", str(tmp_path / "b"), "--stop-after", "1"])
-    assert stopped.exit_code == 0, stopped.output
-    resumed = runner.invoke(cli, args + ["--out", str(tmp_path / "b"), "--resume"])
-    assert resumed.exit_code == 0, resumed.output
+    train, dev = _write_corpus(root)
+    args = ["train-qe", "--train-dir", str(train), "--eval-file", str(dev), "--steps", str(steps),
+            "--val-every", "2", "--val-rows", "12", "--threads", "1", "--batch-size", "4", "--train-layers", "1"]
+
+    def run(*more: str) -> str:
+        result = CliRunner().invoke(cli, args + list(more))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return run
+
+
+@pytest.mark.slow
+def test_train_qe_is_reproducible_and_resumes_exactly(tmp_path):
+    run = _tiny_run(tmp_path, steps=3)
+    run("--out", str(tmp_path / "a"))
+    run("--out", str(tmp_path / "b"), "--stop-after", "1")
+    run("--out", str(tmp_path / "b"), "--resume")
     a = (tmp_path / "a" / "last" / "qe_weights.safetensors").read_bytes()
     b = (tmp_path / "b" / "last" / "qe_weights.safetensors").read_bytes()
     assert a == b
     assert (tmp_path / "a" / "best" / "qe_config.json").exists()
     assert (tmp_path / "a" / "history.json").exists()
+
+
+def test_source_dropout_draws_target_only_examples_and_leaves_old_streams_alone():
+    from tqcheck.qe.data import Mixture
+    from tqcheck.qe.features import Example
+
+    pools = {"bio_mqm": [Example(mt=f"MT {i}", source=f"source {i}") for i in range(50)]}
+    plain = [e.source for e in Mixture(pools, 7).batch(200)]
+    zero = [e.source for e in Mixture(pools, 7, source_dropout=0.0).batch(200)]
+    assert plain == zero and None not in plain  # the option off draws nothing extra
+    half = Mixture(pools, 7, source_dropout=0.5)
+    dropped = sum(e.source is None for e in half.batch(400))
+    assert 150 < dropped < 250 and half.counts["target_only"] == dropped
+
+
+@pytest.mark.slow
+def test_train_qe_from_given_weights_with_source_dropout(tmp_path):
+    import json
+
+    run = _tiny_run(tmp_path, steps=2)
+    run("--out", str(tmp_path / "a"))
+    output = run("--out", str(tmp_path / "b"), "--init-from", str(tmp_path / "a" / "last"), "--source-dropout", "0.5")
+    assert "initialised from" in output
+    history = json.loads((tmp_path / "b" / "history.json").read_text())
+    assert any(k.startswith("target_only_auc") for k in history["history"][-1])  # target-only is validated
+    a = (tmp_path / "a" / "last" / "qe_weights.safetensors").read_bytes()
+    b = (tmp_path / "b" / "last" / "qe_weights.safetensors").read_bytes()
+    assert a != b

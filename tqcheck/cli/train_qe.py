@@ -36,10 +36,14 @@ import click
 @click.option("--stop-after", type=int, default=None,
               help="Stop (with a checkpoint) after this step; the schedule still follows --steps.")
 @click.option("--resume", is_flag=True, help="Continue from <out>/last.")
+@click.option("--source-dropout", type=float, default=0.0, show_default=True,
+              help="Share of examples trained without their source (the target-only input).")
+@click.option("--init-from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Start from these weights (e.g. tqcheck/data/qe) with a fresh optimiser and schedule.")
 def train_qe(train_dir: Path, eval_file: Path, out_dir: Path, steps: int, batch_size: int, lr: float,
              head_lr: float, train_layers: int, max_length: int, seed: int, val_every: int, val_rows: int,
              threads: int, max_rows_per_file: int | None, max_minutes: float | None, stop_after: int | None,
-             resume: bool) -> None:
+             resume: bool, source_dropout: float, init_from: Path | None) -> None:
     """Train the learned quality-estimation model on human error labels plus synthetic errors."""
     from tqcheck.errors import InputError
     from tqcheck.qe.train import TrainOptions, train
@@ -51,7 +55,8 @@ def train_qe(train_dir: Path, eval_file: Path, out_dir: Path, steps: int, batch_
     options = TrainOptions(train_dir=train_dir, eval_file=eval_file, out_dir=out_dir, steps=steps,
                            batch_size=batch_size, lr=lr, head_lr=head_lr, train_layers=train_layers,
                            max_length=max_length, seed=seed, val_every=val_every, val_rows=val_rows,
-                           threads=threads, max_rows_per_file=max_rows_per_file)
+                           threads=threads, max_rows_per_file=max_rows_per_file,
+                           source_dropout=source_dropout, init_from=init_from)
     best = train(options, resume=resume, log=lambda m: click.echo(m, err=True), max_minutes=max_minutes,
                  stop_after=stop_after)
     click.echo(f"best: {best}")

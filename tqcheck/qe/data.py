@@ -23,6 +23,7 @@ import math
 import random
 import statistics
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -120,7 +121,10 @@ def load_pools(train_dir: Path, *, max_rows_per_file: int | None = None) -> dict
 class Mixture:
     """An endless, seeded stream of examples drawn from the pools by weight."""
 
-    def __init__(self, pools: dict[str, list[Example]], seed: int) -> None:
+    def __init__(self, pools: dict[str, list[Example]], seed: int, *, source_dropout: float = 0.0) -> None:
+        """``source_dropout``: the share of examples drawn without their source, so that the model
+        learns the target-only input (``<s> MT </s>``) that checks without a source give it."""
+        self.source_dropout = source_dropout
         self.pools = {k: v for k, v in pools.items() if v}
         self.names = sorted(self.pools)
         self.weights = [POOLS[n][1] for n in self.names]
@@ -138,6 +142,14 @@ class Mixture:
         return self._makers[lang]
 
     def draw(self) -> Example:
+        ex = self._draw()
+        # no draw at all without dropout: streams of runs made before the option stay the same
+        if self.source_dropout and ex.source and self.rng.random() < self.source_dropout:
+            self.counts["target_only"] += 1
+            return replace(ex, source=None)
+        return ex
+
+    def _draw(self) -> Example:
         while True:
             name = self.rng.choices(self.names, self.weights)[0]
             ex = self.rng.choice(self.pools[name])

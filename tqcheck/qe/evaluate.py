@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--selection-only", action="store_true",
                         help="score only the selection half of bio (to compare checkpoints: ~1,000 rows, "
                              "less noisy than training's validation slice; the held-out half stays unseen)")
+    parser.add_argument("--target-only", action="store_true",
+                        help="withhold the sources: measure the target-only input (<s> MT </s>)")
     parser.add_argument("--write-threshold", action="store_true",
                         help="store the span threshold with the best F1 on the selection half in the "
                              "weights folder's qe_config.json (span_threshold)")
@@ -69,13 +71,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     predictor = QEPredictor.load(args.weights)
     bio = load_eval_rows(args.eval_dir / "bio_mqm_fr.dev.jsonl")[: args.limit]
     demetr = load_eval_rows(args.eval_dir / "demetr_fr_en.dev.jsonl")[: args.limit]
+    def sources(rows: Sequence[dict[str, Any]]) -> list[str | None]:
+        return [None if args.target_only else r["source"] for r in rows]
+
     if args.selection_only:
         select, _ = dev_split(bio)
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            preds = predictor.predict(mts=[r["mt"] for r in select], sources=[r["source"] for r in select])
+            preds = predictor.predict(mts=[r["mt"] for r in select], sources=sources(select))
         block = _bio_block(select, preds, [0.3, 0.4, 0.5, 0.6])
         block["auc_mean"] = (block["fr-en.auc.p_major"] + block["en-fr.auc.p_major"]) / 2
-        report = {"weights": str(args.weights or "shipped"), "bio_selection_half": block}
+        report = {"weights": str(args.weights or "shipped"), "target_only": args.target_only,
+                  "bio_selection_half": block}
         print(json.dumps(report, indent=1, default=float))
         if args.json:
             args.json.write_text(json.dumps(report, indent=1, default=float) + "\n")
@@ -83,17 +89,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     start = time.time()
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        bio_preds = predictor.predict(mts=[r["mt"] for r in bio], sources=[r["source"] for r in bio])
+        bio_preds = predictor.predict(mts=[r["mt"] for r in bio], sources=sources(bio))
     bio_seconds = time.time() - start
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        d_clean = predictor.predict(mts=[r["mt"] for r in demetr], sources=[r["source"] for r in demetr])
-        d_pert = predictor.predict(mts=[r["mt_perturbed"] for r in demetr], sources=[r["source"] for r in demetr])
+        d_clean = predictor.predict(mts=[r["mt"] for r in demetr], sources=sources(demetr))
+        d_pert = predictor.predict(mts=[r["mt_perturbed"] for r in demetr], sources=sources(demetr))
 
     thresholds = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]
     select, held = dev_split(bio)
     sel_ids = {id(r) for r in select}
     report: dict[str, Any] = {
         "weights": str(args.weights or "shipped"),
+        "target_only": args.target_only,
         "bio_all": _bio_block(bio, bio_preds, thresholds),
         "bio_selection_half": _bio_block(select, [p for r, p in zip(bio, bio_preds) if id(r) in sel_ids],
                                          thresholds),
@@ -108,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for row, w in zip(demetr, wins):
         by_sev.setdefault(str(row.get("severity")), []).append(w)
     report["demetr_by_severity"] = {k: sum(v) / len(v) for k, v in sorted(by_sev.items())}
-    if args.write_threshold:
+    if args.write_threshold and not args.target_only:
         from tqcheck.qe.model import META_FILE
         from tqcheck.qe.predict import SHIPPED_DIR
 

