@@ -40,6 +40,7 @@ STAGE_NAMES = {
     "pseudo_reference": "pseudo-reference",
     "forced": "forced decoding (reference model)",
     "fluency": "fluency (language model)",
+    "homograph": "homograph test (target only; idle with a source)",
     "crosslingual": "cross-lingual embedding",
     "qe": "learned QE model",
     "reference": "reference metrics (no human reference in this feed)",
@@ -312,6 +313,8 @@ def main() -> None:
     p.add_argument("--n-rules", type=int, default=None, help="segments for the rules-only rows (default 10000)")
     p.add_argument("--device", default="cpu", help="device for the neural engines (cpu, cuda)")
     p.add_argument("--skip-cache", action="store_true", help="leave out the cold/warm cache rows")
+    p.add_argument("--target-only", action="store_true",
+                   help="withhold the sources from the engine stages and the full default: a target-only check")
     args = p.parse_args()
     n = args.n or (48 if args.quick else 320)
     n_rules = args.n_rules or (2000 if args.quick else 10000)
@@ -321,8 +324,12 @@ def main() -> None:
     segments = C.make_segments(pairs)
     warm_segments = C.make_segments(warm_pairs, prefix="warm")
     rule_segments = C.make_segments(C.feed_pairs(n_rules))
+    if args.target_only:
+        segments = [replace(s, source=None) for s in segments]
+        warm_segments = [replace(s, source=None) for s in warm_segments]
 
-    section = C.Section("Throughput per configuration and per stage", device=args.device)
+    title = "Throughput per configuration and per stage" + (", target only" if args.target_only else "")
+    section = C.Section(title, device=args.device)
     bench = Bench(args)
     tmp = Path(tempfile.mkdtemp(prefix="tqbench-throughput-"))
     try:
@@ -345,7 +352,8 @@ def main() -> None:
     section.tables += [("Configurations:", bench.configs), ("Stages, each alone:", bench.stages),
                        ("Rule checks, each alone (one core):", bench.checks_table)]
     section.notes += [
-        f"Engine stages and full default: {C.describe_pairs(pairs)}; rule rows: all "
+        f"Engine stages and full default: {C.describe_pairs(pairs)}"
+        f"{' (sources withheld from the checker)' if args.target_only else ''}; rule rows: all "
         f"{C.describe_pairs(all_pairs)}, and a feed of {C.describe_pairs([(s.source, s.mt) for s in rule_segments])}.",
         "Distinct-segment rule rows: warmed up on the same segments (lingua models and word-level caches "
         f"loaded), then the caches keyed by a whole text ({', '.join(TEXT_CACHES)}) cleared.",

@@ -230,7 +230,10 @@ def build_base(model_file: Path | None = None, cache_dir: Path | None = None) ->
     model.load_state_dict(state, strict=True, assign=True)
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(tmp)
+    from tqcheck.engines.hf_common import quiet_transformers
+
+    with quiet_transformers():  # no "Writing model shards" bar in the middle of a run
+        model.save_pretrained(tmp)
     from tqcheck.qe.tokenizer import write_tokenizer_files
 
     write_tokenizer_files(e5, tmp)
