@@ -276,3 +276,28 @@ def test_export_prepares_a_download(db, store):
     ok(at.radio(key="e_format").set_value("xliff").run())
     ok(at.button(key="e_prepare").click().run())
     assert any("5 segments" in s.value for s in at.success)
+
+
+def test_a_target_only_segment_shows_its_round_trip_and_the_homograph_reading(db, store):
+    from review_fixtures import span_of
+
+    from tqcheck.model import Category, Flag, Severity
+
+    seg = Segment("t1", mt="They hoped to reach it after twelve hours of market.", source=None,
+                  source_lang="fr", target_lang="en")
+    reads = "They hoped to reach it after twelve hours of march."
+    flag = Flag("homograph", Severity.MAJOR, Category.MISTRANSLATION, "“market” may be a misreading",
+                span_of(seg.mt, "market"), evidence={"kind": "near_homograph_reading", "reads_better": reads})
+    result = SegmentResult(seg, flags=(flag,), risk=0.59, artifacts={
+        "back_translation": "Ils espéraient l'atteindre après douze heures de marché.",
+        "round_trip_target": "They expected to attain it after twelve hours of market."})
+    rid = store.start_run(signature(), name="mt only", feed="mt.txt")
+    store.add_results(rid, [result])
+    store.finish_run(rid, Summary.of([result]))
+    at = start()
+    at.session_state["segment_id"] = store.find_segment(rid, "t1").id
+    at.switch_page(f"{VIEWS}/segment.py").run()
+    ok(at)
+    bodies = " ".join(h.proto.body for h in at.html)
+    assert "Round trip" in bodies and "attain" in bodies
+    assert "Reads better as" in bodies and "march" in bodies

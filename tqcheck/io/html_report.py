@@ -44,7 +44,7 @@ pre{white-space:pre-wrap;font-size:.78rem;margin:.2rem 0;max-height:14rem;overfl
 details summary{cursor:pointer}
 """
 _ARTIFACT_LABELS = {"back_translation": "Back-translation", "pseudo_reference": "Pseudo-reference",
-                    "round_trip": "Round trip"}
+                    "round_trip_target": "Round trip (MT, into the source language and back)"}
 _EVIDENCE_LIMIT = 2000
 
 

@@ -152,6 +152,7 @@ if record.edited_target is not None:
     st.html(highlight_html(record.edited_target, []))
 
 back = record.artifacts.get("back_translation")
+round_trip = record.artifacts.get("round_trip_target")  # target only: MT -> source language -> MT
 pseudo = record.artifacts.get("pseudo_reference")
 if back or pseudo or segment.reference:
     st.subheader("What the engines say")
@@ -159,6 +160,9 @@ if back or pseudo or segment.reference:
         st.html(diff_html("Source", segment.source, "Back-translation", back))
     elif back:
         st.html(diff_html("Back-translation", back, "", ""))
+        if round_trip:
+            st.html(diff_html("MT", segment.mt, "Round trip (MT, back, and into the MT's language again)",
+                              round_trip))
     if pseudo:
         st.html(diff_html("MT", segment.mt, "Reference model", pseudo))
     if segment.reference:
@@ -195,6 +199,8 @@ for number, flag_record in enumerate(record.flags, start=1):
                      help="Take the decision back"):
             save(workflow.reopen, flag_record.id)
             st.rerun()
+        if flag.evidence.get("reads_better"):  # the homograph test: the sentence it reads better as
+            st.html(diff_html("MT", segment.mt, "Reads better as", str(flag.evidence["reads_better"])))
         if flag.evidence:
             with st.expander("Evidence"):
                 st.json(dict(flag.evidence))
