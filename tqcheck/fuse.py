@@ -35,10 +35,10 @@ homograph test) has instead a measured ``rare_major_precision``: the share of it
 that landed on human major/critical errors. A segment holding such a candidate has a major error
 with at least that probability, so its risk is raised to it, and the candidate's flag is major when
 that risk reaches the threshold. Without either (a calibration from reviewer decisions) agreement
-decides directly: two sources. Otherwise *minor*. Signals never say *critical*; rule checks may. A high-risk segment where
-no span reached major gets one segment-level *major* flag (``check="risk"``) that says so, with the
-scores as evidence, unless the line is too short for sentence scores to mean anything
-(``MIN_WORDS_FOR_RISK_FLAG``).
+decides directly: two sources. Otherwise *minor*. Signals never say *critical*; rule checks may. A
+high-risk segment where no span reached major gets one segment-level *major* flag (``check="risk"``)
+that says so, with the scores as evidence, unless the line is too short for sentence scores to mean
+anything (``MIN_WORDS_FOR_RISK_FLAG``).
 
 **Rule flags** pass through unchanged, except that overlapping flags of the same category are
 merged (the most severe kept, the others named in its evidence), and a signal flag that overlaps a
@@ -444,7 +444,7 @@ class Fusion:
             lead = max(cluster, key=lambda f: _precision(f, pair))
             # A rare detector's candidate raises its segment's risk, and so can make its own flag
             # major, never the other spans of the segment: they did not earn it.
-            lead_risk = None if risk is None else max(risk, _rare_precision(lead, pair))
+            lead_risk = None if risk is None else max([risk] + [_rare_precision(f, pair) for f in cluster])
             high = lead_risk is not None and model is not None and lead_risk >= model.major_threshold
             start = min(f.span.start for f in cluster)  # type: ignore[union-attr]
             end = max(f.span.end for f in cluster)  # type: ignore[union-attr]

@@ -143,8 +143,8 @@ class HomographSignal:
 
     def _flag(self, swap: Swap, gain: float, src: str) -> Flag:
         w = swap.word
-        message = (f"“{w.text}” may be a misreading: in {language_name(src)} it is “{swap.translation}”, which is spelled "
-                   f"like “{swap.variant}” (“{swap.reading}”), and the sentence reads better with "
+        message = (f"“{w.text}” may be a misreading: in {language_name(src)} it is “{swap.translation}”, "
+                   f"which is spelled like “{swap.variant}” (“{swap.reading}”), and the sentence reads better with "
                    f"“{swap.reading}” (the language model finds it {_times(gain)} more likely). "
                    f"If the source says “{swap.variant}”, the engine confused the two")
         return Flag(self.name, Severity.MINOR, Category.MISTRANSLATION, message, Span(w.start, w.end),
