@@ -33,6 +33,7 @@ from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
 from tqcheck.signals._common import EngineSlot, group_indices, token_scores, translate
 from tqcheck.signals._lexicon import known_word
 from tqcheck.signals.base import EMPTY, SignalOutput
+from tqcheck.signals.surprisal import robust_z, word_surprisal
 from tqcheck.text.langid import language_name
 from tqcheck.text.wordalign import MatchLevel, Word, accent_variants, fold, is_content, phrase_match, words
 
@@ -127,12 +128,20 @@ class HomographSignal:
     def _scored(self, lm: Any, batch: list[Segment], swaps: list[list[Swap]],
                 tgt: str) -> list[list[tuple[Swap, float]]]:
         """Per segment, the swaps the language model prefers to the MT, with the gain in nats (the
-        best one per MT word)."""
-        texts = [s.mt for s, mine in zip(batch, swaps) if mine] + [x.swapped for mine in swaps for x in mine]
-        total = {t: sum(tok.surprisal for tok in scored)
-                 for t, scored in zip(texts, token_scores(self.cache, lm, texts, lang=tgt))}
-        out = []
+        best one per MT word). Only words at or above their sentence's median surprisal are swapped
+        (``_stands_out``): a confused word does not fit where it is, and reading each swapped sentence
+        is what this test costs."""
+        originals = [s.mt for s, mine in zip(batch, swaps) if mine]
+        read = dict(zip(originals, token_scores(self.cache, lm, originals, lang=tgt)))
+        kept = []
         for segment, mine in zip(batch, swaps):
+            starts = _stands_out(segment.mt, read[segment.mt]) if mine else set()
+            kept.append([x for x in mine if x.word.start in starts])
+        swapped = [x.swapped for mine in kept for x in mine]
+        read.update(zip(swapped, token_scores(self.cache, lm, swapped, lang=tgt)))
+        total = {text: sum(tok.surprisal for tok in tokens) for text, tokens in read.items()}
+        out = []
+        for segment, mine in zip(batch, kept):
             best: dict[int, tuple[Swap, float]] = {}
             for swap in mine:
                 gain = total[segment.mt] - total[swap.swapped]
@@ -152,6 +161,12 @@ class HomographSignal:
                      "spelled_alike": swap.variant, "spelled_alike_reads_as": swap.reading,
                      "reads_better": swap.swapped, "gain_nats": round(gain, 3)},
                     confidence=round(gain, 3))
+
+
+def _stands_out(text: str, tokens: Sequence[Any]) -> set[int]:
+    """Start offsets of the words whose surprisal is at or above the median of their sentence."""
+    per_word = word_surprisal(text, tokens)
+    return {w.start for (w, _, _), z in zip(per_word, robust_z([s for _, s, _ in per_word])) if z >= 0}
 
 
 def _times(gain: float) -> str:
