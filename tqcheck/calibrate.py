@@ -461,13 +461,13 @@ def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True) -> Span
     span_models: dict[str, SpanModel] = {}
     major_thresholds: dict[str, float] = {}
     major_precision: dict[str, float] = {}
-    on_major = [any(s < ge and gs < e for gs, ge in r.gold_major) for r in rows for _, _, s, e in r.candidates]
+    on_major = [_overlaps(s, e, r.gold_major) for r in rows for _, _, s, e in r.candidates]
     base_major = sum(on_major) / len(on_major) if on_major else 0.0
     for signal in signals:
         mine = [(r, f, s, e) for r in rows for name, f, s, e in r.candidates if name == signal]
         model = None
         if models:
-            model = _fit_span_model([(f, any(s < ge and gs < e for gs, ge in r.gold)) for r, f, s, e in mine])
+            model = _fit_span_model([(f, _overlaps(s, e, r.gold)) for r, f, s, e in mine])
             if model is not None:
                 span_models[signal] = model
         strength = [model.predict(f) if model else float(f.get("confidence", 0.0)) for _, f, _, _ in mine]
@@ -487,12 +487,16 @@ def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True) -> Span
             major = _best_span_threshold(rows, by_row, kept, lambda r: r.gold_major)
             major_thresholds[signal] = _down(major[0]) if major else math.inf
         elif models and best:
-            hits = [any(s < ge and gs < e for gs, ge in r.gold_major)
-                    for (r, _, s, e), v in zip(mine, strength) if v >= thresholds[signal]]
+            hits = [_overlaps(s, e, r.gold_major) for (r, _, s, e), v in zip(mine, strength) if v >= thresholds[signal]]
             rare = rare_major_precision(hits, base_major)
             if rare is not None:
                 major_precision[signal] = round(rare, 4)
     return SpanFit(thresholds, precision, span_models, major_thresholds, major_precision)
+
+
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether the candidate ``[start, end)`` overlaps any of the gold ``spans``."""
+    return any(start < gold_end and gold_start < end for gold_start, gold_end in spans)
 
 
 #: Pseudo-candidates at the base rate added to a rare detector's record before its precision on

@@ -97,10 +97,10 @@ class HomographSignal:
         mt_words = [[w for w in words(s.mt) if is_content(w, tgt) and len(w.norm) >= MIN_WORD_LENGTH]
                     for s in batch]
         vocab = sorted({w.lower for ws in mt_words for w in ws})
-        own = dict(zip(vocab, translate(self.cache, to_src, vocab, source_lang=tgt, target_lang=src)))
+        own = {word: translation.strip().lower() for word, translation
+               in zip(vocab, translate(self.cache, to_src, vocab, source_lang=tgt, target_lang=src))}
         variants: dict[str, list[str]] = {}
         for word, translation in own.items():
-            translation = translation.strip().lower()
             if " " in translation or len(translation) < MIN_WORD_LENGTH or fold(translation) == fold(word):
                 continue
             found = [v for v in accent_variants(translation) if self.lexicon(src, v)]
@@ -120,7 +120,7 @@ class HomographSignal:
                         continue  # the same word again: an inflection, not another word
                     if w.text[:1].isupper():
                         text = text[:1].upper() + text[1:]
-                    mine.append(Swap(w, own[w.lower].strip().lower(), variant, text,
+                    mine.append(Swap(w, own[w.lower], variant, text,
                                      segment.mt[:w.start] + text + segment.mt[w.end:]))
             out.append(mine)
         return out

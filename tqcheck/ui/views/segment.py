@@ -161,8 +161,7 @@ if back or pseudo or segment.reference:
     elif back:
         st.html(diff_html("Back-translation", back, "", ""))
         if round_trip:
-            st.html(diff_html("MT", segment.mt, "Round trip (MT, back, and into the MT's language again)",
-                              round_trip))
+            st.html(diff_html("MT", segment.mt, "Round trip (MT, into the source language and back)", round_trip))
     if pseudo:
         st.html(diff_html("MT", segment.mt, "Reference model", pseudo))
     if segment.reference:
