@@ -174,7 +174,8 @@ def test_write_back_corrections_and_its_issues_into_xliff2(store, tmp_path):
     issues = standoff.findall(f"{ITS}locQualityIssue")
     assert [(i.get("locQualityIssueType"), i.get("locQualityIssueSeverity")) for i in issues] == [
         ("mistranslation", "50"), ("style", "10")]
-    assert issues[0].get("locQualityIssueComment") == "roundtrip: 'market' <> 'marche' [confirmed]"
+    assert issues[0].get("locQualityIssueComment") == "'market' <> 'marche'."  # see test_xliff_its.py
+    assert whole.get("{urn:tqcheck:xliff:1}check") == "roundtrip fluency"
     assert units["u1"].find(f"{X2}notes/{X2}note").text == "keep the tone"  # the rest is kept
 
     # u2: uncorrected, so each issue marks its own span; the dismissed one is disabled.

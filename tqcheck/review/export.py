@@ -15,6 +15,7 @@ from typing import IO, Any, Iterable, Iterator
 
 from tqcheck.errors import UsageError
 from tqcheck.io.xliff_writeback import (
+    XLIFF2_REVIEWED,
     QualityIssue,
     TargetUpdate,
     WriteBackReport,
@@ -151,6 +152,8 @@ def write_excel(records: Iterable[SegmentRecord], out: IO[bytes] | str | Path) -
 
 
 def issues_of(record: SegmentRecord) -> tuple[QualityIssue, ...]:
+    """The segment's flags as ITS issues, each with the reviewers' decision (dismissed ones are
+    written disabled); the mapping is ``tqcheck.io.xliff_writeback.QualityIssue.from_flag``."""
     return tuple(QualityIssue.from_flag(f.flag, decision=f.decision.value if f.decision else None)
                  for f in record.flags)
 
@@ -167,18 +170,24 @@ def updates_of(records: Iterable[SegmentRecord], *, annotate: bool = True) -> It
 
 def xliff_write_back(original: bytes, records: Iterable[SegmentRecord], *, annotate: bool = True,
                      name: str = "XLIFF file", state: str | None = None) -> tuple[bytes, WriteBackReport]:
+    """Corrections and ITS issues written into the original XLIFF. Corrected segments get
+    ``state`` (None: ``reviewed`` in 2.x, ``signed-off`` in 1.2); the others keep theirs."""
     return write_back(original, updates_of(records, annotate=annotate), name=name, state=state)
 
 
-def xliff_fresh(records: Iterable[SegmentRecord], *, annotate: bool = True) -> bytes:
-    """A new XLIFF 2.1 file from the store: final targets, flags as ITS issues, comments as notes."""
+def xliff_fresh(records: Iterable[SegmentRecord], *, annotate: bool = True,
+                state: str | None = None) -> bytes:
+    """A new XLIFF 2.1 file from the store: final targets, flags as ITS issues, comments as notes;
+    corrected segments get ``state`` (None: ``reviewed``), the others none."""
     records = list(records)
     source_lang = next((r.segment.source_lang for r in records if r.segment.source_lang), "und")
     target_lang = next((r.segment.target_lang for r in records if r.segment.target_lang), None)
+    corrected_state = state or XLIFF2_REVIEWED
     units = (
         XliffUnit(id=r.segment.id, source=r.segment.source or "", target=r.target,
                   issues=issues_of(r) if annotate else (), issues_text=r.segment.mt,
-                  notes=tuple(f"{c.reviewer}: {c.comment}" for c in r.comments))
+                  notes=tuple(f"{c.reviewer}: {c.comment}" for c in r.comments),
+                  state=corrected_state if r.edited_target is not None else None)
         for r in records
     )
     return build_xliff(units, source_lang=source_lang, target_lang=target_lang)
@@ -212,7 +221,7 @@ def export_bytes(records: Iterable[SegmentRecord], fmt: str, *, original_xliff: 
                 line += f"; {len(report.unmatched)} segments not found in the file"
             return data, line
         records = list(records)
-        return xliff_fresh(records, annotate=annotate), f"{len(records)} segments"
+        return xliff_fresh(records, annotate=annotate, state=state), f"{len(records)} segments"
     raise UsageError(f"unknown export format {fmt!r}", fix=f"choose one of: {', '.join(FORMATS)}")
 
 
