@@ -18,13 +18,37 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Callable, Iterator, TextIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, TextIO
 
 from tqcheck.errors import InputError, RecordError
+
+if TYPE_CHECKING:
+    from tqcheck.model import Segment
 
 log = logging.getLogger("tqcheck.io")
 
 STDIN = "-"
+
+#: The longest text (source, MT or reference, in characters) a reader hands on; longer ones are bad
+#: records. Why: a segment is a sentence or a paragraph (the longest text in the development data is
+#: 688 characters, a long paragraph is a few thousand); a text of tens of thousands of characters is
+#: a document that lost its line breaks, a table dumped into one cell or a binary blob, and checking
+#: it as one segment tells a reviewer nothing while its cost grows with its length in every
+#: signal (language models read at most a few hundred tokens of it anyway). The limit also bounds
+#: the time a check can take on one segment.
+MAX_SEGMENT_CHARS = 20_000
+
+#: How deep a JSON record may nest arrays and objects. A feed record is flat (text fields and a
+#: small ``metadata`` object); a value nested thousands deep is an attack or a bug, and Python's
+#: JSON parser and every writer downstream recurse once per level.
+MAX_JSON_DEPTH = 64
+
+#: How deep inline markup of an XLIFF or TMX segment may nest (``<g>`` in ``<g>`` ...). Real
+#: documents nest a few levels; the placeholder walk and the XML serializer recurse per level.
+MAX_MARKUP_DEPTH = 50
+
+#: Warnings of one kind listed per run before the rest are only counted (see the module docstring).
+MAX_LISTED_WARNINGS = 10
 
 _BLOCK = 1 << 20
 # Bytes Windows-1252 leaves undefined: a file holding them is read as plain Latin-1.
@@ -77,6 +101,7 @@ class ReadContext:
     several_files: bool = False
     skipped: int = 0
     encodings: dict[str, str] = field(default_factory=dict)  # decided once per file, warned once
+    warned: dict[str, int] = field(default_factory=dict)  # warnings given per kind (warn_listed)
 
     def bad(self, error: RecordError) -> None:
         """Report a bad record: raise under ``strict``, else hand it on (or log it) and go on."""
@@ -93,6 +118,14 @@ class ReadContext:
             self.on_warning(message)
         else:
             log.warning("%s", message)
+
+    def warn_listed(self, kind: str, message: str) -> None:
+        """A warning about one record, listed only for the first ``MAX_LISTED_WARNINGS`` of its kind."""
+        count = self.warned[kind] = self.warned.get(kind, 0) + 1
+        if count <= MAX_LISTED_WARNINGS:
+            self.warn(message)
+        elif count == MAX_LISTED_WARNINGS + 1:
+            self.warn(f"more records with {kind} follow; they are read the same way but not listed")
 
 
 def display_name(path: str | Path) -> str:
@@ -215,12 +248,15 @@ def _stdin_lines(ctx: ReadContext) -> Iterator[str]:
 
     stream: IO[Any] = ctx.stdin if ctx.stdin is not None else sys.stdin
     raw = getattr(stream, "buffer", None)
-    if raw is None:  # an in-memory text stream: already decoded
-        for line in stream:
+    if raw is None:  # an in-memory text stream: already decoded, and it may hold lone surrogates
+        for number, line in enumerate(stream, 1):
+            if _SURROGATE.search(line):
+                line = repair_surrogates(line)
+                ctx.warn_listed("lone surrogates", f"<stdin>:{number}: {_SURROGATE_NOTE}")
             yield line.rstrip("\r\n") if line.endswith("\n") else line
         return
     warned = False
-    for number, data in enumerate(raw, 1):
+    for number, data in enumerate(raw, 1):  # bytes: no lone surrogate can come out of a strict decode
         if number == 1 and data.startswith(codecs.BOM_UTF8):
             data = data[3:]
         try:
@@ -269,3 +305,65 @@ def as_text(value: Any) -> str | None:
         if value.is_integer():
             return str(int(value))
     return str(value)
+
+
+# ------------------------------------------------------------------------------------------ screening
+
+_SUSPECT = re.compile("[\x00\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_SURROGATE_NOTE = ("holds lone surrogates (half of a UTF-16 pair, e.g. the JSON escape \\udfff alone), "
+                   "which no UTF-8 file can hold; each is read as U+FFFD")
+_NUL_FIX = ("remove the NUL characters: they come from a binary or UTF-16 file pasted into a text field, "
+            "or from \\u0000 in JSON")
+
+
+def repair_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (a correct pair of surrogates, which an
+    in-memory string may hold, becomes the character it encodes)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def screened(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segment"]:
+    """The segments of a reader, screened as the module docstring says; bad records reported and skipped."""
+    for segment in segments:
+        checked = screen(segment, ctx)
+        if checked is not None:
+            yield checked
+
+
+def screen(segment: "Segment", ctx: ReadContext) -> "Segment | None":
+    """``segment`` as it may be checked, or None after reporting it as a bad record."""
+    import dataclasses
+
+    where = segment.origin or f"segment {segment.id}"
+    changes: dict[str, str] = {}
+    for name in ("source", "mt", "reference", "id", "doc_id"):
+        text = getattr(segment, name)
+        if not text:
+            continue
+        if len(text) > MAX_SEGMENT_CHARS and name in ("source", "mt", "reference"):
+            ctx.bad(record_error(where, f"{name!r} is {len(text):,} characters long, over the limit of "
+                                        f"{MAX_SEGMENT_CHARS:,} per segment",
+                                 "split it into sentences or paragraphs (a text this long has usually "
+                                 "lost its line breaks)"))
+            return None
+        if _SUSPECT.search(text) is None:
+            continue
+        if "\x00" in text:
+            ctx.bad(record_error(where, f"{name!r} holds a NUL character (U+0000) at offset {text.index(chr(0))}",
+                                 _NUL_FIX))
+            return None
+        if _SURROGATE.search(text):
+            text = changes[name] = repair_surrogates(text)
+            ctx.warn_listed("lone surrogates", f"{where}: {name!r} {_SURROGATE_NOTE}")
+        bidi = _BIDI.search(text)
+        if bidi is not None:
+            import unicodedata
+
+            char = bidi.group()
+            ctx.warn_listed("bidi controls", (
+                f"{where}: {name!r} holds the bidi control U+{ord(char):04X} {unicodedata.name(char)} at "
+                f"offset {bidi.start()}, which can make the text display in another order than it is "
+                "read; checked as it is"))
+    return dataclasses.replace(segment, **changes) if changes else segment

@@ -17,6 +17,11 @@ Each placeholder is recorded in ``Segment.metadata["placeholders"]["source" | "m
 for paired elements): checks can tell a placeholder from literal braces by its offsets, and
 ``restore`` rebuilds the markup from edited text. Literal text that looks exactly like a placeholder
 of the same segment (``{1}`` in a software string) is ambiguous on restore; it is read as the tag.
+
+XLIFF 2's ``<cp hex="..."/>`` becomes its character. ``extract`` raises ``InputError`` (the readers make
+it a bad record of the unit) for markup nested deeper than ``MAX_MARKUP_DEPTH`` (the walk and the XML
+serializer recurse per level) and for a ``<cp>`` that is no character: not hexadecimal, beyond
+U+10FFFF, or a surrogate (D800-DFFF, which no text can hold alone).
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from collections import Counter
 from typing import Any, Iterable, Mapping
 
 from tqcheck.errors import InputError
+from tqcheck.io._common import MAX_MARKUP_DEPTH
 
 PAIRED = frozenset({"g", "pc", "mrk", "hi", "sub"})
 BEGIN = frozenset({"bx", "sc", "sm", "bpt"})
 END = frozenset({"ex", "ec", "em", "ept"})
 STANDALONE = frozenset({"x", "ph", "it", "ut"})
 PLACEHOLDER = re.compile(r"\{(/?)(\d+)(/?)\}")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 def local_name(tag: Any) -> str:
@@ -77,10 +84,38 @@ def _xml(el: ET.Element, *, shallow: bool) -> str:
         el.tail = tail
 
 
+def _nesting(element: ET.Element, limit: int) -> int:
+    """How deep elements nest under ``element``, counted without recursion up to ``limit + 1``."""
+    deepest = 0
+    stack = [(element, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > limit:
+            return depth
+        stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def code_point(value: str | None) -> str:
+    """The character of ``<cp hex="...">``; ``InputError`` when it is none."""
+    fix = "write the code point in hexadecimal, 0 to 10FFFF and not a surrogate (D800-DFFF)"
+    if value is None or not _HEX.fullmatch(value):
+        raise InputError(f"<cp hex={value!r}> is not a hexadecimal code point", fix=fix)
+    number = int(value, 16)
+    if number > 0x10FFFF or 0xD800 <= number <= 0xDFFF:
+        raise InputError(f"<cp hex={value!r}> is not a Unicode character "
+                         f"({'a surrogate' if number <= 0xDFFF else 'beyond U+10FFFF'})", fix=fix)
+    return chr(number)
+
+
 def extract(element: ET.Element | None, numbering: Numbering) -> tuple[str, list[dict[str, Any]]]:
     """The text of ``element`` with inline codes as placeholders, and the placeholders' records."""
     if element is None:
         return "", []
+    if _nesting(element, MAX_MARKUP_DEPTH) > MAX_MARKUP_DEPTH:
+        raise InputError(f"inline markup nested more than {MAX_MARKUP_DEPTH} elements deep in "
+                         f"<{local_name(element.tag)}>", fix="flatten the inline tags of this segment")
     parts: list[str] = []
     records: list[dict[str, Any]] = []
     length = 0
@@ -105,10 +140,7 @@ def extract(element: ET.Element | None, numbering: Numbering) -> tuple[str, list
                 add(child.tail)
                 continue
             if local == "cp":
-                try:
-                    add(chr(int(child.get("hex", ""), 16)))
-                except ValueError:
-                    add("\ufffd")
+                add(code_point(child.get("hex")))
             elif local in BEGIN:
                 n = numbering.number(_key(local, child, positions))
                 token(f"{{{n}}}", n, "begin", child, local, shallow=False)

@@ -19,6 +19,11 @@ feed's ``engine`` or ``client`` column can be used downstream.
 
 An empty cell or ``""`` in the MT column is an empty translation: kept, flagged later. A record without
 an MT value at all (JSON ``null`` or no such key, a short CSV row, an Arrow null) is a bad record.
+
+A JSONL line nested deeper than ``MAX_JSON_DEPTH`` is a bad record (checked after parsing, and only on
+lines with that many brackets, so a flat feed pays nothing); a lone surrogate escape (``"\\udfff"``,
+which ``json.loads`` accepts) anywhere in a record is read as U+FFFD and warned about, so that no
+writer downstream meets a string it cannot encode.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,6 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from tqcheck.errors import InputError
 from tqcheck.io._common import (
     ALIASES,
+    MAX_JSON_DEPTH,
     PAIR_NAMES,
     SOURCE_LANG_NAMES,
     STDIN,
@@ -44,6 +51,7 @@ from tqcheck.io._common import (
     open_text,
     parse_pair,
     record_error,
+    repair_surrogates,
     sniff_encoding,
     text_lines,
 )
@@ -207,10 +215,22 @@ def read_jsonl(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
             ctx.bad(record_error(where, f"not a JSON object ({detail})",
                                  "write one JSON object per line"))
             continue
+        except RecursionError:
+            ctx.bad(record_error(where, _TOO_DEEP, _FLAT_FIX))
+            continue
         if not isinstance(rec, dict):
             ctx.bad(record_error(where, f"a JSON {type(rec).__name__}, not an object",
                                  "write one JSON object per line"))
             continue
+        if line.count("[") + line.count("{") > MAX_JSON_DEPTH and _deeper_than(rec, MAX_JSON_DEPTH):
+            ctx.bad(record_error(where, _TOO_DEEP, _FLAT_FIX))
+            continue
+        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
+            rec, repaired = _repair_record(rec)
+            if repaired:
+                ctx.warn_listed("lone surrogates", f"{where}: {', '.join(map(repr, repaired))} held lone "
+                                "surrogate escapes (half of a UTF-16 pair, like \\udfff alone); each is "
+                                "read as U+FFFD")
         key = tuple(rec)
         fields = cache.get(key)
         if fields is None:
@@ -220,6 +240,52 @@ def read_jsonl(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
         segment = build_segment(rec, fields, number=number, where=where, ctx=ctx, default_doc=default_doc)
         if segment is not None:
             yield segment
+
+
+_TOO_DEEP = f"a JSON value nested more than {MAX_JSON_DEPTH} arrays or objects deep"
+_FLAT_FIX = "write flat records: text fields and a small metadata object"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests more than ``limit`` containers (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _repair_record(rec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``rec`` with lone surrogates in every key and string replaced, and the top-level keys touched."""
+    touched: list[str] = []
+
+    def repair(value: Any) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            return (repair_surrogates(value), True) if _SURROGATE.search(value) else (value, False)
+        if isinstance(value, list):
+            items = [repair(v) for v in value]
+            return [v for v, _ in items], any(c for _, c in items)
+        if isinstance(value, dict):
+            out, changed = {}, False
+            for key, item in value.items():
+                new_key, key_changed = repair(key)
+                out[new_key], item_changed = repair(item)
+                changed = changed or key_changed or item_changed
+            return out, changed
+        return value, False
+
+    out: dict[str, Any] = {}
+    for key, value in rec.items():
+        new_key, key_changed = repair(key)
+        out[new_key], changed = repair(value)
+        if key_changed or changed:
+            touched.append(new_key)
+    return out, touched
 
 
 # ------------------------------------------------------------------------------------------ CSV, TSV

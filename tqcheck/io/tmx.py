@@ -21,7 +21,7 @@ from typing import Any, Iterator, Sequence
 from tqcheck.errors import InputError, UsageError
 from tqcheck.io._common import ReadContext, display_name, record_error
 from tqcheck.io.inline import Numbering, extract, local_name
-from tqcheck.io._xml import XML_LANG, open_source, xml_error
+from tqcheck.io._xml import XML_LANG, open_source, parser, xml_error
 from tqcheck.model import Segment
 
 
@@ -44,9 +44,9 @@ def _read_one(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
     import defusedxml.ElementTree as SafeET
 
     name = display_name(path)
+    source = open_source(path, ctx)
     try:
-        events = SafeET.iterparse(open_source(path, ctx), events=("start", "end"), forbid_dtd=False,
-                                  forbid_entities=True, forbid_external=True)
+        events = SafeET.iterparse(source, events=("start", "end"), parser=parser())
         header_source: str | None = None
         seen_targets: list[str] = []  # the target language of earlier units, for units that lack it
         root_seen = False
@@ -72,6 +72,8 @@ def _read_one(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
             el.clear()
     except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
         raise xml_error(exc, name) from exc
+    finally:
+        source.close()
 
 
 def _segment(tu: ET.Element, position: int, header_source: str | None, seen_targets: list[str], name: str,
@@ -105,8 +107,12 @@ def _segment(tu: ET.Element, position: int, header_source: str | None, seen_targ
     if target_lang and (not seen_targets or seen_targets[-1] != target_lang):
         seen_targets.append(target_lang)
     numbering = Numbering()
-    source, source_codes = extract(variants[source_lang], numbering)
-    mt, mt_codes = extract(variants.get(target_lang) if target_lang else None, numbering)
+    try:
+        source, source_codes = extract(variants[source_lang], numbering)
+        mt, mt_codes = extract(variants.get(target_lang) if target_lang else None, numbering)
+    except InputError as exc:  # markup nested too deep
+        ctx.bad(record_error(where, exc.message, exc.fix))
+        return None
     metadata: dict[str, Any] = {"tmx": {"tuid": tu.get("tuid"), "position": position}}
     if source_codes or mt_codes:
         metadata["placeholders"] = {"source": source_codes, "mt": mt_codes}

@@ -30,11 +30,12 @@ from typing import Any, Iterator, Mapping, Sequence
 from tqcheck.errors import InputError
 from tqcheck.io._atomic import write_atomically
 from tqcheck.io._common import STDIN, ReadContext, display_name, record_error
-from tqcheck.io._xml import XML_LANG, open_source, xml_error
+from tqcheck.io._xml import XML_LANG, open_file, open_source, parser, xml_error
 from tqcheck.io.inline import Numbering, extract, local_name, restore
 from tqcheck.model import Segment
 
-_FILE_TAG = re.compile(rb"<(?:[\w.-]+:)?file[\s>/]")
+_FILE_TAG = re.compile(rb"<(?:[\w.-]{1,40}:)?file[\s>/]")
+_FILE_TAG_LONGEST = 48
 
 
 @dataclass
@@ -98,13 +99,24 @@ def _segments_of(unit: ET.Element, v2: bool, file: _File, prefix: str, position:
 
 
 def _several_files(path: Path) -> bool:
+    """Whether the document holds more than one ``<file>`` (a first pass over its bytes, as UTF-8)."""
     count = 0
-    with open(path, "rb") as fh:
-        for line in fh:
-            count += len(_FILE_TAG.findall(line))
+    stream = open_file(path)
+    try:
+        rest = b""
+        while True:
+            block = stream.read(1 << 20)
+            data = rest + block
+            # A tag that starts in the last bytes may be cut: count it with the next block.
+            cut = len(data) if not block else max(0, len(data) - _FILE_TAG_LONGEST)
+            count += sum(1 for m in _FILE_TAG.finditer(data) if m.start() < cut)
             if count > 1:
                 return True
-    return False
+            if not block:
+                return False
+            rest = data[cut:]
+    finally:
+        stream.close()
 
 
 def read_xliff(paths: Sequence[str | Path], ctx: ReadContext) -> Iterator[Segment]:
@@ -118,9 +130,9 @@ def _read_one(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
 
     name = display_name(path)
     several = str(path) != STDIN and _several_files(Path(path))
+    source = open_source(path, ctx)
     try:
-        events = SafeET.iterparse(open_source(path, ctx), events=("start", "end"), forbid_dtd=False,
-                                  forbid_entities=True, forbid_external=True)
+        events = SafeET.iterparse(source, events=("start", "end"), parser=parser())
         v2 = False
         version: str | None = None
         root_langs: tuple[str | None, str | None] = (None, None)
@@ -161,6 +173,8 @@ def _read_one(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
             el.clear()
     except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
         raise xml_error(exc, name) from exc
+    finally:
+        source.close()
 
 
 def _langs_differ(file: _File, ctx: ReadContext) -> bool:
@@ -178,8 +192,12 @@ def _segment(seg: SegmentXml, file: _File, v2: bool, version: str | None, name: 
         ctx.bad(record_error(where, "has no <source>", "every unit needs a source"))
         return None
     numbering = Numbering()
-    source, source_codes = extract(seg.source, numbering)
-    mt, mt_codes = extract(seg.target, numbering)
+    try:
+        source, source_codes = extract(seg.source, numbering)
+        mt, mt_codes = extract(seg.target, numbering)
+    except InputError as exc:  # markup nested too deep, a <cp> that is no character
+        ctx.bad(record_error(where, exc.message, exc.fix))
+        return None
     metadata: dict[str, Any] = {"xliff": {"version": version or ("2.0" if v2 else "1.2"), "file": file.key,
                                           "unit": seg.unit_id, "segment": seg.segment_id, "state": seg.state}}
     if source_codes or mt_codes:
@@ -214,13 +232,14 @@ def write_xliff(path: str | Path, out_path: str | Path, targets: Mapping[str, st
 
     name = display_name(path)
     try:
-        for _, (prefix, uri) in SafeET.iterparse(str(path), events=("start-ns",), forbid_dtd=False,
-                                                 forbid_entities=True, forbid_external=True):
-            try:
-                ET.register_namespace(prefix, uri)
-            except ValueError:
-                pass
-        tree = SafeET.parse(str(path), forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        with open_file(path) as source:
+            for _, (prefix, uri) in SafeET.iterparse(source, events=("start-ns",), parser=parser()):
+                try:
+                    ET.register_namespace(prefix, uri)
+                except ValueError:
+                    pass
+        with open_file(path) as source:
+            tree = SafeET.parse(source, parser=parser())
     except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
         raise xml_error(exc, name) from exc
     root = tree.getroot()
