@@ -25,7 +25,10 @@ after another (a record without a doc_id then gets its file's name as doc_id). E
 Bad records (a line that is not JSON, a row without an MT value) are skipped and handed to
 ``on_bad_record`` as ``RecordError`` with ``where`` and a fix, or logged when no callback is given;
 ``strict=True`` raises the first one instead. Warnings (a file read as Latin-1) go to ``on_warning``, or
-to the ``tqcheck.io`` logger.
+to the ``tqcheck.io`` logger. Whatever the format, a text over ``MAX_SEGMENT_CHARS`` or holding a NUL is a
+bad record, a lone surrogate is read as U+FFFD and bidi controls are warned about
+(``tqcheck.io._common``). Nothing a reader meets escapes as anything but ``InputError`` (the input
+cannot be read; ``RecordError`` under ``strict``) or ``UsageError``.
 
 Reports: ``tqcheck.io.reports`` (``open_report``, ``read_report``, ``completed_ids``, ``summary_text``).
 This module imports no pandas, pyarrow or XML parser; readers import what they need when they run.
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TextIO
 
 from tqcheck.errors import InputError, RecordError, UsageError
-from tqcheck.io._common import STDIN, ColumnMap, ReadContext, display_name
+from tqcheck.io._common import STDIN, ColumnMap, ReadContext, display_name, screened
 
 if TYPE_CHECKING:
     from tqcheck.model import Segment
@@ -142,11 +145,11 @@ def read_segments(
         if fmt == "parallel":
             from tqcheck.io.plaintext import read_parallel
 
-            return read_parallel(paths, ctx)
+            return screened(read_parallel(paths, ctx), ctx)
         from tqcheck.io.plaintext import read_docs
 
-        return read_docs(paths, ctx)  # ids are line or paragraph.sentence numbers: distinct
-    return _distinct_ids(_each_file(fmt, paths, ctx), ctx)
+        return screened(read_docs(paths, ctx), ctx)  # ids are line or paragraph.sentence numbers: distinct
+    return _distinct_ids(screened(_each_file(fmt, paths, ctx), ctx), ctx)
 
 
 def _distinct_ids(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segment"]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 from typing import IO, Any, Iterator, Protocol
 
@@ -69,8 +70,19 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=_json_default)
+    """One JSON line, valid UTF-8 whatever the text holds.
+
+    A lone surrogate (JSON's ``"\\udfff"``, which ``json.loads`` accepts) cannot be encoded as UTF-8;
+    it can only sit inside a JSON string, so it is written as its ``\\udfff`` escape, as
+    ``ensure_ascii`` would, and reads back as it was. Every other character is written as itself."""
+    text = json.dumps(obj, ensure_ascii=False, default=_json_default)
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class _Tally:
