@@ -213,7 +213,7 @@ def signals_alone(bench: Bench, segments, warm_segments, device: str):
 
 
 def fusion(bench: Bench, segments, rule_flags, outputs):
-    from tqcheck.fuse import Fusion
+    from tqcheck.fusion import Fusion
 
     fuse = Fusion.load(None)
     start = time.perf_counter()

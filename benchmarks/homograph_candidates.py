@@ -22,7 +22,7 @@ from dataclasses import replace
 from _common import EVAL_DIR
 
 from tqcheck.engines.cache import EngineCache
-from tqcheck.evaluate import read_labelled
+from tqcheck.fusion.labels import read_labelled
 from tqcheck.signals import EngineSlot
 from tqcheck.signals.homograph import MIN_WORD_LENGTH, HomographSignal
 from tqcheck.text.wordalign import is_content, words

@@ -42,7 +42,8 @@ def signature(created_at: str = "2025-01-15T10:00:00+00:00") -> RunSignature:
 
 
 def results() -> list[SegmentResult]:
-    """Five segments: three with flags of several kinds, one clean, one carrying markup."""
+    """Five segments: three with flags of several kinds, one clean, one carrying markup. Every flag
+    carries a measured precision, as the fusion gives it."""
     s1 = Segment("s1", mt="He went to the market every morning.",
                  source="Il partait en marche chaque matin.", source_lang="fr", target_lang="en",
                  doc_id="caravan", origin="caravan.xlf:3")
@@ -61,7 +62,8 @@ def results() -> list[SegmentResult]:
             flags=(Flag("roundtrip", Severity.MAJOR, Category.MISTRANSLATION,
                         "'market' did not come back as 'marche'", span_of(s1.mt, "market"),
                         evidence={"back_translation": "Il allait au marché chaque matin.",
-                                  "missing_source_words": ["marche"]}, confidence=0.8),),
+                                  "missing_source_words": ["marche"]}, confidence=0.8,
+                        p_error=0.7, p_major=0.5),),
             scores={"roundtrip.chrf": 41.5, "reference.chrf": 55.0},
             artifacts={"back_translation": "Il allait au marché chaque matin.",
                        "pseudo_reference": "He walked every morning."},
@@ -71,9 +73,9 @@ def results() -> list[SegmentResult]:
             s2,
             flags=(Flag("forced_decoding", Severity.CRITICAL, Category.MISTRANSLATION,
                         "low probability under the reference model", span_of(s2.mt, "Send them back"),
-                        evidence={"token_logprobs": [-7.2, -6.9, -5.1]}),
+                        evidence={"token_logprobs": [-7.2, -6.9, -5.1]}, p_error=0.8, p_major=0.6),
                    Flag("punctuation", Severity.MINOR, Category.PUNCTUATION,
-                        "question mark lost", span_of(s2.mt, "."))),
+                        "question mark lost", span_of(s2.mt, "."), p_error=0.3, p_major=0.02)),
             scores={"roundtrip.chrf": 22.0},
             artifacts={"back_translation": "Renvoyez-les en retour.",
                        "pseudo_reference": "Do they shout back in reply?"},
@@ -83,10 +85,11 @@ def results() -> list[SegmentResult]:
             s3,
             flags=(Flag("handles", Severity.MAJOR, Category.LOCALE_CONVENTION,
                         "handle broken by a space", span_of(s3.mt, "@ LaurentRaphael1"),
-                        evidence={"source_handle": "@LaurentRaphael1"}),
+                        evidence={"source_handle": "@LaurentRaphael1"}, p_error=0.9, p_major=0.4),
                    Flag("numbers", Severity.MINOR, Category.LOCALE_CONVENTION,
-                        "number format kept from the source", span_of(s3.mt, "3,000")),
-                   Flag("length_ratio", Severity.MINOR, Category.OTHER, "segment-level finding")),
+                        "number format kept from the source", span_of(s3.mt, "3,000"), p_error=0.6, p_major=0.1),
+                   Flag("length_ratio", Severity.MINOR, Category.OTHER, "segment-level finding",
+                        p_error=0.2, p_major=0.05)),
             scores={"roundtrip.chrf": 60.0},
             artifacts={},
             risk=0.55,
@@ -96,7 +99,7 @@ def results() -> list[SegmentResult]:
             s5,
             flags=(Flag("tags", Severity.MAJOR, Category.MARKUP, "<img> tag added by the MT",
                         span_of(s5.mt, "<img src=x onerror=alert(1)>"),
-                        evidence={"html": "<b onmouseover=alert(2)>evidence</b>"}),),
+                        evidence={"html": "<b onmouseover=alert(2)>evidence</b>"}, p_error=0.8, p_major=0.3),),
             artifacts={"back_translation": 'Cliquez <script>alert("x")</script> et maintenant'},
             risk=0.40,
         ),

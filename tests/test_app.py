@@ -89,7 +89,7 @@ def test_queue_filters(db):
 
 def test_queue_pages_through_fifty_at_a_time(db, store):
     rid = store.start_run(signature(), name="big")
-    store.add_results(rid, [SegmentResult(Segment(f"b{i}", mt=f"line {i}"), results()[0].flags, risk=i / 100)
+    store.add_results(rid, [SegmentResult(Segment(f"b{i}", mt=f"line {i}"), results()[0].flags, risk=0.6 + i / 200)
                             for i in range(60)])
     at = start()
     ok(at.multiselect(key="q_runs").set_value([rid]).run())

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from tqcheck.calibrate import (DecisionRow, Labelled, Observation, ReviewedSegment, Row, SpanRow, _folds,
+from tqcheck.fusion.fit import (DecisionRow, Labelled, ReviewedSegment, Row, SpanRow, _folds,
                                calibrate_from_decisions, calibrate_labelled, cross_validated_results,
                                decision_thresholds, f1_threshold, fit_models, fit_span_thresholds)
-from tqcheck.fuse import Fusion
+from tqcheck.fusion.fuse import Evidence, Fusion
 from tqcheck.model import Category, Flag, Segment, Severity, Span
 from tqcheck.signals.base import SignalOutput
 
@@ -61,7 +61,7 @@ def test_fitted_models_record_the_range_of_their_inputs():
 
 
 def test_target_only_rows_get_their_own_keys_and_pooled_fit():
-    from tqcheck.calibrate import fit_calibration
+    from tqcheck.fusion.fit import fit_calibration
 
     rows = synthetic_rows(200)
     mono = [Row(r.id + "m", "fr-en/target-only", r.group, r.scores, r.signals, r.label) for r in rows]
@@ -142,7 +142,7 @@ def observations(n=120, seed=1):
         seg = Segment(id=f"s{i}", mt=mt, source="x", source_lang="fr", target_lang="en")
         x = (1.5 if bad else 0.0) + rng.gauss(0, 1)
         flags = [Flag("fluency", Severity.MINOR, Category.NON_FLUENT, "odd", Span(5, 11), confidence=2.5 + x)]
-        obs.append(Observation(seg, (), {"fluency": SignalOutput({"fluency.mean": x}, {}, flags)}))
+        obs.append(Evidence(seg, (), {"fluency": SignalOutput({"fluency.mean": x}, {}, flags)}))
         labels[seg.id] = bad
         groups[seg.id] = f"g{i // 2}"
         gold[seg.id] = ((5, 11),) if bad else ()
@@ -171,7 +171,7 @@ def test_cross_validated_results_cover_every_segment_and_restrict_signals():
 
 
 def test_major_threshold_needs_flagged_segments_significantly_above_the_base_rate():
-    from tqcheck.calibrate import major_threshold
+    from tqcheck.fusion.fit import major_threshold
 
     rng = random.Random(5)
     labels = [rng.random() < 0.2 for _ in range(500)]
@@ -182,7 +182,7 @@ def test_major_threshold_needs_flagged_segments_significantly_above_the_base_rat
 
 
 def test_a_rare_precise_detector_gets_its_measured_precision_on_major_errors():
-    from tqcheck.calibrate import RARE_PRIOR, rare_major_precision
+    from tqcheck.fusion.fit import RARE_PRIOR, rare_major_precision
 
     rows = []
     for i in range(60):

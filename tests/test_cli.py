@@ -117,7 +117,8 @@ def test_resume_skips_what_was_done(tmp_path):
     assert completed_ids(out) == {"a"}
     result = run("check", str(feed), "-s", "fr", "-t", "en", "--rules-only", "--resume", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "1 segments already checked" in result.stderr
+    assert "resumed: 1 segments came from the checkpoint" in result.stderr
+    assert "segments: 3" in result.stderr  # the summary counts the whole run, the first leg included
     ids = [json.loads(l)["segment"]["id"] for l in out.read_text().splitlines() if '"type": "result"' in l]
     assert ids == ["a", "b", "c"]
 

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from tqcheck.errors import InputError
-from tqcheck.evaluate import evaluate, format_table, read_labelled
+from tqcheck.fusion.evaluate import evaluate, format_table
+from tqcheck.fusion.labels import read_labelled
 from tqcheck.model import Category, Flag, Segment, SegmentResult, Severity, Span
 
 

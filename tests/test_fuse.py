@@ -8,7 +8,8 @@ import math
 import pytest
 
 from tqcheck.errors import ConfigError
-from tqcheck.fuse import Calibration, Fusion, PairCalibration, RiskModel
+from tqcheck.fusion.calibration import Calibration, PairCalibration, RiskModel
+from tqcheck.fusion.fuse import Fusion
 from tqcheck.model import Category, Flag, Segment, Severity, Side, Span
 from tqcheck.signals.base import EMPTY, SignalOutput
 
@@ -154,7 +155,7 @@ def test_a_line_of_one_or_two_words_gets_no_segment_risk_flag():
 
 
 def test_with_a_span_model_a_likely_span_on_a_risky_segment_is_major():
-    from tqcheck.fuse import SpanModel
+    from tqcheck.fusion.calibration import SpanModel
 
     # P(on an error) = sigmoid(confidence - 4): 0.18 at strength 2.5, 0.88 at strength 6
     span_model = SpanModel(("confidence",), (0.0,), (1.0,), (1.0,), -4.0)
@@ -216,7 +217,7 @@ def test_load_shipped_and_file_and_errors(tmp_path):
 
 
 def test_span_models_score_candidates_and_their_probability_becomes_the_confidence():
-    from tqcheck.fuse import SpanModel
+    from tqcheck.fusion.calibration import SpanModel
 
     # P(on an error) = sigmoid(4 * [kind=near_homograph] - 2): 0.88 for a homograph, 0.12 otherwise
     model = SpanModel(("kind=near_homograph",), (0.0,), (1.0,), (4.0,), -2.0,

@@ -177,31 +177,79 @@ def test_numpy_scores_are_written_as_numbers(tmp_path):
 # ------------------------------------------------------------------------------------- CSV, Parquet
 
 
-def test_csv_is_flat_one_row_per_flag(tmp_path):
+def test_csv_has_one_row_per_segment_with_the_feeds_columns_and_flags_as_json(tmp_path):
     path = tmp_path / "r.csv"
     write_all(path)
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    assert list(rows[0])[:16] == ["segment_id", "doc_id", "origin", "source_lang", "target_lang", "source", "mt",
-                                  "risk", "check", "severity", "category", "message", "span_start", "span_end",
-                                  "span_side", "span_text"]
-    assert list(rows[0])[16:] == ["score.fluency.z", "score.roundtrip.chrf"]
-    assert [r["segment_id"] for r in rows] == ["n01", "n02", "n02", "n02", "n02", "n02", "n03"]
-    numbers = rows[1]
-    assert (numbers["check"], numbers["span_text"], numbers["span_side"]) == ("numbers", "300", "mt")
-    assert rows[4]["span_text"] == "Plus de " and rows[4]["span_side"] == "source"
-    assert rows[5]["span_start"] == "" and rows[0]["check"] == ""
-    assert rows[0]["score.roundtrip.chrf"] == "88.0" and rows[0]["score.fluency.z"] == ""
+    assert list(rows[0]) == ["engine", "id", "doc_id", "origin", "source_lang", "target_lang", "source", "mt",
+                             "reference", "risk", "priority", "worst_severity", "n_flags", "n_hints", "flags",
+                             "score.fluency.z", "score.roundtrip.chrf"]
+    assert [r["id"] for r in rows] == ["n01", "n02", "n03"]
+    assert rows[1]["engine"] == "e1" and rows[0]["engine"] == ""  # the feed's own column, kept
+    flags = json.loads(rows[1]["flags"])
+    assert [f["check"] for f in flags] == ["numbers", "tags", "fluency", "omission", "length"]
+    assert rows[1]["n_flags"] == "5" and rows[1]["worst_severity"] == "critical"
+    assert rows[0]["flags"] == "[]" and rows[0]["score.roundtrip.chrf"] == "88.0" and rows[0]["score.fluency.z"] == ""
 
 
-def test_parquet_has_the_same_rows_with_types(tmp_path):
+def test_csv_report_has_its_signature_and_summary_beside_it(tmp_path):
+    from tqcheck.io.reports import meta_path
+
+    path = tmp_path / "r.csv"
+    final = RunSignature(**{**SIGNATURE.to_dict(), "engines": [], "calibration": "cal-x"})
+    writer = open_report(path, signature=SIGNATURE)
+    writer.write(results()[0])
+    writer.close(Summary(segments=1), signature=RunSignature.from_dict(final.to_dict()))
+    meta = json.loads(meta_path(path).read_text())
+    assert meta["signature"]["calibration"] == "cal-x" and meta["summary"]["segments"] == 1
+
+
+def test_parquet_has_the_same_rows_with_types_and_the_signature_in_its_metadata(tmp_path):
     import pandas as pd
+
+    from tqcheck.io.reports import read_parquet_meta
 
     path = tmp_path / "r.parquet"
     write_all(path)
     frame = pd.read_parquet(path)
-    assert len(frame) == 7 and frame["segment_id"].tolist()[:2] == ["n01", "n02"]
-    assert str(frame["span_start"].dtype) == "Int64" and frame["span_start"].iloc[1] == 10
-    assert frame["score.roundtrip.chrf"].iloc[0] == 88.0 and math.isnan(frame["risk"].iloc[6])
+    assert frame["id"].tolist() == ["n01", "n02", "n03"]
+    assert str(frame["n_flags"].dtype) == "Int64" and frame["n_flags"].tolist() == [0, 5, 0]
+    assert frame["score.roundtrip.chrf"].iloc[0] == 88.0 and math.isnan(frame["risk"].iloc[2])
+    assert json.loads(frame["flags"].iloc[1])[0]["span"] == {"start": 10, "end": 13, "side": "mt"}
+    signature, summary = read_parquet_meta(path)
+    assert signature == SIGNATURE and summary.segments == 3
+
+
+def test_the_final_signature_replaces_the_first_line_of_a_jsonl_report(tmp_path):
+    path = tmp_path / "r.jsonl"
+    early = RunSignature(**{**SIGNATURE.to_dict(), "engines": ()})
+    final = SIGNATURE
+    writer = open_report(path, signature=early)
+    writer.write(results()[0])
+    writer.close(None, signature=final)
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["type"] == "signature" and first["engines"][0]["name"] == "apertium"
+    assert read_report(path)[0] == final and [r.segment.id for r in read_report(path)[1]] == ["n01"]
+
+
+def test_hints_stay_in_jsonl_and_out_of_the_other_reports_unless_asked(tmp_path):
+    seg = Segment("h1", "The cat sat.", "Le chat.", "fr", "en")
+    hint = Flag("fluency", Severity.MINOR, Category.NON_FLUENT, "odd word", Span(4, 7), p_error=0.1, p_major=0.01,
+                hint=True)
+    shown = Flag("numbers", Severity.MAJOR, Category.MISTRANSLATION, "number", Span(8, 11), p_error=0.8, p_major=0.5)
+    items = [SegmentResult(seg, (hint, shown), {}, {}, 0.2)]
+    write_all(tmp_path / "r.jsonl", items=items)
+    assert [f.hint for f in next(iter(read_report(tmp_path / "r.jsonl")[1])).flags] == [True, False]
+    write_all(tmp_path / "r.csv", items=items)
+    row = next(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert [f["check"] for f in json.loads(row["flags"])] == ["numbers"] and row["n_hints"] == "1"
+    with open_report(tmp_path / "all.csv", signature=SIGNATURE, hints=True) as writer:
+        writer.write(items[0])
+    row = next(csv.DictReader((tmp_path / "all.csv").open(encoding="utf-8")))
+    assert [f["check"] for f in json.loads(row["flags"])] == ["fluency", "numbers"]
+    write_all(tmp_path / "r.html", items=items)
+    page = (tmp_path / "r.html").read_text()
+    assert "odd word" not in page and "1 hint(s) not shown" in page and "right 80% (major 50%)" in page
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".html"])

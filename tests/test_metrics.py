@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tqcheck.evaluate import (average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc,
+from tqcheck.fusion.metrics import (average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc,
                               span_counts)
 
 

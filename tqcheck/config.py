@@ -59,6 +59,8 @@ class EngineConfig:
     device: str = "cpu"
     dtype: str | None = None
     beam_size: int = 1
+    #: A model revision (branch, tag or commit) for hub models; engines without revisions ignore it.
+    revision: str | None = None
 
     @classmethod
     def rules_only(cls) -> "EngineConfig":

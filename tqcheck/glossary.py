@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqcheck.langcodes import base_lang
 from tqcheck.errors import InputError
 
 __all__ = ["Glossary", "GlossaryEntry", "load_glossary"]
@@ -46,9 +47,7 @@ _DEPRECATED = {"deprecatedterm-admn-sts", "supersededterm-admn-sts", "deprecated
 
 
 def _base(code: str | None) -> str | None:
-    if not code:
-        return None
-    return code.replace("_", "-").split("-", 1)[0].strip().lower() or None
+    return base_lang(code)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ lossless and re-readable: a report written today is imported into the review sto
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
@@ -180,6 +181,13 @@ class Flag:
     ``evidence`` holds what a reviewer needs to judge the flag without re-running anything: the
     back-translation, the source words that did not come back, token probabilities, the glossary entry.
     ``span`` is None for a segment-level finding (e.g. a length-ratio outlier).
+
+    A flag is a claim to a busy person, so it says how often such a claim is right: ``p_error`` is
+    the measured probability that a human marks an error overlapping it, ``p_major`` that the error
+    is major or critical (fit on human labels: ``tqcheck.fusion``); both are None where nothing was
+    measured. ``hint`` marks a finding below the display floor: kept in the JSONL report and the
+    review store, left out of the default views, the counts and ``--fail-on``. ``confidence`` is
+    the raw strength of the engine that raised it (its own scale), kept as evidence.
     """
 
     check: str
@@ -189,9 +197,21 @@ class Flag:
     span: Span | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     confidence: float | None = None
+    p_error: float | None = None
+    p_major: float | None = None
+    hint: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evidence", _frozen_mapping(self.evidence))
+
+    @property
+    def expected_penalty(self) -> float:
+        """The MQM penalty this flag is expected to be worth: 5 for a certain major, 1 for a
+        certain minor; a flag without measurement counts at its severity's weight."""
+        if self.p_error is None or self.p_major is None:
+            return float(self.severity.weight)
+        major = min(self.p_major, self.p_error)
+        return Severity.MAJOR.weight * major + Severity.MINOR.weight * (self.p_error - major)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +222,9 @@ class Flag:
             "span": self.span.to_dict() if self.span else None,
             "evidence": dict(self.evidence),
             "confidence": self.confidence,
+            "p_error": self.p_error,
+            "p_major": self.p_major,
+            "hint": self.hint,
         }
 
     @classmethod
@@ -215,6 +238,9 @@ class Flag:
             span=Span.from_dict(span) if span else None,
             evidence=data.get("evidence") or {},
             confidence=data.get("confidence"),
+            p_error=data.get("p_error"),
+            p_major=data.get("p_major"),
+            hint=bool(data.get("hint", False)),
         )
 
 
@@ -240,12 +266,35 @@ class SegmentResult:
         object.__setattr__(self, "artifacts", _frozen_mapping(self.artifacts))
 
     @property
+    def shown_flags(self) -> tuple[Flag, ...]:
+        """The flags a reviewer sees by default: all but the hints."""
+        return tuple(f for f in self.flags if not f.hint)
+
+    @property
+    def hints(self) -> tuple[Flag, ...]:
+        return tuple(f for f in self.flags if f.hint)
+
+    @property
     def worst_severity(self) -> Severity | None:
-        return max((f.severity for f in self.flags), default=None, key=lambda s: s.rank)
+        """The worst severity among the shown flags (hints never gate a delivery)."""
+        return max((f.severity for f in self.shown_flags), default=None, key=lambda s: s.rank)
 
     @property
     def mqm_penalty(self) -> int:
-        return sum(f.severity.weight for f in self.flags)
+        return sum(f.severity.weight for f in self.shown_flags)
+
+    @property
+    def priority(self) -> float:
+        """Where the segment goes in a queue: its expected error, in [0, 1).
+
+        The expected MQM penalty is the larger of what the segment risk says (5 x the probability of
+        a major error) and what its shown flags say (the sum of their expected penalties: a
+        measured, certain number error outranks a sentence that merely reads oddly), mapped by
+        ``1 - exp(-penalty / 10)`` so that one critical = two majors = ten minors keep their order.
+        """
+        flags = sum(f.expected_penalty for f in self.shown_flags)
+        risk = Severity.MAJOR.weight * self.risk if self.risk is not None else 0.0
+        return 1.0 - math.exp(-max(flags, risk) / 10.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -351,6 +400,7 @@ class Summary:
     by_check: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
     skipped_records: int = 0
     corpus_metrics: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    hints: int = 0
 
     def __post_init__(self) -> None:
         for name in ("by_severity", "by_category", "by_check", "corpus_metrics"):
@@ -378,21 +428,28 @@ class Summary:
             "by_check": dict(self.by_check),
             "skipped_records": self.skipped_records,
             "corpus_metrics": dict(self.corpus_metrics),
+            "hints": self.hints,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Summary":
-        return cls(**{k: data.get(k) or (0 if k in ("segments", "flagged", "skipped_records") else {})
+        counts = ("segments", "flagged", "skipped_records", "hints")
+        return cls(**{k: data.get(k) or (0 if k in counts else {})
                       for k in ("segments", "flagged", "by_severity", "by_category", "by_check",
-                                "skipped_records", "corpus_metrics")})
+                                "skipped_records", "corpus_metrics", "hints")})
 
 
 class SummaryTally:
-    """Counts results one at a time, so that a summary of a million-segment feed costs no memory."""
+    """Counts results one at a time, so that a summary of a million-segment feed costs no memory.
+
+    The counts are of the shown flags (what a reviewer sees and ``--fail-on`` gates on); hints are
+    only counted. ``worst`` is the worst shown severity so far.
+    """
 
     def __init__(self) -> None:
         self.segments = 0
         self.flagged = 0
+        self.hints = 0
         self.by_severity: dict[str, int] = {}
         self.by_category: dict[str, int] = {}
         self.by_check: dict[str, int] = {}
@@ -400,8 +457,10 @@ class SummaryTally:
 
     def add(self, result: SegmentResult) -> None:
         self.segments += 1
-        self.flagged += bool(result.flags)
-        for flag in result.flags:
+        shown = result.shown_flags
+        self.flagged += bool(shown)
+        self.hints += len(result.flags) - len(shown)
+        for flag in shown:
             self.by_severity[flag.severity.value] = self.by_severity.get(flag.severity.value, 0) + 1
             self.by_category[flag.category.value] = self.by_category.get(flag.category.value, 0) + 1
             self.by_check[flag.check] = self.by_check.get(flag.check, 0) + 1
@@ -412,16 +471,4 @@ class SummaryTally:
         self, *, skipped_records: int = 0, corpus_metrics: Mapping[str, float] | None = None
     ) -> Summary:
         return Summary(self.segments, self.flagged, self.by_severity, self.by_category,
-                       self.by_check, skipped_records, corpus_metrics or {})
-
-
-@dataclass(frozen=True)
-class Report:
-    """A finished run: its signature, its results in input order, and the summary."""
-
-    signature: RunSignature
-    results: tuple[SegmentResult, ...]
-    summary: Summary
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "results", tuple(self.results))
+                       self.by_check, skipped_records, corpus_metrics or {}, self.hints)

@@ -1,4 +1,4 @@
-"""Small text helpers shared by the rule checks: language codes, accent folding, masking.
+"""Small text helpers shared by the rule checks: accent folding, masking (language codes: ``tqcheck.langcodes``).
 
 Kept here (not in ``tqcheck.text``) because they encode the checks' own conventions, e.g. which
 languages follow French typography or how two spellings of a name are compared.
@@ -10,28 +10,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from tqcheck.langcodes import base_lang, region  # noqa: F401  (re-used by the checks)
 from tqcheck.text.tokens import Token, tokens_of
 
 #: Token kinds whose text must survive translation byte for byte and that other checks must not
 #: look inside (a URL's digits are not numbers, a hashtag's word is not a name).
 OPAQUE_KINDS = frozenset({"url", "email", "handle", "hashtag", "placeholder"})
 
-_LANG_SPLIT = re.compile(r"[-_]")
-
-
-def base_lang(code: str | None) -> str | None:
-    """``fr-CA`` / ``fr_CA`` / ``FR`` -> ``fr``; None stays None."""
-    if not code:
-        return None
-    return _LANG_SPLIT.split(code.strip(), maxsplit=1)[0].lower() or None
-
-
-def region(code: str | None) -> str | None:
-    """``fr-CA`` -> ``CA``; None without a region."""
-    if not code:
-        return None
-    parts = _LANG_SPLIT.split(code.strip(), maxsplit=1)
-    return parts[1].upper() if len(parts) > 1 and parts[1] else None
 
 
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")

@@ -4,7 +4,8 @@ Each command lives in its own module and is imported only when it is run (``Lazy
 ``tqcheck --help`` stays fast and imports no pandas, torch or streamlit. A ``TqcheckError`` becomes one
 line on stderr and exit code 2.
 
-Exit codes: 0 ok; 1 flags at or above ``--fail-on``; 2 bad usage or input.
+Exit codes: 0 ok; 1 flags at or above ``--fail-on``; 2 bad usage or input; 3 an internal error (a
+bug: one line on stderr, the traceback with ``--debug``).
 """
 
 from __future__ import annotations
@@ -61,13 +62,18 @@ def _unavailable(name: str) -> click.Command:
     return command
 
 
+#: Exit code of an internal error (a bug), distinct from bad input (2) so that a pipeline can tell them apart.
+EXIT_INTERNAL = 3
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tqcheck")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Print the traceback of an internal error.")
+def cli(debug: bool) -> None:
     """tqcheck: machine-translation quality checks that explain themselves.
 
     \b
-    Exit codes: 0 ok; 1 flags at or above --fail-on; 2 bad usage or input.
+    Exit codes: 0 ok; 1 flags at or above --fail-on; 2 bad usage or input; 3 an internal error.
     """
 
 
@@ -76,9 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     from tqcheck.pipeline import prefer_passive_threads
 
     prefer_passive_threads()  # before any command imports torch (train-qe and eval too)
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
 
     try:
-        cli.main(args=argv, prog_name="tqcheck", standalone_mode=False)
+        cli.main(args=args, prog_name="tqcheck", standalone_mode=False)
     except TqcheckError as exc:
         click.echo(f"tqcheck: error: {exc}", err=True)
         sys.exit(2)
@@ -90,3 +98,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2 if exc.exit_code == 2 or isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a bug: one line, the traceback only when asked for
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"tqcheck: internal error: {type(exc).__name__}: {exc}"
+                   + ("" if debug else " (run with --debug for the traceback)"), err=True)
+        sys.exit(EXIT_INTERNAL)

@@ -55,7 +55,7 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
       tqcheck calibrate bio_mqm_fr.dev.jsonl --target-only --extend calibration.json -o calibration.json
       tqcheck calibrate --from-db review.sqlite -o desk-calibration.json
     """
-    from tqcheck.calibrate import cv_table
+    from tqcheck.fusion.fit import cv_table
 
     if bool(data) == bool(db):
         raise UsageError("give either labelled DATA or --from-db URL", fix="one source of labels per fit")
@@ -78,7 +78,7 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
     click.echo(f"cross-validated figures ({folds} folds grouped by source sentence), one row per model:")
     click.echo(cv_table(calibration))
     if report is not None:
-        from tqcheck.evaluate import format_table
+        from tqcheck.fusion.evaluate import format_table
 
         click.echo("cross-validated evaluation of the fused output (all signals that ran):")
         click.echo(format_table(report))
@@ -105,7 +105,7 @@ def _sha256(path: str) -> str:
 def _extended(path: str, fit: Any) -> Any:
     """``fit`` laid over the calibration in ``path``: its keys replace or join the file's; the name and
     date are the new fit's, and the provenance keeps both."""
-    from tqcheck.fuse import Calibration
+    from tqcheck.fusion.calibration import Calibration
 
     try:
         base = Calibration.from_dict(json.loads(Path(path).read_text(encoding="utf-8")), where=path)
@@ -121,25 +121,25 @@ def _from_data(data: str, limit: int | None, folds: int, name: str | None, resam
                provenance: dict[str, Any], engine_kwargs: dict[str, Any], target_only: bool = False):
     from dataclasses import replace
 
-    from tqcheck.calibrate import Labelled, calibrate_labelled, cross_validated_results, labels_from, observe
-    from tqcheck.fuse import calibration_key
     from tqcheck.cli.evaluate import Progress
-    from tqcheck.evaluate import evaluate, read_labelled
-    from tqcheck.pipeline import Pipeline
+    from tqcheck.fusion.calibration import calibration_key
+    from tqcheck.fusion.evaluate import evaluate
+    from tqcheck.fusion.fit import Labelled, calibrate_labelled, cross_validated_results, labels_from
+    from tqcheck.fusion.labels import read_labelled
+    from tqcheck.run import Checker
 
     labelled_data = read_labelled(data, limit=limit)
-    config = config_from_options(**engine_kwargs)
-    pipeline = Pipeline(config)
+    checker = Checker(config_from_options(**engine_kwargs))
     segments = labelled_data.all_segments()
     if target_only:
         segments = [replace(s, source=None) for s in segments]
     progress = Progress(len(segments), quiet, "calibrate")
     try:
-        observations = observe(pipeline, segments, progress=progress.update)
+        evidence = checker.evidence(segments, progress=progress.update)
     finally:
         progress.close()
-    labelled = Labelled(observations, *labels_from(labelled_data))
-    signature = pipeline.signature().to_dict()
+    labelled = Labelled(evidence, *labels_from(labelled_data))
+    signature = checker.signature(language_pairs={s.language_pair for s in segments}).to_dict()
     provenance.update({"data": str(data), "data_sha256": _sha256(data), "limit": limit, "target_only": target_only,
                        "segments": len(segments), "folds": folds, "run_signature": signature})
     calibration = calibrate_labelled(labelled, folds=folds, name=name, provenance=provenance)
@@ -158,7 +158,7 @@ def _from_data(data: str, limit: int | None, folds: int, name: str | None, resam
 
 
 def _from_db(db: str, run_ids: tuple[int, ...], folds: int, name: str | None, provenance: dict[str, Any]):
-    from tqcheck.calibrate import calibrate_from_decisions, reviewed_from_store
+    from tqcheck.fusion.fit import calibrate_from_decisions, reviewed_from_store
     from tqcheck.store import Store
 
     store = Store.open(db, create=False)

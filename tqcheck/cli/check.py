@@ -1,16 +1,18 @@
-"""``tqcheck check``: read a feed, run the checker, write reports, gate on severity."""
+"""``tqcheck check``: read a feed, run the checker (``tqcheck.run``), write reports, gate on severity.
+
+Only option parsing and presentation live here; the run itself is ``tqcheck.run.Checker.run``.
+"""
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import click
 
-from tqcheck.cli.options import config_from_options, engine_options
-from tqcheck.errors import InputError, UsageError
+from tqcheck.cli.options import config_from_options, engine_options, language_options, resolve_language_options
+from tqcheck.errors import InputError, RecordError, UsageError
 from tqcheck.model import Segment, Severity
 
 SEVERITIES = [s.value for s in Severity]
@@ -20,9 +22,8 @@ SEVERITIES = [s.value for s in Severity]
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT [INPUT]")
 @click.option("--format", "fmt", default=None,
               help="Input format: csv, tsv, jsonl, parquet, excel, text, parallel, docs, xliff, tmx "
-                   "(default: from the extension).")
-@click.option("-s", "--source-lang", default=None, help="Source language (ISO 639-1); detected if not given.")
-@click.option("-t", "--target-lang", default=None, help="Target language (ISO 639-1); detected if not given.")
+                   "(default: from the extension; JSONL for '-').")
+@language_options
 @click.option("--src-col", default=None, help="Table column holding the source (default 'source').")
 @click.option("--mt-col", default=None, help="Table column holding the MT (default 'mt').")
 @click.option("--ref-col", default=None, help="Table column holding a human reference (default 'reference').")
@@ -32,10 +33,13 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("-o", "--output", "outputs", multiple=True, metavar="PATH",
               help="Report path; the format follows the extension (.jsonl .csv .parquet .html). Repeatable.")
 @click.option("--html", "html_path", default=None, metavar="PATH", help="Also write an HTML report here.")
+@click.option("--hints", is_flag=True,
+              help="Also show hints (findings below the display floor) in the HTML, CSV and Parquet reports "
+                   "and the summary; the JSONL report always has them, and --fail-on never counts them.")
 @click.option("--glossary", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Glossary / do-not-translate terms (CSV or TBX).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
-              help="Exit with code 1 when any flag is at or above this severity.")
+              help="Exit with code 1 when any shown flag is at or above this severity.")
 @click.option("--strict", is_flag=True, help="Abort on the first bad record instead of skipping it.")
 @click.option("--resume", is_flag=True,
               help="Continue a killed run: segments already in OUTPUT.jsonl.partial are not checked again.")
@@ -45,9 +49,9 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @engine_options
 def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, target_lang: str | None,
-          src_col: str | None, mt_col: str | None, ref_col: str | None, id_col: str | None,
-          reference_file: str | None, outputs: tuple[str, ...], html_path: str | None,
-          glossary: str | None, fail_on: str | None, strict: bool, resume: bool, db: str | None,
+          language_pair: str | None, src_col: str | None, mt_col: str | None, ref_col: str | None,
+          id_col: str | None, reference_file: str | None, outputs: tuple[str, ...], html_path: str | None,
+          hints: bool, glossary: str | None, fail_on: str | None, strict: bool, resume: bool, db: str | None,
           run_name: str | None, quiet: bool, **engine_kwargs: Any) -> None:
     """Check machine translations in INPUT and write reports.
 
@@ -57,32 +61,44 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
 
     \b
     Examples:
-      tqcheck check feed.csv -s fr -t en -o report.jsonl --html report.html
+      tqcheck check feed.csv -l fr-en -o report.jsonl --html report.html
       tqcheck check --format docs source.fr.txt mt.en.txt --fail-on major
       cat feed.jsonl | tqcheck check - --rules-only --fail-on critical
 
     \b
-    Exit codes: 0 ok; 1 a flag at or above --fail-on; 2 bad usage or input.
+    Exit codes: 0 ok; 1 a shown flag at or above --fail-on; 2 bad usage or input (including a feed of
+    which no record could be read); 3 an internal error.
     """
     from dataclasses import replace
 
     from tqcheck.io import ColumnMap, read_segments
-    from tqcheck.io.reports import open_report, summary_text
-    from tqcheck.model import SummaryTally
-    from tqcheck.pipeline import Pipeline, detect_languages, with_languages
+    from tqcheck.io.reports import open_report, partial_path
+    from tqcheck.run import Checker, StoreSink
 
     if len(inputs) > 2:
         raise UsageError(f"expected one or two inputs, got {len(inputs)}",
                          fix="give a single feed, or a source file and an MT file")
+    source_lang, target_lang = resolve_language_options(source_lang, target_lang, language_pair, inputs)
     config = config_from_options(**engine_kwargs)
     if glossary:
         config = replace(config, glossary=glossary)
 
+    if not outputs and not html_path and not db:
+        outputs = (_default_output(inputs),)
+    paths = list(outputs) + ([html_path] if html_path else [])
+    jsonl = next((p for p in paths if p.endswith(".jsonl")), None)
+    if resume:
+        if jsonl is None:
+            raise UsageError("--resume needs a JSONL output (-o report.jsonl)")
+        if Path(jsonl).exists() and not partial_path(jsonl).exists():
+            _finished_already(jsonl, fail_on, quiet)
+            return
+
     columns = ColumnMap(**{k: v for k, v in (("source", src_col), ("mt", mt_col),
                                               ("reference", ref_col), ("id", id_col)) if v})
-    skipped: list[Exception] = []
+    skipped: list[RecordError] = []
 
-    def on_bad_record(error: Exception) -> None:
+    def on_bad_record(error: RecordError) -> None:
         skipped.append(error)
         if not quiet:
             click.echo(f"tqcheck: skipped bad record: {error}", err=True)
@@ -93,90 +109,70 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
     if reference_file:
         segments = _attach_references(segments, Path(reference_file))
 
-    if source_lang is None or target_lang is None:
-        head, detected_src, detected_tgt, rest = detect_languages(segments)
-        source_lang = source_lang or detected_src
-        target_lang = target_lang or detected_tgt
-        if not quiet:
-            click.echo(f"tqcheck: languages: {source_lang or '?'} -> {target_lang or '?'}"
-                       " (detected; set -s/-t to override)", err=True)
-        segments = itertools.chain(head, rest)
-    segments = with_languages(segments, source_lang, target_lang)
-
-    if not outputs and not html_path and not db:
-        outputs = (_default_output(inputs),)
-    paths = list(outputs) + ([html_path] if html_path else [])
-
-    done: set[str] = set()
-    if resume:
-        from tqcheck.io.reports import completed_ids
-
-        jsonl = [p for p in paths if p.endswith(".jsonl")]
-        if not jsonl:
-            raise UsageError("--resume needs a JSONL output (-o report.jsonl)")
-        done = completed_ids(jsonl[0])
-        segments = (s for s in segments if s.id not in done)
-        if not quiet:
-            click.echo(f"tqcheck: resuming: {len(done)} segments already checked", err=True)
-
     for path in paths:  # a report directory is created, as a user asking for out/x.jsonl expects
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pipeline = Pipeline(config)
-    signature = pipeline.signature()
-    writers = [open_report(p, signature=signature, **({"resume": True} if resume and p.endswith(".jsonl") else {}))
-               for p in paths]
-
-    store = run_id = None
+        if path != "-":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sinks: list[Any] = [open_report(p, resume=resume and p == jsonl, hints=hints) for p in paths]
+    store = None
     if db is not None:
         from tqcheck.store import Store
 
         store = Store.open(db)
-        run_id = store.start_run(signature, name=run_name or Path(inputs[0]).name, feed=inputs[0])
+        sinks.append(StoreSink(store, name=run_name or Path(inputs[0]).name, feed=inputs[0]))
 
-    tally = SummaryTally()
-    progress = _progress_bar(quiet)
+    progress = _ProgressBar(quiet)
     try:
-        batch = []
-        for result in pipeline.run(segments, progress=progress.update):
-            for writer in writers:
-                writer.write(result)
-            tally.add(result)
-            if store is not None:
-                batch.append(result)
-                if len(batch) >= 500:
-                    store.add_results(run_id, batch)
-                    batch = []
-        if store is not None and batch:
-            store.add_results(run_id, batch)
-    except BaseException:
-        for writer in writers:
-            writer.abort()
+        outcome = Checker(config).run(segments, sinks=sinks, source_lang=source_lang, target_lang=target_lang,
+                                      progress=progress.update, skipped=skipped,
+                                      resume_from=jsonl if resume else None)
+    except InputError as exc:
+        if inputs == ("-",) and fmt is None and skipped and "no record could be read" in exc.message:
+            raise InputError(exc.message, where="<stdin>",
+                             fix="stdin is read as JSONL; for a table pass --format csv or --format tsv") from exc
         raise
     finally:
         progress.close()
+        if store is not None:
+            store.close()
 
-    summary = tally.summary(skipped_records=len(skipped), corpus_metrics=pipeline.corpus_metrics())
-    final_signature = pipeline.signature()
-    for writer in writers:
-        _close(writer, summary, final_signature)
-    if store is not None:
-        store.finish_run(run_id, summary, signature=final_signature)
     if not quiet:
-        click.echo(summary_text(summary), err=True)
+        from tqcheck.io.reports import summary_text
+        from tqcheck.run import repeated_ids_line
+
+        if outcome.detected:
+            click.echo(f"tqcheck: languages: {outcome.source_lang or '?'} -> {outcome.target_lang or '?'}"
+                       " (detected; set -l/--language-pair or -s/-t to override)", err=True)
+        if outcome.resumed:
+            click.echo(f"tqcheck: resumed: {outcome.resumed} segments came from the checkpoint", err=True)
+        line = repeated_ids_line(outcome)
+        if line:
+            click.echo(f"tqcheck: warning: {line}", err=True)
+        click.echo(summary_text(outcome.summary), err=True)
         engines = ", ".join(f"{e.role}={e.name}{':' + e.model_id if e.model_id else ''}"
-                            for e in final_signature.engines) or "none (rules only)"
-        click.echo(f"tqcheck: engines: {engines}", err=True)
+                            for e in outcome.signature.engines) or "none (rules only)"
+        click.echo(f"tqcheck: engines: {engines}; calibration: {outcome.signature.calibration or 'none'}",
+                   err=True)
         for path in paths:
             click.echo(f"tqcheck: wrote {path}", err=True)
-    if fail_on is not None and tally.worst is not None and tally.worst >= Severity(fail_on):
+    if outcome.fails(fail_on):
         sys.exit(1)
 
 
-def _close(writer, summary, signature) -> None:
-    try:
-        writer.close(summary, signature=signature)
-    except TypeError:
-        writer.close(summary)
+def _finished_already(report: str, fail_on: str | None, quiet: bool) -> None:
+    """``--resume`` on a report whose run finished: say so, gate on what it holds, check nothing."""
+    from tqcheck.io.reports import read_report
+
+    _, results, summary = read_report(report)
+    worst = None
+    for result in results:
+        severity = result.worst_severity
+        if severity is not None and (worst is None or severity > worst):
+            worst = severity
+    if not quiet:
+        count = summary.segments if summary else "?"
+        click.echo(f"tqcheck: {report} is complete ({count} segments); nothing to resume", err=True)
+    if fail_on is not None and worst is not None and worst >= Severity(fail_on):
+        sys.exit(1)
 
 
 def _default_output(inputs: tuple[str, ...]) -> str:
@@ -196,7 +192,7 @@ def _attach_references(segments: Iterable[Segment], path: Path) -> Iterator[Segm
             yield replace(segment, reference=line.rstrip("\n"))
 
 
-class _progress_bar:
+class _ProgressBar:
     """A tqdm bar on stderr (only on a terminal); a no-op under --quiet."""
 
     def __init__(self, quiet: bool) -> None:

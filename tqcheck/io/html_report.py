@@ -5,6 +5,12 @@ forbids scripts and fetches, so that even a mistake in escaping could not run co
 from the run (segments, messages, evidence, ids, file names, engine names) goes through ``html.escape``:
 MT output is untrusted input.
 
+Segments come worst first (by expected error, ``SegmentResult.priority``); a pair of radio buttons
+re-orders them into article order with CSS alone (each card carries its input position as a CSS
+``order``). Hints (flags below the display floor) are left out unless the report is written with
+``hints=True``, where they are drawn dashed and labelled as hints. Each flag shows how often such a
+flag is right on human labels (``p_error``, ``p_major``).
+
 Spans are highlighted by cutting the text at every span boundary; each piece is wrapped once, in the
 colour of the worst flag covering it, with all covering messages in its tooltip, so overlapping and
 nested spans never produce crossed tags. A zero-length span (something missing at that point) is drawn
@@ -42,6 +48,11 @@ mark.gap{background:none;color:#b3261e;font-weight:700}
 .meta{color:#555;font-size:.85rem}
 pre{white-space:pre-wrap;font-size:.78rem;margin:.2rem 0;max-height:14rem;overflow:auto}
 details summary{cursor:pointer}
+.order{font-size:.88rem;margin:.4rem 0}.order label{margin-right:1rem}
+.list{display:flex;flex-direction:column}
+#order-article:checked~.list>article{order:var(--pos)}
+tr.hint td{color:#777}.badge.hint{background:#8a8f98}mark.hint{background:none;border-bottom:2px dashed #999}
+.likely{font-size:.78rem;color:#555;white-space:nowrap}
 """
 _ARTIFACT_LABELS = {"back_translation": "Back-translation", "pseudo_reference": "Pseudo-reference",
                     "round_trip_target": "Round trip (MT, into the source language and back)"}
@@ -51,6 +62,16 @@ _EVIDENCE_LIMIT = 2000
 def esc(value: Any) -> str:
     """Escape anything for HTML text or a quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def likelihood(flag: Flag) -> str:
+    """How often a flag like this one is right, in words: "right 72% (major 41%)"; empty unmeasured."""
+    if flag.p_error is None:
+        return ""
+    text = f"right {flag.p_error:.0%}"
+    if flag.p_major is not None:
+        text += f" (major {flag.p_major:.0%})"
+    return text
 
 
 def highlight(text: str, flags: Sequence[Flag], side: Side) -> str:
@@ -78,8 +99,9 @@ def highlight(text: str, flags: Sequence[Flag], side: Side) -> str:
 
 def _mark(piece: str, flags: Sequence[Flag], extra: str = "") -> str:
     worst = max((f.severity for f in flags), key=lambda s: s.rank)
-    messages = list(dict.fromkeys(f"{f.severity.value}: {f.message}" for f in flags))
-    classes = f"sev-{worst.value}" + (" multi" if len(flags) > 1 else "") + (f" {extra}" if extra else "")
+    messages = list(dict.fromkeys(f"{'hint' if f.hint else f.severity.value}: {f.message}" for f in flags))
+    classes = ("hint" if all(f.hint for f in flags) else f"sev-{worst.value}") \
+        + (" multi" if len(flags) > 1 else "") + (f" {extra}" if extra else "")
     return f'<mark class="{esc(classes)}" title="{esc("; ".join(messages))}">{esc(piece)}</mark>'
 
 
@@ -122,13 +144,16 @@ def _evidence(flag: Flag) -> str:
     return f"<details><summary>evidence</summary><pre>{esc(text)}</pre></details>"
 
 
-def _segment(result: SegmentResult) -> str:
+def _segment(result: SegmentResult, position: int, hints: bool) -> str:
     seg = result.segment
-    flags = sorted(result.flags, key=lambda f: (-f.severity.rank, f.span.start if f.span else -1))
+    shown = result.flags if hints else result.shown_flags
+    flags = sorted(shown, key=lambda f: (f.hint, -f.severity.rank, -(f.p_error or 0.0),
+                                         f.span.start if f.span else -1))
     head = [f"<h3>{esc(seg.id)}</h3>", '<div class="meta">']
     meta = [seg.origin, seg.doc_id and f"doc {seg.doc_id}", seg.language_pair,
             result.risk is not None and f"risk {result.risk:.2f}",
-            f"MQM penalty {result.mqm_penalty}" if result.flags else None]
+            f"expected error {result.priority:.2f}" if shown else None,
+            f"{len(result.hints)} hint(s) not shown" if result.hints and not hints else None]
     head.append(" · ".join(esc(m) for m in meta if m))
     head.append("</div>")
     parts = ["".join(head)]
@@ -146,8 +171,11 @@ def _segment(result: SegmentResult) -> str:
         rows = []
         for flag in flags:
             span_text = flag.span.text_in(seg) if flag.span else ""
+            badge = (f'<span class="badge hint">hint</span>' if flag.hint else
+                     f'<span class="badge sev-{esc(flag.severity.value)}">{esc(flag.severity.value)}</span>')
             rows.append(
-                f'<tr><td><span class="badge sev-{esc(flag.severity.value)}">{esc(flag.severity.value)}</span></td>'
+                f'<tr{" class=hint" if flag.hint else ""}><td>{badge}'
+                f'<div class="likely">{esc(likelihood(flag))}</div></td>'
                 f"<td>{esc(flag.category.value)}</td><td>{esc(flag.check)}</td>"
                 f"<td>{esc(flag.message)}{_evidence(flag)}</td><td>{esc(span_text)}</td></tr>")
         parts.append("<table class=\"flags\"><tr><th>severity</th><th>category</th><th>check</th>"
@@ -156,22 +184,25 @@ def _segment(result: SegmentResult) -> str:
         scores = ", ".join(f"{name} {value:.3g}" if isinstance(value, (int, float)) else f"{name} {value}"
                            for name, value in sorted(result.scores.items()))
         parts.append(f'<div class="meta">scores: {esc(scores)}</div>')
-    return f'<article class="card seg">{"".join(parts)}</article>'
+    return f'<article class="card seg" style="--pos:{int(position)}">{"".join(parts)}</article>'
 
 
-def render(signature: RunSignature, summary: Summary, flagged: Sequence[SegmentResult],
-           clean: Iterable[SegmentResult], *, title: str, flagged_total: int, clean_total: int) -> str:
-    """The whole page. ``flagged`` comes sorted worst first; the totals say how many were left out."""
+def render(signature: RunSignature, summary: Summary, flagged: Sequence[tuple[int, SegmentResult]],
+           clean: Iterable[SegmentResult], *, title: str, flagged_total: int, clean_total: int,
+           hints: bool = False) -> str:
+    """The whole page. ``flagged`` holds (input position, result) sorted worst first; the totals say how
+    many were left out. With ``hints`` the flags below the display floor are shown too."""
     share = f" ({summary.flagged / summary.segments:.1%})" if summary.segments else ""
     counts = (f"<p><b>{summary.segments}</b> segments, <b>{summary.flagged}</b> flagged{esc(share)}"
               + (f", <b>{summary.skipped_records}</b> bad records skipped" if summary.skipped_records else "")
-              + "</p>")
+              + (f"; {summary.hints} hints {'shown' if hints else 'not shown (the JSONL report has them)'}"
+                 if summary.hints else "") + "</p>")
     metrics = ""
     if summary.corpus_metrics:
         metrics = "<h2>Corpus metrics</h2><table>" + "".join(
             f"<tr><td>{esc(k)}</td><td>{esc(f'{v:.4g}' if isinstance(v, (int, float)) else v)}</td></tr>"
             for k, v in sorted(summary.corpus_metrics.items())) + "</table>"
-    flagged_html = "".join(_segment(r) for r in flagged)
+    flagged_html = "".join(_segment(r, position, hints) for position, r in flagged)
     if flagged_total > len(flagged):
         flagged_html += (f'<p class="meta">{flagged_total - len(flagged)} more flagged segments are not shown; '
                          "the JSONL report has them all.</p>")
@@ -195,7 +226,12 @@ def render(signature: RunSignature, summary: Summary, flagged: Sequence[SegmentR
         f"<h3>By severity</h3>{_bars(summary.by_severity, severity=True)}"
         f"<h3>By category</h3>{_bars(summary.by_category)}"
         f"<h3>By check</h3>{_bars(summary.by_check)}{metrics}</section>"
-        f"<h2>Flagged segments</h2>{flagged_html or '<p class=meta>none</p>'}"
+        "<h2>Flagged segments</h2>"
+        '<input type="radio" name="order" id="order-risk" checked>'
+        '<label for="order-risk" class="order">most likely errors first</label> '
+        '<input type="radio" name="order" id="order-article">'
+        '<label for="order-article" class="order">article order</label>'
+        f"<div class=\"list\">{flagged_html or '<p class=meta>none</p>'}</div>"
         f"{clean_html}</main></body></html>\n"
     )
 

@@ -10,18 +10,23 @@ Every report is written atomically: a reader never sees half a report under the 
   configuration hash and cutting off a half-written last line), and ``completed_ids(path)`` lists the
   segments it already holds. ``read_report`` reads a report (or a ``.partial``) back into the model's
   objects. ``-`` as the path streams JSONL to stdout (not atomic, not resumable).
-* CSV and Parquet, flat, for spreadsheets and dashboards: one row per flag, one row for a segment
-  without flags; columns ``segment_id, doc_id, origin, source_lang, target_lang, source, mt, risk,
-  check, severity, category, message, span_start, span_end, span_side, span_text`` and one
-  ``score.<name>`` column per score. Rows are buffered and written at ``close`` (the score columns are
-  known only then) to a temporary file in the same directory, then renamed. Cells are written as they
-  are: a text starting with ``=`` is not defused for spreadsheets (the JSONL report is the lossless one;
-  open CSV in a spreadsheet as text).
+* CSV and Parquet, for spreadsheets and dashboards: one row per segment (``tqcheck.io.frames.segment_row``):
+  the feed's own columns, the texts, ``risk``, ``priority``, ``worst_severity``, the counts of shown flags
+  and hints, the shown flags as one JSON text, and one ``score.<name>`` column per score. The run
+  signature and summary go into the Parquet file's key-value metadata (``tqcheck.signature``,
+  ``tqcheck.summary``) and, for CSV, into a sidecar ``<path>.meta.json``. Rows are buffered and written at
+  ``close`` (the score columns are known only then) to a temporary file in the same directory, then
+  renamed. Cells are written as they are: a text starting with ``=`` is not defused for spreadsheets (the
+  JSONL report is the lossless one; open CSV in a spreadsheet as text).
 * HTML, for people: see ``tqcheck.io.html_report``; written at ``close`` like CSV.
 
-``abort()`` removes the temporary file of CSV, Parquet and HTML writers; the JSONL writer keeps its
-``.partial`` for resuming. Used as a context manager, a writer aborts on an exception and closes (with the
-summary it counted itself) otherwise.
+A writer is a sink of ``tqcheck.run``: ``begin(signature)`` (done by ``open_report`` when it is given a
+signature), ``write(result)``, ``close(summary, signature)``. The signature given to ``close`` is the
+final one (engines picked by ``auto`` are known only after the run): the JSONL report's first line is
+rewritten with it. ``abort()`` removes the temporary file of CSV, Parquet and HTML writers; the JSONL
+writer keeps its ``.partial`` for resuming. Used as a context manager, a writer aborts on an exception
+and closes (with the summary it counted itself) otherwise. Hints (flags below the display floor) are in
+the JSONL report always, in the others only when the writer is opened with ``hints=True``.
 """
 
 from __future__ import annotations
@@ -35,18 +40,18 @@ from typing import IO, Any, Iterator, Protocol
 
 from tqcheck.errors import InputError, UsageError
 from tqcheck.io._atomic import fsync_dir, write_atomically
-from tqcheck.model import RunSignature, SegmentResult, Summary
+from tqcheck.model import RunSignature, SegmentResult, Summary, SummaryTally
 
 REPORT_FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet", ".html": "html", ".htm": "html"}
-FLAT_COLUMNS = ("segment_id", "doc_id", "origin", "source_lang", "target_lang", "source", "mt", "risk",
-                "check", "severity", "category", "message", "span_start", "span_end", "span_side",
-                "span_text")
 PARTIAL_SUFFIX = ".partial"
 
 
 class ReportWriter(Protocol):
+    resumed: bool
+
+    def begin(self, signature: RunSignature) -> None: ...
     def write(self, result: SegmentResult) -> None: ...
-    def close(self, summary: Summary | None = None) -> None: ...
+    def close(self, summary: Summary | None = None, signature: RunSignature | None = None) -> None: ...
     def abort(self) -> None: ...
     def __enter__(self) -> "ReportWriter": ...
     def __exit__(self, *exc: Any) -> None: ...
@@ -85,48 +90,44 @@ def _dumps(obj: Any) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-class _Tally:
-    """The counts of a Summary, kept as results go by (for a writer closed without a summary)."""
-
-    def __init__(self) -> None:
-        self.segments = self.flagged = 0
-        self.by_severity: dict[str, int] = {}
-        self.by_category: dict[str, int] = {}
-        self.by_check: dict[str, int] = {}
-
-    def add(self, result: SegmentResult) -> None:
-        self.segments += 1
-        self.flagged += bool(result.flags)
-        for flag in result.flags:
-            for counts, key in ((self.by_severity, flag.severity.value), (self.by_category, flag.category.value),
-                                (self.by_check, flag.check)):
-                counts[key] = counts.get(key, 0) + 1
-
-    def summary(self) -> Summary:
-        return Summary(self.segments, self.flagged, self.by_severity, self.by_category, self.by_check)
-
-
 class _Writer:
-    """What all writers share: counting, idempotent close/abort, the context-manager protocol."""
+    """What all writers share: counting, begin/close/abort once each, the context-manager protocol."""
 
-    def __init__(self, path: str | Path, signature: RunSignature) -> None:
+    #: True for a writer that already holds a resumed run's first leg (a resumed JSONL checkpoint).
+    resumed = False
+
+    def __init__(self, path: str | Path, *, hints: bool = False) -> None:
         self.path = Path(path)
-        self.signature = signature
-        self.tally = _Tally()
+        self.hints = hints
+        self.signature: RunSignature | None = None
+        self.tally = SummaryTally()
         self.finished = False
+
+    def begin(self, signature: RunSignature) -> None:
+        if self.signature is not None:
+            raise UsageError(f"report {self.path} was already begun")
+        self.signature = signature
+        self._begin(signature)
 
     def write(self, result: SegmentResult) -> None:
         if self.finished:
             raise UsageError(f"report {self.path} is already closed")
+        if self.signature is None:
+            raise UsageError(f"report {self.path} was not begun", fix="call begin(signature) first")
         self.tally.add(result)
         self._write(result)
 
-    def close(self, summary: Summary | None = None) -> None:
+    def close(self, summary: Summary | None = None, signature: RunSignature | None = None) -> None:
+        """Finish the report with ``summary`` (else the writer's own count) and the final ``signature``
+        (else the one it was begun with)."""
         if self.finished:
             return
         self.finished = True
+        final = signature or self.signature
+        if final is None:
+            raise UsageError(f"report {self.path} was not begun", fix="call begin(signature) first")
         try:
-            self._close(summary if summary is not None else self.tally.summary())
+            self._close(summary if summary is not None else self.tally.summary(), final)
         except BaseException:
             self._discard()
             raise
@@ -146,10 +147,13 @@ class _Writer:
         else:
             self.close()
 
+    def _begin(self, signature: RunSignature) -> None:
+        pass
+
     def _write(self, result: SegmentResult) -> None:
         raise NotImplementedError
 
-    def _close(self, summary: Summary) -> None:
+    def _close(self, summary: Summary, signature: RunSignature) -> None:
         raise NotImplementedError
 
     def _discard(self) -> None:
@@ -163,12 +167,17 @@ class _Writer:
 
 
 class JsonlReportWriter(_Writer):
-    def __init__(self, path: str | Path, signature: RunSignature, *, resume: bool = False) -> None:
-        super().__init__(path, signature)
+    def __init__(self, path: str | Path, *, resume: bool = False) -> None:
+        super().__init__(path, hints=True)
         self.partial = partial_path(self.path)
-        if resume and self.partial.exists():
+        self.resume = resume
+        self._fh: IO[str] | None = None
+
+    def _begin(self, signature: RunSignature) -> None:
+        if self.resume and self.partial.exists():
             self._prepare_resume()
-            self._fh: IO[str] = open(self.partial, "a", encoding="utf-8")
+            self.resumed = True
+            self._fh = open(self.partial, "a", encoding="utf-8")
         else:
             self._fh = open(self.partial, "w", encoding="utf-8")
             self._fh.write(_dumps({"type": "signature", **signature.to_dict()}) + "\n")
@@ -192,10 +201,11 @@ class JsonlReportWriter(_Writer):
                         raise InputError("is not a tqcheck JSONL report (no signature line)", where=name,
                                          fix="delete it, or run without --resume")
                     theirs = record.get("config_hash")
-                    if theirs != self.signature.config_hash:
+                    ours = self.signature.config_hash if self.signature else None
+                    if theirs != ours:
                         raise UsageError(
                             f"{name} was made with another configuration ({theirs}, this run has "
-                            f"{self.signature.config_hash})",
+                            f"{ours})",
                             fix="resume with the same options, or delete the .partial file")
                 elif kind == "result":
                     self.tally.add(SegmentResult.from_dict(record))
@@ -208,37 +218,70 @@ class JsonlReportWriter(_Writer):
             fh.truncate(keep)
 
     def _write(self, result: SegmentResult) -> None:
+        assert self._fh is not None
         self._fh.write(_dumps({"type": "result", **result.to_dict()}) + "\n")
         self._fh.flush()
 
-    def _close(self, summary: Summary) -> None:
+    def _close(self, summary: Summary, signature: RunSignature) -> None:
+        assert self._fh is not None
         self._fh.write(_dumps({"type": "summary", **summary.to_dict()}) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
+        final = _dumps({"type": "signature", **signature.to_dict()}) + "\n"
+        if _first_line(self.partial) != final.encode("utf-8"):
+            _replace_first_line(self.partial, final)
         os.replace(self.partial, self.path)
         fsync_dir(self.path.parent if str(self.path.parent) else Path("."))
 
     def _discard(self) -> None:
-        # Keep <path>.partial: it is the checkpoint --resume continues from.
-        if not self._fh.closed:
+        # Keep <path>.partial: it is the checkpoint --resume continues from; unless it holds no
+        # result at all (a feed of which nothing could be read): then there is nothing to resume.
+        if self._fh is not None and not self._fh.closed:
             self._fh.flush()
             self._fh.close()
+        if self.tally.segments == 0 and not self.resumed and self.partial.exists():
+            self.partial.unlink()
+
+
+def _first_line(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.readline()
+
+
+def _replace_first_line(path: Path, line: str) -> None:
+    """Rewrite ``path`` with ``line`` in place of its first line: the final signature replaces the one
+    written before any engine had loaded. A sequential copy next to it, then an atomic rename (a kill
+    in between leaves the checkpoint as it was)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(path, "rb") as src, open(tmp, "wb") as dst:
+        src.readline()
+        dst.write(line.encode("utf-8"))
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
 
 
 class StreamReportWriter(_Writer):
-    """JSONL on a stream (stdout for ``-``): for pipelines; neither atomic nor resumable."""
+    """JSONL on a stream (stdout for ``-``): for pipelines; neither atomic nor resumable. Its first line
+    is the signature known at the start; the final one comes again just before the summary."""
 
-    def __init__(self, stream: IO[str], signature: RunSignature) -> None:
-        super().__init__("-", signature)
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__("-", hints=True)
         self._stream = stream
+
+    def _begin(self, signature: RunSignature) -> None:
         self._stream.write(_dumps({"type": "signature", **signature.to_dict()}) + "\n")
 
     def _write(self, result: SegmentResult) -> None:
         self._stream.write(_dumps({"type": "result", **result.to_dict()}) + "\n")
         self._stream.flush()
 
-    def _close(self, summary: Summary) -> None:
+    def _close(self, summary: Summary, signature: RunSignature) -> None:
+        if signature is not self.signature:
+            self._stream.write(_dumps({"type": "signature", **signature.to_dict()}) + "\n")
         self._stream.write(_dumps({"type": "summary", **summary.to_dict()}) + "\n")
         self._stream.flush()
 
@@ -249,57 +292,46 @@ class StreamReportWriter(_Writer):
 # -------------------------------------------------------------------------------------- CSV, Parquet
 
 
-def flat_rows(result: SegmentResult) -> list[dict[str, Any]]:
-    """One row per flag (one row for a segment without flags), as in the CSV and Parquet reports."""
-    seg = result.segment
-    base: dict[str, Any] = {
-        "segment_id": seg.id, "doc_id": seg.doc_id, "origin": seg.origin, "source_lang": seg.source_lang,
-        "target_lang": seg.target_lang, "source": seg.source, "mt": seg.mt, "risk": result.risk,
-    }
-    scores = {f"score.{name}": value for name, value in result.scores.items()}
-    empty = {"check": None, "severity": None, "category": None, "message": None, "span_start": None,
-             "span_end": None, "span_side": None, "span_text": None}
-    if not result.flags:
-        return [{**base, **empty, **scores}]
-    rows = []
-    for flag in result.flags:
-        span = flag.span
-        rows.append({
-            **base,
-            "check": flag.check,
-            "severity": flag.severity.value,
-            "category": flag.category.value,
-            "message": flag.message,
-            "span_start": span.start if span else None,
-            "span_end": span.end if span else None,
-            "span_side": span.side.value if span else None,
-            "span_text": span.text_in(seg) if span else None,
-            **scores,
-        })
-    return rows
-
-
 class _FlatWriter(_Writer):
-    def __init__(self, path: str | Path, signature: RunSignature) -> None:
-        super().__init__(path, signature)
+    def __init__(self, path: str | Path, *, hints: bool = False) -> None:
+        super().__init__(path, hints=hints)
         self.rows: list[dict[str, Any]] = []
-        self.score_columns: dict[str, None] = {}
+        self.columns: dict[str, None] = {}
 
     def _write(self, result: SegmentResult) -> None:
-        for name in result.scores:
-            self.score_columns.setdefault(f"score.{name}", None)
-        self.rows.extend(flat_rows(result))
+        from tqcheck.io.frames import segment_row
 
-    def columns(self) -> list[str]:
-        return [*FLAT_COLUMNS, *sorted(self.score_columns)]
+        row = segment_row(result, hints=self.hints, flags_as_json=True)
+        for name in row:
+            self.columns.setdefault(name, None)
+        self.rows.append(row)
+
+    def ordered_columns(self) -> list[str]:
+        """The feed's columns first (in order of appearance), then the fixed ones, then the scores."""
+        from tqcheck.io.frames import SEGMENT_COLUMNS
+
+        fixed = set(SEGMENT_COLUMNS)
+        feed = [c for c in self.columns if c not in fixed and not c.startswith("score.")]
+        scores = sorted(c for c in self.columns if c.startswith("score."))
+        return [*feed, *SEGMENT_COLUMNS, *scores]
 
     def _discard(self) -> None:
         self.rows = []
 
 
+def _meta(summary: Summary, signature: RunSignature) -> dict[str, Any]:
+    return {"signature": signature.to_dict(), "summary": summary.to_dict()}
+
+
+def meta_path(path: str | Path) -> Path:
+    """The sidecar of a CSV report: its run signature and summary (``<path>.meta.json``)."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
 class CsvReportWriter(_FlatWriter):
-    def _close(self, summary: Summary) -> None:
-        columns = self.columns()
+    def _close(self, summary: Summary, signature: RunSignature) -> None:
+        columns = self.ordered_columns()
 
         def produce(fh: IO[str]) -> None:
             writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
@@ -308,20 +340,38 @@ class CsvReportWriter(_FlatWriter):
                 writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
 
         self._atomic(produce)
+        write_atomically(meta_path(self.path), lambda fh: fh.write(_dumps(_meta(summary, signature)) + "\n"))
         self.rows = []
 
 
 class ParquetReportWriter(_FlatWriter):
-    def _close(self, summary: Summary) -> None:
+    def _close(self, summary: Summary, signature: RunSignature) -> None:
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        frame = pd.DataFrame(self.rows, columns=self.columns())
-        for name in ("span_start", "span_end"):
+        frame = pd.DataFrame(self.rows, columns=self.ordered_columns())
+        for name in ("n_flags", "n_hints"):
             frame[name] = frame[name].astype("Int64")
-        for name in ("risk", *self.score_columns):
+        for name in ("risk", "priority", *(c for c in frame.columns if c.startswith("score."))):
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-        self._atomic(lambda fh: frame.to_parquet(fh, index=False), binary=True)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = {**(table.schema.metadata or {}), b"tqcheck.signature": _dumps(signature.to_dict()).encode(),
+                b"tqcheck.summary": _dumps(summary.to_dict()).encode()}
+        table = table.replace_schema_metadata(meta)
+        self._atomic(lambda fh: pq.write_table(table, fh), binary=True)
         self.rows = []
+
+
+def read_parquet_meta(path: str | Path) -> tuple[RunSignature | None, Summary | None]:
+    """The signature and summary a Parquet report carries in its metadata."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    sig = meta.get(b"tqcheck.signature")
+    summ = meta.get(b"tqcheck.summary")
+    return (RunSignature.from_dict(json.loads(sig)) if sig else None,
+            Summary.from_dict(json.loads(summ)) if summ else None)
 
 
 # ---------------------------------------------------------------------------------------------- HTML
@@ -330,16 +380,16 @@ class ParquetReportWriter(_FlatWriter):
 class HtmlReportWriter(_Writer):
     """Keeps the flagged segments (up to ``max_flagged``) and some unflagged ones; renders at close."""
 
-    def __init__(self, path: str | Path, signature: RunSignature, *, max_flagged: int = 5000,
+    def __init__(self, path: str | Path, *, hints: bool = False, max_flagged: int = 5000,
                  max_clean: int = 500) -> None:
-        super().__init__(path, signature)
+        super().__init__(path, hints=hints)
         self.max_flagged, self.max_clean = max_flagged, max_clean
         self.flagged: list[tuple[int, SegmentResult]] = []
         self.clean: list[SegmentResult] = []
         self.flagged_total = self.clean_total = 0
 
     def _write(self, result: SegmentResult) -> None:
-        if result.flags:
+        if result.flags if self.hints else result.shown_flags:
             self.flagged_total += 1
             self.flagged.append((self.flagged_total, result))
             if len(self.flagged) > 2 * self.max_flagged:  # keep memory bounded: keep the worst
@@ -349,12 +399,12 @@ class HtmlReportWriter(_Writer):
             if len(self.clean) < self.max_clean:
                 self.clean.append(result)
 
-    def _close(self, summary: Summary) -> None:
+    def _close(self, summary: Summary, signature: RunSignature) -> None:
         from tqcheck.io.html_report import render
 
-        flagged = [r for _, r in _worst_first(self.flagged)[: self.max_flagged]]
-        page = render(self.signature, summary, flagged, self.clean, title=self.path.name,
-                      flagged_total=self.flagged_total, clean_total=self.clean_total)
+        flagged = _worst_first(self.flagged)[: self.max_flagged]
+        page = render(signature, summary, flagged, self.clean, title=self.path.name,
+                      flagged_total=self.flagged_total, clean_total=self.clean_total, hints=self.hints)
         self._atomic(lambda fh: fh.write(page))
         self.flagged, self.clean = [], []
 
@@ -363,39 +413,42 @@ class HtmlReportWriter(_Writer):
 
 
 def _worst_first(items: list[tuple[int, SegmentResult]]) -> list[tuple[int, SegmentResult]]:
-    def key(item: tuple[int, SegmentResult]) -> tuple[float, int, int, int]:
-        order, result = item
-        worst = result.worst_severity
-        return (-(result.risk if result.risk is not None else -1.0), -(worst.rank if worst else 0),
-                -result.mqm_penalty, order)
-
-    return sorted(items, key=key)
+    """By expected error (``SegmentResult.priority``), input order on ties."""
+    return sorted(items, key=lambda item: (-item[1].priority, item[0]))
 
 
 # --------------------------------------------------------------------------------------------- entry
 
 
-def open_report(path: str | Path, *, format: str | None = None, signature: RunSignature,
-                resume: bool = False) -> ReportWriter:
-    """A writer for ``path``; the format comes from ``format`` or the extension (.jsonl .csv .parquet .html)."""
+def open_report(path: str | Path, *, format: str | None = None, signature: RunSignature | None = None,
+                resume: bool = False, hints: bool = False) -> ReportWriter:
+    """A writer for ``path``; the format comes from ``format`` or the extension (.jsonl .csv .parquet
+    .html). With ``signature`` the writer is begun at once; otherwise the run begins it."""
     import sys
 
+    writer: _Writer
     if str(path) == "-":
         if format not in (None, "jsonl"):
             raise UsageError(f"only JSONL can be written to stdout, not {format}", fix="give a file name")
-        return StreamReportWriter(sys.stdout, signature)
-    p = Path(path)
-    fmt = format.lower() if format else REPORT_FORMATS.get(p.suffix.lower())
-    if fmt not in ("jsonl", "csv", "parquet", "html"):
-        raise UsageError(f"cannot tell the report format of {p}",
-                         fix="end the name with .jsonl, .csv, .parquet or .html, or pass the format")
-    if resume and fmt != "jsonl":
-        raise UsageError("only JSONL reports can be resumed", fix="write the report as .jsonl")
-    if not p.parent.exists() and str(p.parent):
-        raise UsageError(f"the directory of {p} does not exist", fix="create it first")
-    if fmt == "jsonl":
-        return JsonlReportWriter(p, signature, resume=resume)
-    return {"csv": CsvReportWriter, "parquet": ParquetReportWriter, "html": HtmlReportWriter}[fmt](p, signature)
+        writer = StreamReportWriter(sys.stdout)
+    else:
+        p = Path(path)
+        fmt = format.lower() if format else REPORT_FORMATS.get(p.suffix.lower())
+        if fmt not in ("jsonl", "csv", "parquet", "html"):
+            raise UsageError(f"cannot tell the report format of {p}",
+                             fix="end the name with .jsonl, .csv, .parquet or .html, or pass the format")
+        if resume and fmt != "jsonl":
+            raise UsageError("only JSONL reports can be resumed", fix="write the report as .jsonl")
+        if not p.parent.exists() and str(p.parent):
+            raise UsageError(f"the directory of {p} does not exist", fix="create it first")
+        if fmt == "jsonl":
+            writer = JsonlReportWriter(p, resume=resume)
+        else:
+            writer = {"csv": CsvReportWriter, "parquet": ParquetReportWriter,
+                      "html": HtmlReportWriter}[fmt](p, hints=hints)
+    if signature is not None:
+        writer.begin(signature)
+    return writer
 
 
 # ----------------------------------------------------------------------------------------- reading

@@ -2,7 +2,7 @@
 
     python -m tqcheck.qe.evaluate [--weights DIR] [--eval-dir ../shared/eval] [--json out.json]
 
-Figures, with the project's metric functions (``tqcheck.evaluate``): ROC-AUC for ``has_major`` and
+Figures, with the project's metric functions (``tqcheck.fusion.metrics``): ROC-AUC for ``has_major`` and
 Kendall tau with ``mqm_penalty`` per direction (fr-en, en-fr), character span P/R/F1 of the tagged
 spans against major+critical gold spans, DEMETR pairwise accuracy (the perturbed MT gets the higher
 error probability; ties count half), and speed. Because checkpoints were chosen on the source-split
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from tqcheck.evaluate import kendall_tau, prf, roc_auc, span_counts
+from tqcheck.fusion.metrics import kendall_tau, prf, roc_auc, span_counts
 
 
 def _bio_block(rows: Sequence[dict[str, Any]], preds: Sequence[Any], thresholds: Sequence[float]) -> dict[str, Any]:

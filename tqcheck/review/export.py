@@ -45,7 +45,7 @@ def _flag_text(record: SegmentRecord, decision: Decision) -> str:
 
 def row_of(record: SegmentRecord) -> dict[str, Any]:
     """The flat row of one segment (the CSV and Excel columns)."""
-    decisions = [f.decision for f in record.flags]
+    decisions = [f.decision for f in record.flags if not f.flag.hint or f.decision is not None]
     reviewers = sorted({r.reviewer for r in record.reviews})
     return {
         "run_id": record.run_id,
@@ -60,7 +60,7 @@ def row_of(record: SegmentRecord) -> dict[str, Any]:
         "final_target": record.target,
         "risk": record.risk,
         "status": record.status.value,
-        "flags": len(record.flags),
+        "flags": len(decisions),
         "confirmed": decisions.count(Decision.CONFIRMED),
         "dismissed": decisions.count(Decision.DISMISSED),
         "undecided": decisions.count(None),
@@ -152,10 +152,11 @@ def write_excel(records: Iterable[SegmentRecord], out: IO[bytes] | str | Path) -
 
 
 def issues_of(record: SegmentRecord) -> tuple[QualityIssue, ...]:
-    """The segment's flags as ITS issues, each with the reviewers' decision (dismissed ones are
-    written disabled); the mapping is ``tqcheck.io.xliff_writeback.QualityIssue.from_flag``."""
+    """The segment's shown flags as ITS issues, each with the reviewers' decision (dismissed ones are
+    written disabled); the mapping is ``tqcheck.io.xliff_writeback.QualityIssue.from_flag``. Hints
+    (below the display floor) stay out of the file a CAT tool reads, unless a reviewer decided one."""
     return tuple(QualityIssue.from_flag(f.flag, decision=f.decision.value if f.decision else None)
-                 for f in record.flags)
+                 for f in record.flags if not f.flag.hint or f.decision is not None)
 
 
 def updates_of(records: Iterable[SegmentRecord], *, annotate: bool = True) -> Iterator[TargetUpdate]:

@@ -44,7 +44,8 @@ def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
     signals: list[Any] = []
 
     # Options every engine may take (the registry drops those a backend does not accept).
-    options = {"device": engines.device, "dtype": engines.dtype, "beam_size": engines.beam_size}
+    options = {"device": engines.device, "dtype": engines.dtype, "beam_size": engines.beam_size,
+               "revision": engines.revision}
 
     def slot(role: str, spec: str, label: str) -> EngineSlot:
         return EngineSlot(role, spec, label=label, resolver=resolver, options=options)

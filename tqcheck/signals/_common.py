@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Sequence
 
+from tqcheck.langcodes import base_lang
 from tqcheck.model import EngineInfo, Segment
 
 #: resolve(role, spec, source_lang=..., target_lang=...) -> engine or None
@@ -147,7 +148,7 @@ def embed(cache: Any, embedder: Any, texts: Sequence[str]) -> Any:
 
 
 def _bleu_tokenizer(lang: str | None) -> str:
-    lang = (lang or "").split("-")[0].lower()
+    lang = base_lang(lang) or ""
     return {"zh": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}.get(lang, "13a")
 
 

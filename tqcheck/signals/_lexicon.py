@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from tqcheck.langcodes import base_lang
+
 
 @lru_cache(maxsize=200_000)
 def known_word(lang: str, word: str) -> bool | None:
     """True or False when a dictionary of ``lang`` is installed, None otherwise."""
     from tqcheck.text.hunspell import speller_for
 
-    speller = speller_for(lang.split("-")[0].lower())
+    speller = speller_for(base_lang(lang) or lang)
     if speller is None:
         return None
     return bool(speller.known(word))

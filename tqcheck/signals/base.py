@@ -2,14 +2,14 @@
 
 A signal runs engines over a batch (batching is where models are fast) and returns, per segment,
 named scores, texts for the reviewer (``artifacts``) and candidate flags with spans. The fusion step
-(``tqcheck.fuse``) decides the final severity and the segment risk from the scores, using weights
+(``tqcheck.fusion``) decides the final severity and the segment risk from the scores, using weights
 measured on human labels; signals never decide on their own how much they are worth.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from tqcheck.model import EngineInfo, Flag, Segment, _frozen_mapping
 
@@ -26,6 +26,15 @@ class SignalOutput:
         object.__setattr__(self, "scores", _frozen_mapping(self.scores))
         object.__setattr__(self, "artifacts", _frozen_mapping(self.artifacts))
         object.__setattr__(self, "flags", tuple(self.flags))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scores": dict(self.scores), "artifacts": dict(self.artifacts),
+                "flags": [f.to_dict() for f in self.flags]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SignalOutput":
+        return cls(data.get("scores") or {}, data.get("artifacts") or {},
+                   tuple(Flag.from_dict(f) for f in data.get("flags") or ()))
 
 
 EMPTY = SignalOutput()

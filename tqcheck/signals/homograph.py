@@ -20,7 +20,7 @@ Only for target-only segments: with a source, the round trip confirms a near-hom
 source word itself (``tqcheck.signals.roundtrip``). The signal gives no sentence score: it fires on
 about one segment in two hundred, and a score that is zero almost everywhere teaches a risk model
 nothing; the calibration instead measures how often its candidates land on human-marked major
-errors (``tqcheck.calibrate``), and the fusion uses that (``tqcheck.fuse``).
+errors (``tqcheck.fusion.fit``), and the fusion uses that (``tqcheck.fusion.fuse``).
 """
 
 from __future__ import annotations

@@ -139,6 +139,8 @@ class QueueFilter:
     statuses: tuple[str, ...] = ()
     text: str = ""
     flagged_only: bool = True
+    #: Also match hints (findings below the display floor): off in the default queue.
+    include_hints: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ Four tables hold what a run produced and what reviewers decided about it:
 * ``tq_segments``: one row per checked segment, its texts, scores and artifacts, its current review
   state (``status``, ``edited_target``) and a ``version`` counter that makes saves optimistic: a save
   names the version it was based on and fails when somebody else saved in between;
-* ``tq_flags``: one row per flag, with its current decision (confirmed / dismissed / undecided);
+* ``tq_flags``: one row per flag, with its measured precision (``p_error``, ``p_major``), whether it is
+  a ``hint`` (below the display floor: stored, out of the default queue), and its current decision
+  (confirmed / dismissed / undecided);
 * ``tq_reviews``: the append-only log of every action a reviewer took, so that no decision is lost
   and calibration can learn from them.
 
@@ -26,6 +28,7 @@ import datetime as _dt
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -37,8 +40,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: Bump when a table or column changes; ``Store.open`` refuses a database of another version.
-SCHEMA_VERSION = 1
+#: Bump when a table or column changes; ``Store.open`` upgrades a database of an older version it
+#: knows how to (``MIGRATIONS``) and refuses any other.
+SCHEMA_VERSION = 2
+
+#: Statements that take a store from version N to N + 1, keyed by N (plain SQL both SQLite and
+#: PostgreSQL run). 1 -> 2: flags carry their measured precision and a hint mark; segments count hints.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE tq_flags ADD COLUMN p_error FLOAT",
+        "ALTER TABLE tq_flags ADD COLUMN p_major FLOAT",
+        "ALTER TABLE tq_flags ADD COLUMN hint BOOLEAN NOT NULL DEFAULT FALSE",
+        "ALTER TABLE tq_segments ADD COLUMN n_hints INTEGER NOT NULL DEFAULT 0"),
+}
 
 
 class Base(DeclarativeBase):
@@ -103,7 +116,9 @@ class SegmentRow(Base):
     risk: Mapped[float | None] = mapped_column(Float)
     priority: Mapped[float] = mapped_column(Float)
     worst_severity: Mapped[int] = mapped_column(Integer, default=0)
+    #: Shown flags (not hints): what the queue's "flagged" means and the status counts.
     n_flags: Mapped[int] = mapped_column(Integer, default=0)
+    n_hints: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="unreviewed")
     edited_target: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -140,6 +155,9 @@ class FlagRow(Base):
     span_side: Mapped[str | None] = mapped_column(String(8))
     evidence: Mapped[dict] = mapped_column(JSON)
     confidence: Mapped[float | None] = mapped_column(Float)
+    p_error: Mapped[float | None] = mapped_column(Float)
+    p_major: Mapped[float | None] = mapped_column(Float)
+    hint: Mapped[bool] = mapped_column(Boolean, default=False)
     decision: Mapped[str | None] = mapped_column(String(16))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))

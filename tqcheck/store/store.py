@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -66,6 +65,7 @@ from tqcheck.store.records import (
     SegmentRecord,
 )
 from tqcheck.store.schema import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     Base,
     FlagRow,
@@ -116,17 +116,6 @@ def _aware(value: _dt.datetime | None) -> _dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=_dt.timezone.utc)
     return value
-
-
-def _priority(result: SegmentResult) -> float:
-    """The queue's sort key: the calibrated risk, or, in runs without one, an MQM-penalty proxy.
-
-    The proxy ``1 - exp(-penalty / 10)`` keeps the MQM order (one critical = two majors = ten
-    minors) inside [0, 1) so that runs with and without calibration sort on one scale.
-    """
-    if result.risk is not None:
-        return float(result.risk)
-    return 1.0 - math.exp(-result.mqm_penalty / 10.0)
 
 
 def _engines_label(signature: RunSignature) -> str:
@@ -249,6 +238,8 @@ class Store:
             raise StoreError("the review store records no schema version", where=shown,
                              fix="use another --db, or recreate the store and import the reports")
         version = int(value)
+        while version < SCHEMA_VERSION and version in MIGRATIONS:
+            version = self._migrate(version)
         if version != SCHEMA_VERSION:
             newer = version > SCHEMA_VERSION
             raise StoreError(
@@ -259,6 +250,18 @@ class Store:
                      "export it with the tqcheck that wrote it (tqcheck export --format jsonl), "
                      "then open a new store with --db and import again"),
             )
+
+    def _migrate(self, version: int) -> int:
+        """Upgrade the store from ``version`` to the next one, in one transaction (a store another
+        process upgraded at the same moment is left as it is)."""
+        with self.engine.begin() as conn:
+            current = conn.execute(select(_META.c.value).where(_META.c.key == "schema_version")).scalar()
+            if current != str(version):
+                return int(current) if current and current.isdigit() else version
+            for statement in MIGRATIONS[version]:
+                conn.exec_driver_sql(statement)
+            conn.execute(update(_META).where(_META.c.key == "schema_version").values(value=str(version + 1)))
+        return version + 1
 
     # -- writing runs ---------------------------------------------------------------------------
 
@@ -355,9 +358,10 @@ class Store:
                 "scores": dict(result.scores),
                 "artifacts": dict(result.artifacts),
                 "risk": result.risk,
-                "priority": _priority(result),
+                "priority": result.priority,
                 "worst_severity": worst.rank if worst else 0,
-                "n_flags": len(result.flags),
+                "n_flags": len(result.shown_flags),
+                "n_hints": len(result.hints),
                 "status": ReviewStatus.UNREVIEWED.value,
                 "edited_target": None,
                 "version": 0,
@@ -388,6 +392,9 @@ class Store:
                 "span_side": flag.span.side.value if flag.span else None,
                 "evidence": dict(flag.evidence),
                 "confidence": flag.confidence,
+                "p_error": flag.p_error,
+                "p_major": flag.p_major,
+                "hint": flag.hint,
                 "decision": None,
                 "decided_by": None,
                 "decided_at": None,
@@ -397,7 +404,7 @@ class Store:
         ]
         if flag_rows:
             _bulk_insert(conn, _FLAG, flag_rows)
-        return sum(1 for r in batch if r.flags)
+        return sum(1 for r in batch if r.shown_flags)
 
     def finish_run(self, run_id: int, summary: Summary, *,
                    signature: RunSignature | None = None) -> None:
@@ -497,9 +504,11 @@ class Store:
         if f.statuses:
             where.append(_SEG.c.status.in_([ReviewStatus(s).value for s in f.statuses]))
         if f.flagged_only:
-            where.append(_SEG.c.n_flags > 0)
+            where.append((_SEG.c.n_flags + _SEG.c.n_hints > 0) if f.include_hints else (_SEG.c.n_flags > 0))
         if f.severities or f.categories or f.checks:
             cond = [_FLAG.c.segment_id == _SEG.c.id]
+            if not f.include_hints:
+                cond.append(_FLAG.c.hint.is_(False))
             if f.severities:
                 cond.append(_FLAG.c.severity_rank.in_([Severity(s).rank for s in f.severities]))
             if f.categories:
@@ -690,8 +699,10 @@ class Store:
                         conn.execute(update(_FLAG).where(_FLAG.c.id == flag_id).values(
                             decision=decision, decided_by=reviewer if decision else None,
                             decided_at=now if decision else None))
+                # Hints are not waiting for a decision: a segment is reviewed once its shown flags are.
                 total, decided = conn.execute(
-                    select(func.count(), func.count(_FLAG.c.decision)).where(_FLAG.c.segment_id == segment_id)
+                    select(func.count(), func.count(_FLAG.c.decision))
+                    .where(_FLAG.c.segment_id == segment_id, _FLAG.c.hint.is_(False))
                 ).one()
                 status = (ReviewStatus.REVIEWED if (total == 0 or decided == total)
                           else ReviewStatus.PARTIAL)
@@ -872,7 +883,8 @@ def _flag_record(row: Any) -> FlagRecord:
             if row.span_start is not None else None)
     flag = Flag(check=row.check, severity=Severity(row.severity), category=Category(row.category),
                 message=row.message, span=span, evidence=row.evidence or {},
-                confidence=row.confidence)
+                confidence=row.confidence, p_error=row.p_error, p_major=row.p_major,
+                hint=bool(row.hint))
     return FlagRecord(id=row.id, position=row.position, flag=flag,
                       decision=Decision(row.decision) if row.decision else None,
                       decided_by=row.decided_by, decided_at=_aware(row.decided_at))

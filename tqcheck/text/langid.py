@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from tqcheck.langcodes import base_lang
+
 if TYPE_CHECKING:
     from tqcheck.model import Segment
 
@@ -38,7 +40,7 @@ def language_name(code: str | None) -> str:
 
 
 def _base(code: str) -> str:
-    return code.replace("_", "-").split("-", 1)[0].strip().lower()
+    return base_lang(code) or ""
 
 
 @cache

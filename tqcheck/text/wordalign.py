@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+from tqcheck.langcodes import base_lang
+
 __all__ = ["Word", "words", "fold", "MatchLevel", "match_level", "is_content", "Alignment", "align",
            "accent_variants", "FUNCTION_WORDS"]
 
@@ -122,7 +124,7 @@ def is_content(word: Word | str, lang: str | None) -> bool:
         return False
     if norm.isdigit():
         return True
-    listed = _FOLDED_FUNCTION_WORDS.get((lang or "").split("-")[0].lower())
+    listed = _FOLDED_FUNCTION_WORDS.get(base_lang(lang) or "")
     if listed is None:
         return len(norm) > 3
     return norm not in listed and fold(text) not in listed and len(norm) > 1

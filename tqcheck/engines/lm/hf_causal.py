@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 from tqcheck.engines.base import TokenScores
 from tqcheck.engines.batching import map_sorted
-from tqcheck.engines.langcodes import base_lang
+from tqcheck.langcodes import base_lang
 from tqcheck.errors import EngineUnavailable
 from tqcheck.model import EngineInfo
 

@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from tqcheck.engines.langcodes import base_lang, same_lang
+from tqcheck.langcodes import base_lang, same_lang
 from tqcheck.errors import EngineError, EngineUnavailable
 from tqcheck.model import EngineInfo
 

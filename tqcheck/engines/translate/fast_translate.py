@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from tqcheck.engines.langcodes import base_lang
+from tqcheck.langcodes import base_lang
 from tqcheck.errors import EngineUnavailable
 from tqcheck.model import EngineInfo
 

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from tqcheck.engines.base import TokenScores
 from tqcheck.engines.batching import map_sorted
-from tqcheck.engines.langcodes import (ISO3_TO_ISO1, M2M100_CODES, NLLB_CODES, base_lang,
+from tqcheck.langcodes import (ISO3_TO_ISO1, M2M100_CODES, NLLB_CODES, base_lang,
                                        same_lang)
 from tqcheck.errors import EngineUnavailable
 from tqcheck.model import EngineInfo

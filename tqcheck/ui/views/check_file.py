@@ -79,13 +79,14 @@ def _prototype(config_hash: str, _config: CheckConfig):
 
 
 def _run(data: bytes, name: str) -> int:
+    """Read the upload, check it into the store (``tqcheck.run``), return the new run's id."""
     from tqcheck.io import detect_format, read_segments
-    from tqcheck.model import SummaryTally
-    from tqcheck.pipeline import Pipeline, detect_languages, with_languages
+    from tqcheck.pipeline import Pipeline
+    from tqcheck.run import Checker, StoreSink
 
     config = CheckConfig().with_rules_only() if rules_only else replace(
         CheckConfig(), engines=EngineConfig(**engines))
-    skipped: list[Exception] = []
+    skipped: list = []
     with tempfile.TemporaryDirectory(prefix="tqcheck-upload-") as tmp:
         path = Path(tmp) / _safe_name(name)
         path.write_bytes(data)
@@ -93,47 +94,32 @@ def _run(data: bytes, name: str) -> int:
         detected = detect_format([path], chosen)
         segments = list(read_segments([path], format=chosen, source_lang=source_lang or None,
                                       target_lang=target_lang or None, on_bad_record=skipped.append))
-    src, tgt = source_lang or None, target_lang or None
-    if src is None or tgt is None:
-        head, found_src, found_tgt, rest = detect_languages(segments)
-        src, tgt = src or found_src, tgt or found_tgt
-        segments = [*head, *rest]
-    segments = list(with_languages(segments, src, tgt))
-    if not segments:
-        raise TqcheckError("the file holds no segments", where=name,
-                           fix="check the format and the column names (source, mt)")
     checks, signals, fusion = _prototype(config.hash(), config)
-    pipeline = Pipeline(config, checks=checks, signals=signals, fusion=fusion)
-    run_id = store.start_run(pipeline.signature(), name=run_name or name, feed=name)
+    checker = Checker(pipeline=Pipeline(config, checks=checks, signals=signals, fusion=fusion))
+    sink = StoreSink(store, name=run_name or name, feed=name, batch_size=200, keep_partial=False)
+    total = max(1, len(segments))
     bar = st.progress(0.0, text=f"Checking {len(segments)} segments…")
     done = 0
 
     def progress(n: int) -> None:
         nonlocal done
         done += n
-        bar.progress(min(1.0, done / len(segments)), text=f"Checked {done} of {len(segments)}")
+        bar.progress(min(1.0, done / total), text=f"Checked {done} of {len(segments)}")
 
-    tally = SummaryTally()
-    batch = []
     try:
-        for result in pipeline.run(segments, progress=progress):
-            tally.add(result)
-            batch.append(result)
-            if len(batch) >= 200:
-                store.add_results(run_id, batch)
-                batch = []
-        store.add_results(run_id, batch)
-        if detected == "xliff":
-            store.attach_file(run_id, Path(name).name, data, format="xliff")
-    except BaseException:
-        store.delete_run(run_id)
+        outcome = checker.run(segments, sinks=[sink], source_lang=source_lang or None,
+                              target_lang=target_lang or None, progress=progress, skipped=skipped)
+    except TqcheckError as exc:
+        if not segments:
+            raise TqcheckError("the file holds no segments", where=name,
+                               fix="check the format and the column names (source, mt)") from exc
         raise
-    store.finish_run(run_id, tally.summary(skipped_records=len(skipped),
-                                           corpus_metrics=pipeline.corpus_metrics()),
-                     signature=pipeline.signature())
-    bar.progress(1.0, text=f"Checked {len(segments)} segments: {tally.flagged} flagged"
+    assert sink.run_id is not None
+    if detected == "xliff":
+        store.attach_file(sink.run_id, Path(name).name, data, format="xliff")
+    bar.progress(1.0, text=f"Checked {len(segments)} segments: {outcome.summary.flagged} flagged"
                  + (f", {len(skipped)} bad records skipped" if skipped else ""))
-    return run_id
+    return sink.run_id
 
 
 if uploaded is not None and uploaded.size > limit:
