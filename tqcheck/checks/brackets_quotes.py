@@ -43,6 +43,11 @@ _EMOTICON = re.compile(r"[:;=8][-^']?$")
 _REVERSED_GUILLEMETS = frozenset({"de", "da", "hr", "sl", "cs", "sk", "hu", "pl"})
 _SYMMETRIC = frozenset({"sv", "fi"})
 _SPACE_BEFORE_OPEN = " \t\n\u00a0\u202f([{-—–/"
+#: The openers each closer may close (the straight double quote closes itself).
+_CLOSED_BY: dict[str, tuple[str, ...]] = {
+    closer: tuple(o for o, closers in _OPENERS.items() if closer in closers) + (('"',) if closer == '"' else ())
+    for closer in {c for closers in _OPENERS.values() for c in closers} | {'"'}
+}
 
 
 def _problems(text: str, lang: str | None) -> list[tuple[int, str, str]]:
@@ -58,17 +63,31 @@ def _problems(text: str, lang: str | None) -> list[tuple[int, str, str]]:
         reversed_guillemets = bool(first and first.group() == "»" and lang != "fr")
     symmetric = lang in _SYMMETRIC
     n = len(plain)
+    # How many of each opener the stack holds: a closer that matches none of them is known at once,
+    # without a walk down the stack (thousands of unclosed brackets made that quadratic).
+    open_count: Counter[str] = Counter()
+
+    def push(opener: str, i: int) -> None:
+        stack.append((opener, i))
+        open_count[opener] += 1
+
+    def pop(depth: int = -1) -> None:
+        for opener, _ in stack[depth:]:
+            open_count[opener] -= 1
+        del stack[depth:]
 
     def close_matching(i: int, char: str) -> None:
-        for depth in range(len(stack) - 1, -1, -1):
-            opener = stack[depth][0]
-            if char in _OPENERS.get(opener, "") or (opener == '"' and char == '"'):
-                for inner, inner_pos in stack[depth + 1:]:
-                    problems.append((inner_pos, _FAMILY[inner],
-                                     f"{inner!r} is not closed before {char!r}"))
-                del stack[depth:]
-                return
-        if char == ")" and (_LIST_MARKER.search(plain, 0, i + 1) or _EMOTICON.search(plain, 0, i)):
+        if any(open_count[opener] for opener in _CLOSED_BY.get(char, ())):
+            for depth in range(len(stack) - 1, -1, -1):
+                opener = stack[depth][0]
+                if char in _OPENERS.get(opener, "") or (opener == '"' and char == '"'):
+                    for inner, inner_pos in stack[depth + 1:]:  # "«r": a reversed guillemet
+                        problems.append((inner_pos, _FAMILY.get(inner, "double"),
+                                         f"{plain[inner_pos]!r} is not closed before {char!r}"))
+                    pop(depth)
+                    return
+        if char == ")" and (_LIST_MARKER.search(plain, max(0, i - 4), i + 1)
+                            or _EMOTICON.search(plain, max(0, i - 2), i)):
             return
         problems.append((i, _FAMILY[char], f"{char!r} closes nothing"))
 
@@ -83,38 +102,39 @@ def _problems(text: str, lang: str | None) -> list[tuple[int, str, str]]:
             if top == '"':
                 if opens and (nxt.isalnum() or nxt in "'‘¿¡…"):
                     problems.append((stack[-1][1], "double", "'\"' is never closed"))
-                    stack[-1] = ('"', i)
+                    pop()
+                    push('"', i)
                 else:
-                    stack.pop()
-            elif any(o == '"' for o, _ in stack):
+                    pop()
+            elif open_count['"']:
                 close_matching(i, char)
             else:
-                stack.append(('"', i))
+                push('"', i)
             continue
         if symmetric and char in "”»":
             if top == char:
-                stack.pop()
+                pop()
             else:
-                stack.append((char, i))
+                push(char, i)
             continue
         if reversed_guillemets and char in "«»":
             if char == "»":
-                stack.append(("«r", i))
+                push("«r", i)
             elif top == "«r":
-                stack.pop()
+                pop()
             else:
                 problems.append((i, "double", f"{char!r} closes nothing"))
             continue
         if char == "“" and top == "„":
-            stack.pop()
+            pop()
             continue
         if char == "‘" and top == "‚":
-            stack.pop()
+            pop()
             continue
         if char == "’" and top not in ("‘", "‚"):
             continue  # an apostrophe
         if char in _OPENERS:
-            stack.append((char, i))
+            push(char, i)
         elif char in _CLOSERS:
             close_matching(i, char)
     for opener, pos in stack:

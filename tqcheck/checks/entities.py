@@ -26,8 +26,9 @@ German capitalises every noun; for a German source the check stands aside.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from tqcheck.checks._names import concept_names, concepts, max_name_words
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
@@ -57,6 +58,69 @@ def _is_acronym(text: str) -> bool:
     """"ONU", "VMs" (plural), "UE": short all-capital words, which translation changes."""
     core = text[:-1] if text.endswith("s") and len(text) > 2 else text
     return core.isupper() and len(core) < _CAPS_UNDER
+
+
+class _MtWords:
+    """The MT's folded words, indexed so that finding the ones that match a source word
+    (``_prefix_match``) costs the same however long the MT is.
+
+    ``_prefix_match`` needs a shared prefix of three letters at least: four, or three when either word
+    has at most five letters. So the words are grouped by their first three and first four letters,
+    with the short ones (five letters or less) apart; scanning every word of the same first letter
+    made a long segment quadratic."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.exact: set[str] = set()
+        self.by3: dict[str, set[str]] = {}
+        self.by4: dict[str, set[str]] = {}
+        self.short3: dict[str, set[str]] = {}
+        for word in words:
+            self.exact.add(word)
+            if len(word) >= 3:
+                self.by3.setdefault(word[:3], set()).add(word)
+                if len(word) <= 5:
+                    self.short3.setdefault(word[:3], set()).add(word)
+            if len(word) >= 4:
+                self.by4.setdefault(word[:4], set()).add(word)
+
+    def groups(self, part: str) -> list[tuple[str, str]]:
+        """Keys of the groups of MT words matching ``part`` (each word of them matches it)."""
+        if len(part) < 3:
+            return [("exact", part)] if part in self.exact else []
+        if len(part) <= 5:  # every word sharing three letters matches a short word
+            return [("by3", part[:3])] if part[:3] in self.by3 else []
+        return [(name, key) for name, key in (("by4", part[:4]), ("short3", part[:3])) if key in getattr(self, name)]
+
+    def words(self, group: tuple[str, str]) -> set[str]:
+        name, key = group
+        return {key} if name == "exact" else getattr(self, name)[key]
+
+
+class _Candidates:
+    """Capitalised MT words that match nothing in the source, in order, read five at a time; a word
+    that a later name uses drops out for good (a linked list, so that it is passed over once)."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self.items = items  # (folded key, text)
+        self.next = list(range(1, len(items) + 1))
+        self.head = 0
+
+    def first(self, used: set[str], count: int = 5) -> list[str]:
+        out: list[str] = []
+        previous, i = None, self.head
+        while i < len(self.items) and len(out) < count:
+            key, text = self.items[i]
+            following = self.next[i]
+            if key in used:
+                if previous is None:
+                    self.head = following
+                else:
+                    self.next[previous] = following
+            else:
+                out.append(text)
+                previous = i
+            i = following
+        return out
 
 
 def _prefix_match(a: str, b: str) -> bool:
@@ -123,20 +187,23 @@ def _runs(tokens: tuple[Token, ...], keep_acronyms: bool) -> list[list[int]]:
 
 def _lower_follows(tokens: tuple[Token, ...], index: int) -> bool:
     """Whether the word after ``tokens[index]`` is a lower-case content word ("Enquêtes mondiales")."""
-    for tok in tokens[index + 1:]:
+    for j in range(index + 1, len(tokens)):
+        tok = tokens[j]
         if tok.kind == "space":
             continue
         return tok.kind == "word" and tok.text[0].islower() and fold(tok.text) not in _FUNCTION
     return False
 
 
-def _title_run(tokens: tuple[Token, ...], names: list[str]) -> bool:
-    """Whether two of ``names`` are adjacent words of the MT (a title-case phrase)."""
-    if len(names) < 2:
-        return False
-    wanted = set(names)
+def _adjacent_words(tokens: tuple[Token, ...]) -> set[tuple[str, str]]:
     words = [t.text for t in tokens if t.kind == "word"]
-    return any(a in wanted and b in wanted for a, b in zip(words, words[1:]))
+    return set(zip(words, words[1:]))
+
+
+def _title_run(adjacent: set[tuple[str, str]], names: list[str]) -> bool:
+    """Whether two of ``names`` are adjacent words of the MT (a title-case phrase); ``adjacent`` holds
+    the MT's pairs of adjacent words."""
+    return len(names) >= 2 and any((a, b) in adjacent for a in names for b in names)
 
 
 def _close(runs: list[list[int]], current: list[int]) -> list[int]:
@@ -175,17 +242,18 @@ class EntitiesCheck(Check):
         if not runs:
             return
         mt_tokens = _split_elisions(tokens_of(mt))
-        mt_words: dict[str, list[str]] = {}  # first letter -> folded MT words
-        for tok in mt_tokens:
-            if tok.kind in ("word", "hashtag", "handle"):
-                for part in fold(tok.text.lstrip("#@")).replace("'", "-").split("-"):
-                    if part:
-                        mt_words.setdefault(part[0], []).append(part)
+        mt_words = _MtWords(part for tok in mt_tokens if tok.kind in ("word", "hashtag", "handle")
+                            for part in fold(tok.text.lstrip("#@")).replace("'", "-").split("-") if part)
         mt_text = " " + " ".join(_NORMALIZE.sub(" ", fold(mt)).split()) + " "
         index = concepts()
         names = concept_names()
         longest = max_name_words()
         used_mt: set[str] = set()
+        used_groups: set[tuple[str, str]] = set()  # groups of MT words already in used_mt
+        src_words = [j for j, tok in enumerate(src_tokens) if tok.kind == "word"]
+        exonyms: dict[str, tuple[set[str], str | None]] = {}  # phrase -> translations, the one in the MT
+        candidates: _Candidates | None = None
+        adjacent: set[tuple[str, str]] | None = None
 
         src_speller = None
         for run in runs:
@@ -193,6 +261,7 @@ class EntitiesCheck(Check):
             words = [i for i in run if fold(src_tokens[i].text) not in _FUNCTION]
             if not words:
                 continue
+            in_run = set(run)
             found: dict[int, bool] = {}
             expected: list[str] = []
             # Exonyms: the longest phrase starting at each name word, lowercase words allowed after
@@ -200,23 +269,25 @@ class EntitiesCheck(Check):
             for i in words:
                 if i in found:
                     continue
-                phrase_tokens = [j for j in range(i, len(src_tokens))
-                                 if src_tokens[j].kind in ("word",)][:longest]
+                start = bisect.bisect_left(src_words, i)
+                phrase_tokens = src_words[start:start + longest]
                 for n in range(len(phrase_tokens), 0, -1):
                     phrase = " ".join(fold(src_tokens[j].text) for j in phrase_tokens[:n])
                     ids = index.get(phrase)
                     if not ids:
                         continue
-                    translations = set().union(*(names[c] for c in ids))
-                    hit = next((t for t in translations if f" {_NORMALIZE.sub(' ', t).strip()} " in mt_text),
-                               None)
+                    if phrase not in exonyms:
+                        translations = set().union(*(names[c] for c in ids))
+                        exonyms[phrase] = translations, next(
+                            (t for t in translations if f" {_NORMALIZE.sub(' ', t).strip()} " in mt_text), None)
+                    translations, hit = exonyms[phrase]
                     if hit is None:
                         # Not translated as listed; it may still be kept or adapted ("Canada" /
                         # "Canadian"): the word comparison below decides.
                         expected.extend(sorted(translations)[:6])
                     else:
                         for j in phrase_tokens[:n]:
-                            if j in run:
+                            if j in in_run:
                                 found[j] = True
                         used_mt.update(hit.split())
                     break
@@ -225,12 +296,14 @@ class EntitiesCheck(Check):
                     continue
                 key = fold(src_tokens[i].text)
                 parts = [p for p in key.replace("'", "-").split("-") if p]
-                ok = all(any(p == w or _prefix_match(p, w) for w in mt_words.get(p[0], ()))
-                         for p in parts)
+                groups = [mt_words.groups(p) for p in parts]
+                ok = all(groups)
                 found[i] = ok
                 if ok:
-                    used_mt.update(w for p in parts for w in mt_words.get(p[0], ())
-                                   if p == w or _prefix_match(p, w))
+                    for group in (g for part_groups in groups for g in part_groups):
+                        if group not in used_groups:
+                            used_groups.add(group)
+                            used_mt.update(mt_words.words(group))
             hits = sum(found[i] for i in words)
             if found[words[-1]] and hits * 2 >= len(words):
                 continue
@@ -242,8 +315,11 @@ class EntitiesCheck(Check):
             else:
                 start, end = src_tokens[missing[0]].start, src_tokens[missing[-1]].end
             name = source[src_tokens[run[0]].start:src_tokens[run[-1]].end]
-            replacements = self._unmatched_mt_names(mt_tokens, source, used_mt)
-            if _title_run(mt_tokens, replacements) and _lower_follows(src_tokens, run[-1]) \
+            if candidates is None:
+                candidates = _Candidates(self._unmatched_mt_names(mt_tokens, source))
+                adjacent = _adjacent_words(mt_tokens)
+            replacements = candidates.first(used_mt)
+            if _title_run(adjacent, replacements) and _lower_follows(src_tokens, run[-1]) \
                     and all(len(src_tokens[i].text) > 3 for i in missing):
                 # "Enquêtes mondiales" -> "Global Surveys": a common noun capitalised in a title,
                 # translated into capitalised words. Only when the source dictionary knows the
@@ -275,15 +351,19 @@ class EntitiesCheck(Check):
             return None
 
     @staticmethod
-    def _unmatched_mt_names(mt_tokens: tuple[Token, ...], source: str, used: set[str]) -> list[str]:
+    def _unmatched_mt_names(mt_tokens: tuple[Token, ...], source: str) -> list[tuple[str, str]]:
+        """Capitalised MT words (folded, as written) that are not in the source: what a missing name
+        may have become. Which of them a name of the source uses is decided later (``_Candidates``)."""
         initial = sentence_initial_indexes(mt_tokens)
         src_fold = fold(source)
+        in_source: dict[str, bool] = {}
         out = []
         for i, tok in enumerate(mt_tokens):
             if tok.kind != "word" or not tok.text[0].isupper() or i in initial:
                 continue
             key = fold(tok.text)
-            if key in used or key in _STOP or key in src_fold or key in concepts():
-                continue
-            out.append(tok.text)
-        return out[:5]
+            if key not in in_source:
+                in_source[key] = key in _STOP or key in src_fold or key in concepts()
+            if not in_source[key]:
+                out.append((key, tok.text))
+        return out

@@ -31,7 +31,7 @@ that follow a letter ("A320", a broken handle's "LaurentRaphael1"): those are co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -49,7 +49,9 @@ _AFTER = re.compile(r"[ \u00a0\u202f]?([^\W\d_]+)")
 _TIME_AFTER = re.compile(r"\s?(?:h(?:eures?)?\b|h\d|:\d)", re.IGNORECASE)
 _PM_AFTER = re.compile(r"\s?(?:p\.?\s?m\b\.?)", re.IGNORECASE)
 _DECADE_BEFORE = re.compile(r"(?:années|anni|años|anos|jahre|jaren)\s+$|['’]$", re.IGNORECASE)
+_DECADE_WINDOW = 24  # "années" and its spaces: searched just before the number, not from the start
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_THOUSANDS_ALONE = re.compile(r"(?<![\d.,])\d{1,3},\d{3}(?![\d.,])")
 
 #: Languages that write a decimal comma and group with dots or spaces.
 _COMMA_DECIMAL = frozenset("fr es it pt de nl ru pl cs sk sl hr ro tr sv no nb nn da fi el hu bg uk "
@@ -135,7 +137,7 @@ def extract_numbers(text: str) -> list[_Num]:
         scale = _scale_word(plain, match.end())
         if scale:
             extra.update(v * scale for v in values)
-        if len(raw) == 2 and _DECADE_BEFORE.search(plain, 0, match.start()):
+        if len(raw) == 2 and _DECADE_BEFORE.search(plain, max(0, match.start() - _DECADE_WINDOW), match.start()):
             n = int(raw)
             extra.update({Decimal(1900 + n), Decimal(2000 + n)})
         elif len(raw) == 4 and plain[match.end():match.end() + 1] in ("s",) and raw.endswith("0"):
@@ -181,53 +183,101 @@ def _number_words(text: str, lang: str | None) -> list[Decimal]:
     return values
 
 
-def _take(values: list[Decimal], wanted: frozenset[Decimal]) -> bool:
-    for i, value in enumerate(values):
-        if value in wanted:
-            del values[i]
-            return True
-    return False
+class _Pool:
+    """Items still to be matched, in order, found by key: the first one left with a key, in time
+    independent of how many there are (a segment of thousands of numbers made the plain scan
+    quadratic). An item is never moved; a taken one is marked and skipped."""
+
+    def __init__(self, items: list, keys: "Callable[[object], Iterable[object]]") -> None:
+        self.items = items
+        self.left = [True] * len(items)
+        self._by_key: dict[object, list[int]] = {}
+        for i, item in enumerate(items):
+            for key in keys(item):
+                self._by_key.setdefault(key, []).append(i)
+        self._first: dict[object, int] = {}  # per key: how many of its positions are known taken
+
+    def first(self, key: object, skip: set[int] | None = None, cursor: dict | None = None) -> int | None:
+        """The position of the first item left with ``key`` and not in ``skip``. Several calls that
+        skip what they found (one attempt to match parts) share a ``cursor``, so that each resumes
+        after the last item it found instead of passing them all again."""
+        positions = self._by_key.get(key)
+        if not positions:
+            return None
+        k = self._first.get(key, 0)
+        while k < len(positions) and not self.left[positions[k]]:
+            k += 1
+        self._first[key] = k
+        if cursor is not None:
+            k = max(k, cursor.get(key, 0))
+        for at in range(k, len(positions)):
+            i = positions[at]
+            if self.left[i] and (skip is None or i not in skip):
+                if cursor is not None:
+                    cursor[key] = at + 1
+                return i
+        if cursor is not None:
+            cursor[key] = len(positions)
+        return None
+
+    def take(self, i: int) -> None:
+        self.left[i] = False
+
+    def remaining(self) -> list:
+        return [item for item, left in zip(self.items, self.left) if left]
+
+
+def _match_keys(num: _Num) -> Iterable[object]:
+    return num.values or (("parts", num.parts),)
+
+
+def _take(words: _Pool, wanted: frozenset[Decimal]) -> bool:
+    """Take the first number word left whose value is one of ``wanted``."""
+    found = [i for i in (words.first(v) for v in wanted) if i is not None]
+    if not found:
+        return False
+    words.take(min(found))
+    return True
 
 
 def _match(src: list[_Num], mt: list[_Num]) -> tuple[list[_Num], list[_Num]]:
-    """Leftover source and MT numbers after one-to-one matching on shared values and parts."""
-    left_mt = list(mt)
+    """Leftover source and MT numbers after one-to-one matching on shared values and parts.
+
+    Each source number, in order, takes the first MT number left that shares a value with it (or,
+    when neither has a value, the same parts)."""
+    mt_pool = _Pool(mt, _match_keys)
     left_src = []
     for s in src:
-        for i, m in enumerate(left_mt):
-            if s.values & m.values or (not s.values and not m.values and s.parts == m.parts):
-                del left_mt[i]
-                break
+        found = [i for i in (mt_pool.first(key) for key in _match_keys(s)) if i is not None]
+        if found:
+            mt_pool.take(min(found))
         else:
             left_src.append(s)
+    left_mt = mt_pool.remaining()
     # A number that may be several ("24 100", "24.10.2018") against separate numbers on the other
     # side: it matches when every part does.
-    for side, other in ((left_src, left_mt), (left_mt, left_src)):
-        for num in list(side):
-            if not num.parts or num not in side:
+    src_pool = _Pool(left_src, lambda n: n.values)
+    mt_pool = _Pool(left_mt, lambda n: n.values)
+    for side, other in ((src_pool, mt_pool), (mt_pool, src_pool)):
+        for i, num in enumerate(side.items):
+            if not num.parts or not side.left[i]:
                 continue
-            pool = list(other)
-            used = []
+            used: set[int] = set()
+            cursor: dict = {}
             for part in num.parts:
-                for j, cand in enumerate(pool):
-                    if part in cand.values:
-                        used.append(pool.pop(j))
-                        break
-                else:
+                j = other.first(part, used, cursor)
+                if j is None:
                     break
+                used.add(j)
             else:
-                side.remove(num)
-                for cand in used:
-                    other.remove(cand)
-    return left_src, left_mt
+                side.take(i)
+                for j in used:
+                    other.take(j)
+    return src_pool.remaining(), mt_pool.remaining()
 
 
-def _repeats_previous(text: str, num: _Num, nums: list[_Num]) -> bool:
-    index = nums.index(num)
-    if index == 0:
-        return False
-    previous = nums[index - 1]
-    return previous.raw == num.raw and not text[previous.end:num.start].strip()
+def _repeats_previous(text: str, num: _Num, previous: _Num | None) -> bool:
+    return previous is not None and previous.raw == num.raw and not text[previous.end:num.start].strip()
 
 
 class NumbersCheck(Check):
@@ -255,10 +305,10 @@ class NumbersCheck(Check):
             return
         left_src, left_mt = _match(src_nums, mt_nums)
         if left_src:
-            mt_words = _number_words(mt, base_lang(segment.target_lang))
+            mt_words = _Pool(_number_words(mt, base_lang(segment.target_lang)), lambda v: (v,))
             left_src = [s for s in left_src if not _take(mt_words, s.values)]
         if left_mt:
-            src_words = _number_words(source, base_lang(segment.source_lang))
+            src_words = _Pool(_number_words(source, base_lang(segment.source_lang)), lambda v: (v,))
             left_mt = [m for m in left_mt if not _take(src_words, m.values)]
         for s, m in zip(left_src, left_mt):
             yield self.flag(
@@ -275,8 +325,9 @@ class NumbersCheck(Check):
                 evidence={"source_number": s.raw},
             )
         if self.additions:
+            before = {id(b): a for a, b in zip(mt_nums, mt_nums[1:])}
             for m in left_mt[paired:]:
-                if _repeats_previous(mt, m, mt_nums):
+                if _repeats_previous(mt, m, before.get(id(m))):
                     continue  # "since 2007 2007": a stutter, which the repeats check reports
                 yield self.flag(
                     f"number {m.raw!r} of the MT is not in the source",
@@ -288,6 +339,7 @@ class NumbersCheck(Check):
         lang = base_lang(segment.target_lang)
         if lang is None:
             return
+        copied: set[str] | None = None  # "7,000" written alone in the source, found once
         for num in nums:
             raw = num.raw
             problem = None
@@ -301,10 +353,12 @@ class NumbersCheck(Check):
             elif lang in _COMMA_DECIMAL:
                 if re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+|\d{1,3}(?:,\d{3}){2,}", raw):
                     problem = "digits grouped with commas (English style)"
-                elif re.fullmatch(r"\d{1,3},\d{3}", raw) and segment.source and re.search(
-                        r"(?<![\d.,])" + re.escape(raw) + r"(?![\d.,])", segment.source) and \
+                elif re.fullmatch(r"\d{1,3},\d{3}", raw) and segment.source and \
                         base_lang(segment.source_lang) in _POINT_DECIMAL:
-                    problem = "English thousands separator copied from the source; it reads as a decimal"
+                    if copied is None:
+                        copied = set(_THOUSANDS_ALONE.findall(segment.source))
+                    if raw in copied:
+                        problem = "English thousands separator copied from the source; it reads as a decimal"
             if problem:
                 yield self.flag(
                     f"number format {raw!r}: {problem}", (num.start, num.end),

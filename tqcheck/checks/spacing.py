@@ -34,7 +34,7 @@ from tqcheck.model import Category, Flag, Segment, Severity
 _H = r"[ \t\u00a0\u202f\u2009]"  # horizontal whitespace
 _MULTI_SPACE = re.compile(r"(?<=\S)" + _H + r"{2,}(?=\S)")
 _LEADING = re.compile(r"^" + _H + r"+")
-_TRAILING = re.compile(_H + r"+$")
+_TRAILING = re.compile(r"(?<!" + _H + r")" + _H + r"+$")  # tried once per run of spaces, not per space
 # A space, then a closing mark; optionally a second space and a closing quote.
 _BEFORE_MARK = re.compile(
     r"(?<=[^\s])(?P<sp>" + _H + r"+)(?P<mark>[,.;:!?)\]}])(?P<quote>" + _H + r"+(?:\"(?=\s|$|[)\]},.;:!?])|”))?"
@@ -55,6 +55,23 @@ _SKIP_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 _FRENCH_STYLE = frozenset({"fr"})
 #: Marks whose preceding space differs between French and other languages.
 _FRENCH_MARKS = frozenset(";:!?")
+
+
+class _Taken:
+    """The characters already inside a reported span: a span overlapping one is not reported again.
+
+    A mark per character rather than a list of spans, so that each test costs the length of the
+    span, not the number of flags so far (a line of 10,000 stray spaces made that quadratic)."""
+
+    def __init__(self, length: int) -> None:
+        self._marks = bytearray(length + 1)
+
+    def claim(self, start: int, end: int) -> bool:
+        """Take ``[start, end)`` unless a character of it is taken already."""
+        if self._marks.find(1, start, max(end, start + 1)) >= 0:
+            return False
+        self._marks[start:end] = b"\x01" * (end - start)
+        return True
 
 
 def _is_french(segment: Segment, text: str) -> bool | None:
@@ -88,12 +105,11 @@ class SpacingCheck(Check):
         # Same length as the MT, with URLs & co. turned into letters: offsets stay valid.
         text = masked(mt, fill="x")
         flags: list[Flag] = []
-        taken: list[tuple[int, int]] = []
+        taken = _Taken(len(text))
 
         def add(start: int, end: int, message: str, **kw) -> None:
-            if any(s < end and start < e for s, e in taken):
+            if not taken.claim(start, end):
                 return
-            taken.append((start, end))
             evidence = {"text": mt[max(0, start - 12):end + 12], **kw.pop("evidence", {})}
             flags.append(self.flag(message, (start, end), evidence=evidence, **kw))
 
@@ -111,7 +127,7 @@ class SpacingCheck(Check):
             after = text[match.end("mark"):match.end("mark") + 1]
             if mark == "." and (after in (".", "…") or after.isalnum()
                                 or text[match.end("mark"):match.end("mark") + 2] == " ."
-                                or text[:start].rstrip().endswith(".")):
+                                or text[start - 1] == "."):  # the space follows a non-space
                 continue  # " ..." and ". . ." ellipses, " .5", " .NET"
             if mark == ":" and (after.isdigit() or after in ":/"):
                 continue
@@ -165,7 +181,7 @@ class SpacingCheck(Check):
                     category=Category.LOCALE_CONVENTION)
         yield from flags
 
-    def _french(self, segment: Segment, text: str, taken: list[tuple[int, int]]) -> Iterator[Flag]:
+    def _french(self, segment: Segment, text: str, taken: "_Taken") -> Iterator[Flag]:
         canadian = region(segment.target_lang) == "CA"
         mt = segment.mt
         for match in _FR_NO_SPACE_BEFORE.finditer(text):
@@ -178,9 +194,8 @@ class SpacingCheck(Check):
                 continue
             if mark in ";:" and nxt in ")(-":
                 continue  # emoticon
-            if any(s < end and start < e for s, e in taken):
+            if not taken.claim(start, end):
                 continue
-            taken.append((start, end))
             yield self.flag(f"French typography: a (narrow) no-break space is expected before {mark!r}",
                             (start, end), evidence={"text": mt[max(0, start - 12):end + 12],
                                                     "suggestion": "\u202f" + mark})
@@ -193,9 +208,8 @@ class SpacingCheck(Check):
             for pattern in (_FR_BREAKING_BEFORE, _FR_BREAKING_AFTER):
                 for match in pattern.finditer(text):
                     start, end = match.span("sp")
-                    if any(s < end and start < e for s, e in taken):
+                    if not taken.claim(start, end):
                         continue
-                    taken.append((start, end))
                     yield self.flag(
                         f"French typography: a breaking space around {match.group('mark')!r} "
                         "(use a narrow no-break space U+202F)", (start, end),

@@ -22,7 +22,7 @@ Target-only: an opening tag never closed or a closing tag never opened (HTML voi
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 
 from tqcheck.checks.base import Check
@@ -65,6 +65,7 @@ def _nesting_problems(codes: list[Token]) -> list[tuple[Token, str]]:
     """Codes that break nesting: closing without opening, crossing, or never closed."""
     problems: list[tuple[Token, str]] = []
     stack: list[tuple[str, Token]] = []
+    open_names: Counter[str] = Counter()  # names on the stack, so a stray closer costs no walk down it
     # A numbered brace code "{1}" may be standalone in some formats: only treat it as opening when
     # a matching "{/1}" exists.
     closers = Counter(r[1] for t in codes if (r := _pair_role(t.text)) and r[0] == "close")
@@ -77,14 +78,15 @@ def _nesting_problems(codes: list[Token]) -> list[tuple[Token, str]]:
             if name.startswith("{") and not closers.get(name):
                 continue
             stack.append((name, tok))
+            open_names[name] += 1
         else:
             if stack and stack[-1][0] == name:
-                stack.pop()
-            elif any(n == name for n, _ in stack):
+                open_names[stack.pop()[0]] -= 1
+            elif open_names[name]:
                 problems.append((tok, f"closing {tok.text} crosses another tag"))
                 while stack and stack[-1][0] != name:
-                    stack.pop()
-                stack.pop()
+                    open_names[stack.pop()[0]] -= 1
+                open_names[stack.pop()[0]] -= 1
             else:
                 problems.append((tok, f"closing {tok.text} without an opening tag before it"))
     problems.extend((tok, f"{tok.text} is never closed") for _, tok in stack)
@@ -123,16 +125,19 @@ class TagsCheck(Check):
         if source is None:
             return
 
-        left_mt = list(mt_codes)
+        # Each source code takes the first MT code left with the same text (queues by text: linear).
+        by_text: dict[str, deque[int]] = {}
+        for i, tok in enumerate(mt_codes):
+            by_text.setdefault(_norm(tok.text), deque()).append(i)
+        matched: set[int] = set()
         missing = []
         for tok in src_codes:
-            key = _norm(tok.text)
-            for i, cand in enumerate(left_mt):
-                if _norm(cand.text) == key:
-                    del left_mt[i]
-                    break
+            queue = by_text.get(_norm(tok.text))
+            if queue:
+                matched.add(queue.popleft())
             else:
                 missing.append(tok)
+        left_mt = [tok for i, tok in enumerate(mt_codes) if i not in matched]
         for src_tok, tok in zip(missing, left_mt):
             yield self.flag(f"{src_tok.text} of the source became {tok.text}", (tok.start, tok.end),
                             evidence={"tag": tok.text, "source_tag": src_tok.text,

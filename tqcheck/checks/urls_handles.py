@@ -22,7 +22,9 @@ duplicate the source has too is not flagged.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import deque
 from collections.abc import Iterator
 
 from tqcheck.checks.base import Check
@@ -38,13 +40,17 @@ _BROKEN_HANDLE = re.compile(r"(?<![\w@.])@[ \u00a0\u202f]+(?P<name>[A-Za-z0-9_]{
 _BROKEN_HASHTAG = re.compile(r"(?<![\w#&])#[ \u00a0\u202f]+(?P<name>[^\W\d]\w*)")
 _HANDLE_LIKE = re.compile(r"\d|_|[a-z][A-Z]")
 # URLs with a space inside: "https: //x.org", "www. example.com", "pic.twitter. com/xyz". A match
-# counts only if it has whitespace in it and ends in a known top-level domain (plus path).
+# counts only if it has whitespace in it and ends in a known top-level domain (plus path). Host
+# names are bounded as DNS bounds them (labels of at most 63 characters; here at most 12 labels):
+# unbounded, a failing match backtracked through every way to split a long "a.b.c..." run, from
+# each of its labels (quadratic on a line of "www.www.www...").
 _URL_TAIL = r"[^\s<>\"«»“”]*"
+_LABEL = r"[a-z0-9-]{1,63}"
 _SPLIT_URLS = (
     re.compile(r"\b(?:https?|ftp)\s*:\s*/\s*/\s*[\w-]+(?:\.[\w-]+)+" + _URL_TAIL, re.IGNORECASE),
-    re.compile(r"\b(?:www|pic)\s*\.\s*[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?P<tld>[a-z]{2,6})(?:/" + _URL_TAIL
-               + ")?"),
-    re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\s*\.\s*(?P<tld>[a-z]{2,6})/" + _URL_TAIL),
+    re.compile(r"\b(?:www|pic)\s*\.\s*" + _LABEL + r"(?:\." + _LABEL + r"){0,10}\.(?P<tld>[a-z]{2,6})(?:/"
+               + _URL_TAIL + ")?"),
+    re.compile(r"\b" + _LABEL + r"(?:\." + _LABEL + r"){0,10}\s*\.\s*(?P<tld>[a-z]{2,6})/" + _URL_TAIL),
 )
 _URL_TRAIL = ".,;:!?)]}'\"’”»"
 # After a URL that ends with "/", an id-like token (digits or mixed case) glued on by the reader.
@@ -52,6 +58,23 @@ _ID_LIKE = re.compile(r"[A-Za-z0-9_\-]*(?:\d|[a-z][A-Z]|[A-Z][a-z]*[A-Z])[A-Za-z
 #: Hosts whose URLs always end with an id: "pic.twitter.com/" followed by a word is a split URL.
 _ID_HOSTS = ("pic.twitter.com", "t.co", "bit.ly", "youtu.be", "goo.gl", "ow.ly", "buff.ly",
              "tinyurl.com", "fb.me", "instagr.am", "lnkd.in", "dlvr.it")
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _char_before(text: str, index: int) -> str:
+    """The last non-space character before ``index`` ("" at the start)."""
+    j = index
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    return text[j - 1:j]
+
+
+def _any_within(positions: list[int], target: int, distance: int) -> bool:
+    """Whether a value of the sorted ``positions`` is closer than ``distance`` to ``target``."""
+    i = bisect.bisect_left(positions, target - distance + 1)
+    return i < len(positions) and positions[i] < target + distance
 
 
 def _key(tok: Token) -> str:
@@ -121,11 +144,11 @@ class UrlsHandlesCheck(Check):
             return
         mt_tokens = tokens_of(mt)
         src_tokens = tokens_of(source) if source else ()
-        flagged: list[tuple[int, int]] = []  # MT spans already reported
+        flagged = bytearray(len(mt) + 1)  # 1 for each MT character inside a span already reported
         repaired: set[str] = set()  # keys of broken MT tokens, so a source token is not "missing"
 
         for flag, key in self._broken(mt, mt_tokens, source):
-            flagged.append((flag.span.start, flag.span.end))
+            flagged[flag.span.start:flag.span.end] = b"\x01" * (flag.span.end - flag.span.start)
             repaired.add(key)
             yield flag
 
@@ -134,7 +157,7 @@ class UrlsHandlesCheck(Check):
             for first, repeat in _duplicates(mt_tokens):
                 if repeat.text.casefold() in src_dups:
                     continue
-                flagged.append((repeat.start, repeat.end))
+                flagged[repeat.start:repeat.end] = b"\x01" * (repeat.end - repeat.start)
                 yield self.flag(
                     f"hashtag {repeat.text} repeats {first.text} in the same run of hashtags",
                     (repeat.start, repeat.end), severity=Severity.MINOR,
@@ -143,27 +166,39 @@ class UrlsHandlesCheck(Check):
 
         if segment.source is None:
             return
-        left_mt = _items(mt_tokens)
+        # Each source token takes the first MT token left of its kind and key; then each source token
+        # left over takes the first MT token left of its kind. Queues by key and by kind keep this
+        # linear in the number of tokens (a scan of the MT tokens per source token was not).
+        mt_items = _items(mt_tokens)
+        taken = [False] * len(mt_items)
+        by_key: dict[tuple[str, str], deque[int]] = {}
+        by_kind: dict[str, deque[int]] = {}
+        for i, m in enumerate(mt_items):
+            by_key.setdefault((m.kind, _key(m)), deque()).append(i)
+            by_kind.setdefault(m.kind, deque()).append(i)
+
+        def take(queue: deque[int] | None) -> int | None:
+            while queue:
+                i = queue.popleft()
+                if not taken[i]:
+                    taken[i] = True
+                    return i
+            return None
+
         left_src = []
         for tok in _items(src_tokens):
             key = _key(tok)
-            for i, cand in enumerate(left_mt):
-                if cand.kind == tok.kind and _key(cand) == key:
-                    del left_mt[i]
-                    break
-            else:
-                if key not in repaired:
-                    left_src.append(tok)
+            if take(by_key.get((tok.kind, key))) is None and key not in repaired:
+                left_src.append(tok)
 
         def already(tok: Token) -> bool:
-            return any(s < tok.end and tok.start < e for s, e in flagged)
+            return flagged.find(1, tok.start, tok.end) >= 0
 
         for s in left_src:
-            same_kind = [m for m in left_mt if m.kind == s.kind]
             minor = Severity.MINOR if s.kind == "hashtag" else None
-            if same_kind:
-                m = same_kind[0]
-                left_mt.remove(m)
+            j = take(by_kind.get(s.kind))
+            if j is not None:
+                m = mt_items[j]
                 if already(m):
                     continue
                 yield self.flag(
@@ -178,7 +213,7 @@ class UrlsHandlesCheck(Check):
                     category=Category.OMISSION, evidence={"source": s.text},
                 )
         if self.additions:
-            for m in left_mt:
+            for m in (m for i, m in enumerate(mt_items) if not taken[i]):
                 if already(m):
                     continue
                 yield self.flag(
@@ -189,12 +224,19 @@ class UrlsHandlesCheck(Check):
 
     def _broken(self, mt: str, tokens: tuple[Token, ...], source: str) -> Iterator[tuple[Flag, str]]:
         """Broken handles, hashtags and URLs in the MT, with the key of the repaired token."""
+        folded_source = source.casefold()
+        in_source: dict[str, bool] = {}
+
+        def said_in_source(token: str) -> bool:
+            if token not in in_source:
+                in_source[token] = token.casefold() in folded_source
+            return in_source[token]
+
         if "@" in mt:
             for match in _BROKEN_HANDLE.finditer(mt):
                 name = match.group("name")
-                before = mt[:match.start()].rstrip()[-1:]
-                if not (_HANDLE_LIKE.search(name) or before == "("
-                        or ("@" + name).casefold() in source.casefold()):
+                if not (_HANDLE_LIKE.search(name) or _char_before(mt, match.start()) == "("
+                        or said_in_source("@" + name)):
                     continue
                 yield self.flag(
                     f"broken handle {match.group()!r}: a space after the @",
@@ -202,12 +244,12 @@ class UrlsHandlesCheck(Check):
                     evidence={"mt": match.group(), "expected": "@" + name},
                 ), "@" + name.casefold()
         if "#" in mt:
-            hashtags = [t for t in tokens if t.kind == "hashtag"]
+            starts = [t.start for t in tokens if t.kind == "hashtag"]  # in order: sorted
+            ends = [t.end for t in tokens if t.kind == "hashtag"]
             for match in _BROKEN_HASHTAG.finditer(mt):
                 name = match.group("name")
-                near = any(abs(t.start - match.end()) < 3 or abs(match.start() - t.end) < 3
-                           for t in hashtags)
-                if not (near or ("#" + name).casefold() in source.casefold()):
+                near = _any_within(starts, match.end(), 3) or _any_within(ends, match.start(), 3)
+                if not (near or said_in_source("#" + name)):
                     continue
                 yield self.flag(
                     f"broken hashtag {match.group()!r}: a space after the #",
@@ -215,17 +257,16 @@ class UrlsHandlesCheck(Check):
                     evidence={"mt": match.group(), "expected": "#" + name},
                 ), "#" + name.casefold()
         if "." in mt:
-            seen: list[tuple[int, int]] = []
+            seen = bytearray(len(mt) + 1)  # characters inside a split URL already reported
             for pattern in _SPLIT_URLS:
                 for match in pattern.finditer(mt):
                     text = match.group().rstrip(_URL_TRAIL)
                     start, end = match.start(), match.start() + len(text)
-                    if not any(c.isspace() for c in text) or any(
-                            s < end and start < e for s, e in seen):
+                    if not _SPACE.search(text) or seen.find(1, start, end) >= 0:
                         continue
                     if "tld" in pattern.groupindex and match.group("tld") not in TLDS:
                         continue
-                    seen.append((start, end))
+                    seen[start:end] = b"\x01" * (end - start)
                     joined = re.sub(r"\s+", "", text)
                     yield self.flag(
                         f"URL split by a space: {text!r}", (start, end),
