@@ -264,7 +264,7 @@ def _json_value(rng: random.Random, data: bytes, fmt: str) -> bytes:
     i = rng.randrange(len(lines))
     try:
         record = json.loads(lines[i])
-    except ValueError:
+    except (ValueError, RecursionError):  # not a record, or one an earlier mutation nested deep
         return data
     if not isinstance(record, dict):
         return data
