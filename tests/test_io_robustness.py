@@ -314,3 +314,44 @@ def test_an_unknown_encoding_on_stdin_is_an_input_error_naming_stdin():
     with pytest.raises(InputError) as raised:
         list(read_segments(["-"], format="xliff", stdin=io.TextIOWrapper(io.BytesIO(data))))
     assert raised.value.where == "<stdin>:1" and "bogus" in raised.value.message
+
+
+# ------------------------------------------------------------------- damaged Parquet and Excel
+
+
+def test_a_parquet_file_damaged_in_its_second_row_group_is_an_input_error_at_that_record(tmp_path):
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "feed.parquet"
+    rows = [{"id": f"n{i}", "source": f"Phrase {i}.", "mt": f"Sentence {i}."} for i in range(20_000)]
+    pd.DataFrame(rows).to_parquet(path, row_group_size=10_000)
+    chunk = pq.ParquetFile(path).metadata.row_group(1).column(2)  # the mt column of records 10,001-20,000
+    data = bytearray(path.read_bytes())
+    data[chunk.data_page_offset:chunk.data_page_offset + 64] = b"\xff" * 64  # its first data page's header
+    path.write_bytes(bytes(data))
+    read = []
+    with pytest.raises(InputError) as raised:
+        for segment in read_segments([path], source_lang="fr", target_lang="en"):
+            read.append(segment.id)
+    assert len(read) == 10_000  # the first row group was read
+    assert raised.value.where == f"{path}:record 10001"
+    assert "row group 2 (records 10,001 to 20,000)" in raised.value.message and raised.value.fix
+
+
+def test_an_excel_workbook_with_a_truncated_sheet_is_an_input_error(tmp_path):
+    import zipfile
+
+    import pandas as pd
+
+    good = tmp_path / "good.xlsx"
+    pd.DataFrame([{"id": f"n{i}", "mt": f"Sentence {i}."} for i in range(200)]).to_excel(good, index=False)
+    path = tmp_path / "feed.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            dst.writestr(item, content[: len(content) // 2] if item.filename.endswith("sheet1.xml") else content)
+    with pytest.raises(InputError) as raised:
+        list(read_segments([path], source_lang="fr", target_lang="en"))
+    assert type(raised.value) is InputError
+    assert raised.value.where.startswith(str(path)) and raised.value.fix

@@ -372,8 +372,9 @@ def read_parquet(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
     name = display_name(path)
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"not a readable Parquet file ({exc})", where=name) from exc
+    except Exception as exc:  # pyarrow fails on a damaged file in many ways (ArrowInvalid, OSError, ...)
+        raise InputError(f"not a readable Parquet file ({type(exc).__name__}: {str(exc).strip()})", where=name,
+                         fix="write it again, or export CSV") from exc
     schema = pf.schema_arrow
     header = list(schema.names)
     fields = resolve_fields(ctx.columns, header)
@@ -384,8 +385,14 @@ def read_parquet(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
               if n in fields.known or any(test(schema.field(n).type) for test in scalar)]
     default_doc = _default_doc(path, ctx)
     number = 0
-    for batch in pf.iter_batches(batch_size=8192, columns=wanted):
-        for rec in batch.to_pylist():
+    for group in range(pf.num_row_groups):  # one at a time, so that damage is placed in its row group
+        first, size = number + 1, pf.metadata.row_group(group).num_rows
+        what = f"damaged: row group {group + 1} (records {first:,} to {first + size - 1:,}) cannot be read"
+        batches = _parsed(pf.iter_batches(batch_size=8192, columns=wanted, row_groups=[group]),
+                          lambda: f"{name}:record {first}", what, "write it again, or export CSV")
+        records = (rec for batch in batches for rec in _parsed(_rows_of(batch), lambda: f"{name}:record {first}",
+                                                               what, "write it again, or export CSV"))
+        for rec in records:
             number += 1
             segment = build_segment(rec, fields, number=number, where=f"{name}:record {number}", ctx=ctx,
                                     default_doc=default_doc)
@@ -400,22 +407,26 @@ def read_excel(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
     """The first worksheet; the header is the first non-empty row; origins are Excel row numbers."""
     if str(path) == STDIN:
         raise InputError("Excel cannot be read from stdin", where="<stdin>", fix="give the file name")
-    import zipfile
 
     import openpyxl
 
     name = display_name(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"not a readable .xlsx workbook ({exc})", where=name,
+    except Exception as exc:  # a damaged zip or sheet fails in many ways (BadZipFile, zlib, XML, EOF...)
+        raise InputError(f"not a readable .xlsx workbook ({type(exc).__name__}: {str(exc).strip()})", where=name,
                          fix="save it as .xlsx, or export CSV") from exc
     try:
+        if not book.worksheets:
+            raise InputError("the workbook has no worksheet", where=name, fix="save it with the data on a sheet")
         sheet = book.worksheets[0]
         header: list[str] | None = None
         default_doc = _default_doc(path, ctx)
         number = 0
-        for row_number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+        row_number = 0
+        rows = _parsed(sheet.iter_rows(values_only=True), lambda: f"{name}:row {row_number + 1}",
+                       "damaged: cannot be read from this row on", "open and save it again, or export CSV")
+        for row_number, row in enumerate(rows, 1):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 continue
             if header is None:
@@ -432,6 +443,24 @@ def read_excel(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
                 yield segment
     finally:
         book.close()
+
+
+def _parsed(items: Iterator[Any], where: Callable[[], str], what: str, fix: str) -> Iterator[Any]:
+    """``items`` as a file parser (pyarrow, openpyxl) produces them, its failure on the file's bytes
+    becoming one ``InputError`` at the record it stopped on. Only the parser's own step is guarded:
+    an error of tqcheck's while handling a record is not turned into an input error."""
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - whatever the library raises on damaged input
+            raise InputError(f"{what} ({type(exc).__name__}: {str(exc).strip()})", where=where(), fix=fix) from exc
+        yield item
+
+
+def _rows_of(batch: Any) -> Iterator[dict[str, Any]]:
+    yield from batch.to_pylist()  # decodes the batch's strings: a damaged one fails here
 
 
 def _cell(value: Any) -> Any:
