@@ -107,15 +107,26 @@ def xml_source(raw: IO[bytes], name: str) -> "_Stream":
 
 def decide_encoding(head: bytes, name: str) -> str:
     """The Python codec of an XML document that starts with ``head`` (see the module docstring)."""
-    marked = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
-    sniffed = marked or next((enc for pattern, enc in _WIDE_PATTERNS if head.startswith(pattern)), None)
-    family = sniffed or "latin-1"  # the declaration is ASCII; latin-1 decodes any byte
-    bom_length = next((len(bom) for bom, enc in _BOMS if enc == marked), 0)
-    text = head[bom_length:].decode(family, "replace")
-    match = _DECLARATION.match(text)
-    declared = match.group(2).strip() if match else None
-    if declared is None:
+    bom = next(((mark, enc) for mark, enc in _BOMS if head.startswith(mark)), None)
+    sniffed = bom[1] if bom else next((enc for pattern, enc in _WIDE_PATTERNS if head.startswith(pattern)), None)
+    # The declaration is ASCII in the document's own width; latin-1 decodes any byte.
+    match = _DECLARATION.match(head[len(bom[0]) if bom else 0:].decode(sniffed or "latin-1", "replace"))
+    if match is None:
         return sniffed or "utf-8"
+    declared = match.group(2).strip()
+    codec = _codec(declared, name)
+    if sniffed is None:
+        return _single_byte(codec, declared, head, name)
+    if _width(codec) != _width(sniffed):
+        evidence = "a byte-order mark" if bom else "the byte pattern of '<?xml'"
+        raise InputError(f"the file starts with {evidence} of {sniffed.upper()[:6]}, but its XML declaration "
+                         f"says encoding={declared!r}", where=f"{name}:1",
+                         fix="correct the declaration to the file's real encoding, or re-save it as UTF-8")
+    return sniffed
+
+
+def _codec(declared: str, name: str) -> str:
+    """The codec a declared encoding names, if it is a character encoding Python knows."""
     try:
         info = codecs.lookup(declared)
     except LookupError:
@@ -124,28 +135,25 @@ def decide_encoding(head: bytes, name: str) -> str:
     if not getattr(info, "_is_text_encoding", True):
         raise InputError(f"the XML declaration names encoding={declared!r}, which is not a character encoding",
                          where=f"{name}:1", fix=_DECLARE_FIX)
-    declared_width = _width(info.name)
-    if sniffed is None:
-        if declared_width != 1:
-            raise InputError(f"the XML declaration says encoding={declared!r}, but the bytes are not "
-                             f"{declared}: there is no byte-order mark and the declaration itself is written "
-                             "one byte per character", where=f"{name}:1", fix=_DECLARE_FIX)
-        if info.name in ("utf-8", "ascii"):
-            return "utf-8"
-        try:
-            readable = head[:5].decode(info.name) == "<?xml"
-        except (UnicodeError, ValueError):
-            readable = False
-        if not readable:
-            raise InputError(f"the XML declaration names encoding={declared!r}, in which the declaration "
-                             "itself does not read as '<?xml'", where=f"{name}:1", fix=_DECLARE_FIX)
-        return info.name
-    if declared_width != _width(sniffed):
-        evidence = "a byte-order mark" if marked else "the byte pattern of '<?xml'"
-        raise InputError(f"the file starts with {evidence} of {sniffed.upper()[:6]}, but its XML declaration "
-                         f"says encoding={declared!r}", where=f"{name}:1",
-                         fix=f"correct the declaration to the file's real encoding, or re-save it as UTF-8")
-    return sniffed
+    return info.name
+
+
+def _single_byte(codec: str, declared: str, head: bytes, name: str) -> str:
+    """The codec of a document whose first bytes are ASCII-compatible, as its declaration names it."""
+    if _width(codec) != 1:
+        raise InputError(f"the XML declaration says encoding={declared!r}, but the bytes are not {declared}: "
+                         "there is no byte-order mark and the declaration itself is written one byte per "
+                         "character", where=f"{name}:1", fix=_DECLARE_FIX)
+    if codec in ("utf-8", "ascii"):
+        return "utf-8"
+    try:
+        readable = head[:5].decode(codec) == "<?xml"
+    except (UnicodeError, ValueError):
+        readable = False
+    if not readable:
+        raise InputError(f"the XML declaration names encoding={declared!r}, in which the declaration itself "
+                         "does not read as '<?xml'", where=f"{name}:1", fix=_DECLARE_FIX)
+    return codec
 
 
 def _width(codec_name: str) -> int:
