@@ -69,7 +69,7 @@ def main() -> None:
             seconds[case.fmt].append(outcome.seconds)
             if outcome.kind in ("crash", "timeout"):
                 last = outcome.detail.strip().splitlines()[-1] if outcome.detail.strip() else outcome.error
-                failures.append(f"{case.describe()}: {outcome.kind}, {last}")
+                failures.append(f"{case.describe()}: {outcome.kind} ({last}) in {outcome.where or 'no tqcheck frame'}")
                 if args.keep:
                     args.keep.mkdir(parents=True, exist_ok=True)
                     (args.keep / f"seed{args.seed}-case{index}{case.suffix}").write_bytes(case.data)

@@ -120,8 +120,9 @@ class Outcome:
     segments: int = 0
     bad_records: int = 0
     warnings: int = 0
-    error: str = ""  # the TqcheckError's class name for refused; the traceback for crash
-    detail: str = field(default="", repr=False)
+    error: str = ""  # the exception's class name ("timeout" for one over the limit)
+    detail: str = field(default="", repr=False)  # its message; the traceback for crash and timeout
+    where: str = ""  # for crash and timeout: the innermost tqcheck frame (where the time went, for a timeout)
 
 
 # --------------------------------------------------------------------------------------- making cases
@@ -501,9 +502,20 @@ def run_case(case: Case, workdir: Path, pipeline: Any, *, limit_s: float = CASE_
     except TqcheckError as exc:
         outcome = Outcome("refused", 0.0, error=type(exc).__name__, detail=str(exc))
     except CaseTimeout as exc:
-        outcome = Outcome("timeout", 0.0, error="timeout", detail=f"{exc}\n{traceback.format_exc()}")
+        outcome = Outcome("timeout", 0.0, error="timeout", detail=f"{exc}\n{traceback.format_exc()}",
+                          where=_innermost_tqcheck_frame(exc))
     except Exception as exc:  # noqa: BLE001 - what the fuzzer is looking for
-        outcome = Outcome("crash", 0.0, error=type(exc).__name__, detail=traceback.format_exc())
+        outcome = Outcome("crash", 0.0, error=type(exc).__name__, detail=traceback.format_exc(),
+                          where=_innermost_tqcheck_frame(exc))
     outcome.seconds = time.perf_counter() - start
     outcome.bad_records, outcome.warnings = len(bad), len(warnings)
     return outcome
+
+
+def _innermost_tqcheck_frame(exc: BaseException) -> str:
+    """``tqcheck/fusion/fuse.py:290 in _same_category_overlap``: the deepest frame of tqcheck's own code."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).as_posix()
+        if "/tqcheck/" in path:
+            return f"tqcheck/{path.rsplit('/tqcheck/', 1)[1]}:{frame.lineno} in {frame.name}"
+    return ""

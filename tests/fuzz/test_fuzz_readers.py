@@ -94,6 +94,7 @@ def test_the_harness_reports_an_untyped_exception_and_a_case_over_its_limit(tmp_
     seed = Case(0, 0, "jsonl", ".jsonl", b'{"id": "1", "source": "Oui.", "mt": "Yes."}\n', ())
     outcome = run_case(seed, tmp_path, Pipeline(CheckConfig().with_rules_only(), checks=[check]), limit_s=0.5)
     assert (outcome.kind, outcome.error) == (kind, error)
+    assert outcome.where.startswith("tqcheck/checks/__init__.py:") and outcome.where.endswith("in run_checks")
 
 
 def test_a_refused_file_is_a_typed_error_with_its_message(tmp_path, pipeline):
