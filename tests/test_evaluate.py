@@ -141,7 +141,7 @@ def test_eval_and_calibrate_commands_rules_only(tmp_path):
     assert "rules only" in out.output and "ROC-AUC" in out.output
     saved = json.loads(cal.read_text())
     assert saved["provenance"]["command"].startswith("tqcheck calibrate ")
-    assert saved["provenance"]["data_sha256"]
+    assert saved["provenance"]["data"][0]["data_sha256"]
     assert (tmp_path / "cal.reliability.png").stat().st_size > 1000
     assert (tmp_path / "cal.pr.png").stat().st_size > 1000
     out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--calibration", str(cal),
@@ -157,7 +157,7 @@ def test_eval_and_calibrate_commands_rules_only(tmp_path):
     assert set(merged["pairs"]) == set(saved["pairs"]) | {"fr-en/target-only", "*/target-only"}
     assert merged["pairs"]["fr-en"] == saved["pairs"]["fr-en"]
     assert merged["provenance"]["target_only"] is True
-    assert merged["provenance"]["extends"]["provenance"]["data_sha256"] == saved["provenance"]["data_sha256"]
+    assert merged["provenance"]["extends"]["provenance"]["data"][0]["data_sha256"] == saved["provenance"]["data"][0]["data_sha256"]
     assert (tmp_path / "both.target-only.cv.json").exists()
     assert json.loads(cal.read_text()) == saved  # the extended file itself is untouched
     out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--calibration", str(both),

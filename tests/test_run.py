@@ -42,16 +42,20 @@ def test_check_a_dataframe_keeps_its_columns_one_row_per_segment():
     import pandas as pd
 
     frame = pd.DataFrame(ROWS)
-    result = tqcheck.check(frame, source_lang="fr", target_lang="en", rules_only=True)
+    result = tqcheck.check(frame, source_lang="fr", target_lang="en", rules_only=True, calibration="none")
     table = result.to_pandas()
     assert len(table) == 2 and table["id"].tolist() == ["n1", "n2"]
     assert table["client"].tolist() == ["afp", "reuters"]  # the feed's own column
     assert table["worst_severity"].iloc[0] == "major" and table["n_flags"].tolist()[1] == 0
     assert table["flags"].iloc[0][0]["check"] == "numbers"
+    # with the shipped calibration every flag is measured (shown, or a hint kept in the result)
+    measured = tqcheck.check(frame, source_lang="fr", target_lang="en", rules_only=True)
+    assert all(f.p_error is not None for f in measured[0].flags)
+    assert measured.to_pandas(hints=True)["flags"].iloc[0][0]["check"] == "numbers"
     flags = result.flags_frame()
     assert flags["span_text"].tolist() == ["300"] and flags["segment_id"].tolist() == ["n1"]
     assert result.summary.segments == 2 and result.signature.language_pairs == ("fr-en",)
-    assert result.signature.calibration  # the shipped calibration scored the rules-only risk
+    assert measured.signature.calibration.startswith("default-")  # the shipped calibration measured them
 
 
 def test_check_takes_dicts_segments_a_path_and_a_language_pair(tmp_path):
@@ -186,7 +190,7 @@ def test_language_pair_option_like_sacrebleu(tmp_path):
     (tmp_path / "src.txt").write_text("Plus de 3 000.\n", encoding="utf-8")
     (tmp_path / "mt.txt").write_text("More than 300.\n", encoding="utf-8")
     result = cli("check", str(tmp_path / "src.txt"), str(tmp_path / "mt.txt"), "-l", "fr-en", "--rules-only",
-                 "-o", str(tmp_path / "r.jsonl"), "--fail-on", "major")
+                 "-o", str(tmp_path / "r.jsonl"), "--fail-on", "major", "--calibration", "none")
     assert result.returncode == 1, result.stderr
     assert json.loads((tmp_path / "r.jsonl").read_text().splitlines()[0])["language_pairs"] == ["fr-en"]
 
@@ -201,14 +205,15 @@ def test_a_resumed_run_gates_and_counts_the_part_checked_before_the_kill(tmp_pat
     feed = tmp_path / "feed.jsonl"
     feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / "r.jsonl"
-    full = cli("check", str(feed), "--rules-only", "-o", str(out), "--fail-on", "major")
+    nocal = ("--calibration", "none")  # the rule checks' own severities: the changed number is major
+    full = cli("check", str(feed), "--rules-only", "-o", str(out), "--fail-on", "major", *nocal)
     assert full.returncode == 1
     whole = out.read_text().splitlines()
     # the kill: the checkpoint holds the signature and the first two results, the second cut in half
     Path(str(out) + ".partial").write_text(whole[0] + "\n" + whole[1] + "\n" + whole[2][:20], encoding="utf-8")
     out.unlink()
     resumed = cli("check", str(feed), "--rules-only", "-o", str(out), "--fail-on", "major", "--resume",
-                  "--db", str(tmp_path / "r.sqlite"))
+                  "--db", str(tmp_path / "r.sqlite"), *nocal)
     assert resumed.returncode == 1, resumed.stderr  # the major flag was in the first leg
     summary = json.loads(out.read_text().splitlines()[-1])
     assert summary["segments"] == 5 and summary["by_severity"] == json.loads(whole[-1])["by_severity"]
@@ -216,7 +221,7 @@ def test_a_resumed_run_gates_and_counts_the_part_checked_before_the_kill(tmp_pat
 
     with Store.open(tmp_path / "r.sqlite") as store:
         assert store.runs()[0].segment_count == 5
-    again = cli("check", str(feed), "--rules-only", "-o", str(out), "--fail-on", "major", "--resume")
+    again = cli("check", str(feed), "--rules-only", "-o", str(out), "--fail-on", "major", "--resume", *nocal)
     assert again.returncode == 1 and "nothing to resume" in again.stderr
 
 

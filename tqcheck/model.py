@@ -204,14 +204,6 @@ class Flag:
     def __post_init__(self) -> None:
         object.__setattr__(self, "evidence", _frozen_mapping(self.evidence))
 
-    @property
-    def expected_penalty(self) -> float:
-        """The MQM penalty this flag is expected to be worth: 5 for a certain major, 1 for a
-        certain minor; a flag without measurement counts at its severity's weight."""
-        if self.p_error is None or self.p_major is None:
-            return float(self.severity.weight)
-        major = min(self.p_major, self.p_error)
-        return Severity.MAJOR.weight * major + Severity.MINOR.weight * (self.p_error - major)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -285,16 +277,20 @@ class SegmentResult:
 
     @property
     def priority(self) -> float:
-        """Where the segment goes in a queue: its expected error, in [0, 1).
-
-        The expected MQM penalty is the larger of what the segment risk says (5 x the probability of
-        a major error) and what its shown flags say (the sum of their expected penalties: a
-        measured, certain number error outranks a sentence that merely reads oddly), mapped by
-        ``1 - exp(-penalty / 10)`` so that one critical = two majors = ten minors keep their order.
+        """Where the segment goes in a queue: the chance that it holds a major error, by its strongest
+        evidence: the largest of its calibrated risk and the measured ``p_major`` of its shown flags,
+        so that a measured, near-certain number error outranks a sentence that merely reads oddly.
+        Shown flags nobody measured (a run without calibration) count together by MQM's weights,
+        ``1 - exp(-penalty / 10)``: one critical = two majors = ten minors.
         """
-        flags = sum(f.expected_penalty for f in self.shown_flags)
-        risk = Severity.MAJOR.weight * self.risk if self.risk is not None else 0.0
-        return 1.0 - math.exp(-max(flags, risk) / 10.0)
+        best = self.risk or 0.0
+        unmeasured = 0
+        for flag in self.shown_flags:
+            if flag.p_major is None:
+                unmeasured += flag.severity.weight
+            else:
+                best = max(best, flag.p_major)
+        return max(best, 1.0 - math.exp(-unmeasured / 10.0))
 
     def to_dict(self) -> dict[str, Any]:
         return {

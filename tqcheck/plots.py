@@ -100,3 +100,34 @@ def save_calibration_plots(curves: Mapping[str, Curve], prefix: str | Path, *, t
     plt.close(fig)
     paths.append(path)
     return paths
+
+
+def save_flag_plot(curves: Mapping[str, Sequence[Sequence[float]]], path: str | Path, *, title: str = "",
+                   floors: Mapping[str, float] | None = None) -> Path:
+    """The precision-recall curve of flags: every finding ordered by its measured ``p_error``; x the
+    share of the findings on a human error that are kept, y the share of kept findings on one. Points
+    come from ``tqcheck.fusion.evaluate`` (``flags.pr_curve``: threshold, precision, recall), one line
+    per language pair; the display floors are marked where each curve crosses them."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for name, points in sorted(curves.items()):
+        if not points:
+            continue
+        line, = ax.step([p[2] for p in points], [p[1] for p in points], where="post", label=name)
+        for label, floor in (floors or {}).items():
+            kept = [p for p in points if p[0] >= floor]
+            if kept:
+                ax.plot([kept[-1][2]], [kept[-1][1]], marker="o", color=line.get_color())
+                ax.annotate(f"{label} ({floor:g})", (kept[-1][2], kept[-1][1]), textcoords="offset points",
+                            xytext=(5, 4), fontsize=7)
+    ax.set_xlabel("recall (findings on a human error that are shown)")
+    ax.set_ylabel("precision (shown findings on a human error)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(("Flags by measured precision " + title).strip(), fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    out = Path(path)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

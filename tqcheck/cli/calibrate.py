@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from tqcheck.errors import UsageError
 
 
 @click.command("calibrate")
-@click.argument("data", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.argument("data", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[DATA.jsonl ...]")
 @click.option("-o", "--output", required=True, metavar="PATH",
               help="Where to write the calibration JSON (plots go next to it).")
 @click.option("--from-db", "db", default=None, metavar="URL",
@@ -34,24 +33,28 @@ from tqcheck.errors import UsageError
 @click.option("--extend", "extend", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="Start from this calibration file and add (or replace) only the keys this fit makes, "
                    "e.g. a --target-only fit added to a bilingual one. FILE itself is not modified.")
+@click.option("--evidence", "evidence_path", default=None, metavar="FILE.jsonl.gz",
+              help="Keep the checker's evidence on DATA here and reuse it while DATA and the settings are "
+                   "the same: a refit then runs no engine.")
 @click.option("--no-plots", is_flag=True, help="Do not write the reliability and precision-recall PNGs.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @engine_options
-def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
+def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
               limit: int | None, name: str | None, resamples: int, target_only: bool, extend: str | None,
-              no_plots: bool, quiet: bool, **engine_kwargs: Any) -> None:
-    """Fit the fusion (risk model and span thresholds per language pair) and write it as JSON.
+              evidence_path: str | None, no_plots: bool, quiet: bool, **engine_kwargs: Any) -> None:
+    """Fit the fusion (risk models and the measured precision of flags per language pair) and write it.
 
     \b
-    From labelled DATA (schema of ../shared/eval/README.md) the checker runs with the engine options
-    given, and the fit is cross-validated in folds grouped by source sentence; the figures printed
-    are out-of-fold. With --from-db the labels are reviewers' decisions: confirmed vs dismissed flags.
-    Use the result with 'tqcheck check --calibration FILE'. Target-only checking (no source) has
-    other evidence and needs its own fit: --target-only, added to a bilingual file with --extend.
+    From labelled DATA (schema of ../shared/eval/README.md; several files are fit together, e.g. MQM
+    spans and DEMETR pairs) the checker runs with the engine options given, and the fit is
+    cross-validated in folds grouped by source sentence; the figures printed are out-of-fold. With
+    --from-db the labels are reviewers' decisions: confirmed vs dismissed flags. Use the result with
+    'tqcheck check --calibration FILE'. Target-only checking (no source) has other evidence and
+    needs its own fit: --target-only, added to a bilingual file with --extend.
 
     \b
     Examples:
-      tqcheck calibrate bio_mqm_fr.dev.jsonl -o calibration.json
+      tqcheck calibrate bio_mqm_fr.dev.jsonl demetr_fr_en.dev.jsonl -o calibration.json
       tqcheck calibrate bio_mqm_fr.dev.jsonl --target-only --extend calibration.json -o calibration.json
       tqcheck calibrate --from-db review.sqlite -o desk-calibration.json
     """
@@ -66,12 +69,16 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
     from tqcheck import __version__
 
     provenance["tqcheck_version"] = __version__
+    flag_curves: dict[str, Any] = {}
     if db:
         calibration, curves, report = _from_db(db, run_ids, folds, name, provenance)
     else:
-        assert data is not None
-        calibration, curves, report = _from_data(data, limit, folds, name, resamples, quiet, provenance,
-                                                 engine_kwargs, target_only)
+        calibration, curves, report, _, _ = _from_data(data, limit, folds, name, resamples, quiet, provenance,
+                                                       engine_kwargs, target_only, evidence_path)
+        for block in report["data"].values():
+            for lp, figures in (block.get("by_lp") or {}).items():
+                if figures.get("flags", {}).get("pr_curve"):
+                    flag_curves[lp] = figures["flags"]["pr_curve"]
     if extend:
         calibration = _extended(extend, calibration)
     calibration.write(output)
@@ -80,8 +87,9 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
     if report is not None:
         from tqcheck.fusion.evaluate import format_table
 
-        click.echo("cross-validated evaluation of the fused output (all signals that ran):")
-        click.echo(format_table(report))
+        for path, block in report["data"].items():
+            click.echo(f"cross-validated evaluation of the fused output on {path} (all signals that ran):")
+            click.echo(format_table(block))
         Path(output).with_suffix(".target-only.cv.json" if target_only else ".cv.json").write_text(
             json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     click.echo(f"wrote {output}")
@@ -92,14 +100,13 @@ def calibrate(data: str | None, output: str, db: str | None, run_ids: tuple[int,
         stem = out.stem + ("-target-only" if target_only else "")
         for path in save_calibration_plots(curves, out.with_name(stem), title="(out of fold)"):
             click.echo(f"wrote {path}")
+        if flag_curves:
+            from tqcheck.fusion.fuse import MAJOR_FLOOR, SHOW_FLOOR
+            from tqcheck.plots import save_flag_plot
 
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+            path = save_flag_plot(flag_curves, out.with_name(stem + ".flags.png"), title="(out of fold)",
+                                  floors={"shown": SHOW_FLOOR})
+            click.echo(f"wrote {path}")
 
 
 def _extended(path: str, fit: Any) -> Any:
@@ -117,36 +124,25 @@ def _extended(path: str, fit: Any) -> Any:
     return Calibration(fit.name, {**base.pairs, **fit.pairs}, fit.created_at, provenance)
 
 
-def _from_data(data: str, limit: int | None, folds: int, name: str | None, resamples: int, quiet: bool,
-               provenance: dict[str, Any], engine_kwargs: dict[str, Any], target_only: bool = False):
-    from dataclasses import replace
-
-    from tqcheck.cli.evaluate import Progress
+def _from_data(data: tuple[str, ...], limit: int | None, folds: int, name: str | None, resamples: int,
+               quiet: bool, provenance: dict[str, Any], engine_kwargs: dict[str, Any], target_only: bool,
+               evidence_path: str | None):
+    from tqcheck.cli._labelled import labelled_run
     from tqcheck.fusion.calibration import calibration_key
     from tqcheck.fusion.evaluate import evaluate
-    from tqcheck.fusion.fit import Labelled, calibrate_labelled, cross_validated_results, labels_from
-    from tqcheck.fusion.labels import read_labelled
-    from tqcheck.run import Checker
+    from tqcheck.fusion.fit import cross_validated_results, fit_calibration
 
-    labelled_data = read_labelled(data, limit=limit)
-    checker = Checker(config_from_options(**engine_kwargs))
-    segments = labelled_data.all_segments()
-    if target_only:
-        segments = [replace(s, source=None) for s in segments]
-    progress = Progress(len(segments), quiet, "calibrate")
-    try:
-        evidence = checker.evidence(segments, progress=progress.update)
-    finally:
-        progress.close()
-    labelled = Labelled(evidence, *labels_from(labelled_data))
-    signature = checker.signature(language_pairs={s.language_pair for s in segments}).to_dict()
-    provenance.update({"data": str(data), "data_sha256": _sha256(data), "limit": limit, "target_only": target_only,
-                       "segments": len(segments), "folds": folds, "run_signature": signature})
-    calibration = calibrate_labelled(labelled, folds=folds, name=name, provenance=provenance)
+    run = labelled_run(data, limit=limit, target_only=target_only, engine_kwargs=engine_kwargs, quiet=quiet,
+                       evidence_path=evidence_path, desc="calibrate")
+    labelled = run.labelled
+    provenance.update({"data": run.provenance, "limit": limit, "target_only": target_only,
+                       "segments": len(labelled.evidence), "folds": folds, "run_signature": run.signature})
+    calibration = fit_calibration(labelled, folds=folds, name=name, provenance=provenance)
     results = cross_validated_results(labelled, folds=folds)
-    report = evaluate(labelled_data, results, by_lp=True, resamples=resamples)
-    report = {"data": str(data), "signature": signature | {"calibration": f"cross-validated, {folds} folds"},
-              "command": provenance["command"], **report}
+    report: dict[str, Any] = {"signature": run.signature | {"calibration": f"cross-validated, {folds} folds"},
+                              "command": provenance["command"], "data": {}}
+    for path, labelled_data in zip(data, run.data):
+        report["data"][str(path)] = evaluate(labelled_data, results, by_lp=True, resamples=resamples)
     curves: dict[str, tuple[list[bool], list[float]]] = {}
     for result in results:
         sid = result.segment.id
@@ -154,7 +150,7 @@ def _from_data(data: str, limit: int | None, folds: int, name: str | None, resam
             labels, risks = curves.setdefault(calibration_key(result.segment), ([], []))
             labels.append(labelled.labels[sid])
             risks.append(result.risk)
-    return calibration, curves, report
+    return calibration, curves, report, results, run.data
 
 
 def _from_db(db: str, run_ids: tuple[int, ...], folds: int, name: str | None, provenance: dict[str, Any]):

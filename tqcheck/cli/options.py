@@ -62,8 +62,10 @@ def engine_options(command: F) -> F:
         click.option("--cache", default=None, metavar="PATH",
                      help="SQLite cache of engine outputs; 'none' turns caching off "
                           "(default ~/.cache/tqcheck/engines.sqlite)."),
-        click.option("--calibration", type=click.Path(exists=True, dir_okay=False), default=None,
-                     help="Fusion calibration JSON from 'tqcheck calibrate' (default: the shipped one)."),
+        click.option("--calibration", default=None, metavar="FILE|none",
+                     help="Fusion calibration JSON from 'tqcheck calibrate' (default: the shipped one); 'none' "
+                          "for no calibration: no risk, rule checks keep the severity they declare, signals "
+                          "are hints."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)

@@ -1,10 +1,10 @@
 """The calibration file: what the fusion reads to turn evidence into a risk and measured flags.
 
 One ``Calibration`` holds, per calibration key (a language pair such as ``fr-en``, ``fr-en/target-only``
-for checking without a source, or the pooled ``*``), the risk models and the span models fit on human
+for checking without a source, or the pooled ``*``), the risk models and the flag model fit on human
 labels (``tqcheck.fusion.fit``), with the provenance of the fit. The features the models read are
-defined here too (``rule_scores``, ``span_features``), so that fitting and fusing cannot read a
-candidate differently. Plain data and arithmetic only: nothing here imports numpy or scikit-learn.
+defined here too (``rule_scores``, ``finding_features``), so that fitting and fusing cannot read a
+finding differently. Plain data and arithmetic only: nothing here imports numpy or scikit-learn.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from tqcheck.errors import ConfigError
-from tqcheck.model import Flag, Segment, _frozen_mapping
+from tqcheck.model import Flag, Segment, Side, _frozen_mapping
 from tqcheck.signals.base import SignalOutput
 
 #: Signals whose scores are reported but never used in the risk (see tqcheck.signals.reference).
@@ -36,7 +36,9 @@ MIN_CHARS_FOR_RISK_FLAG = 20
 #: (the round trip MT -> source language -> MT, QE without a source) with other score distributions, so
 #: they are fit and scored apart from the bilingual segments of the same pair.
 TARGET_ONLY = "/target-only"
-FORMAT = "tqcheck-calibration/1"
+#: Version 2: findings are measured by a ``FlagModel`` (version 1 had per-signal span models and
+#: thresholds, which a copy editor could not read as a precision).
+FORMAT = "tqcheck-calibration/2"
 
 
 def calibration_key(segment: Segment) -> str:
@@ -73,7 +75,10 @@ def signals_present(outputs: Mapping[str, SignalOutput]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class RiskModel:
-    """A logistic model over standardised features: ``sigmoid(intercept + coef · (x - mean) / scale)``.
+    """A logistic model over standardised features: ``sigmoid(intercept + coef · (x - mean) / scale)``,
+    then recalibrated: ``sigmoid(slope · z + offset)`` (Platt scaling fit on out-of-fold predictions,
+    so that a risk of 0.6 means six segments in ten have a major error; the ranking loss of DEMETR pairs
+    spreads the raw scores wider than the probabilities they stand for).
 
     A feature missing from a segment's scores is taken at its training mean (contributes nothing). A
     value outside the range the model was fit on is clipped to it (``low``/``high``: the 1st and 99th
@@ -87,10 +92,11 @@ class RiskModel:
     scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
-    major_threshold: float
     cv: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     low: tuple[float, ...] = ()
     high: tuple[float, ...] = ()
+    slope: float = 1.0
+    offset: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cv", _frozen_mapping(self.cv))
@@ -102,6 +108,10 @@ class RiskModel:
                    for sig in self.signals)
 
     def predict(self, scores: Mapping[str, float]) -> float:
+        return _sigmoid(self.slope * self.raw(scores) + self.offset)
+
+    def raw(self, scores: Mapping[str, float]) -> float:
+        """The linear score before recalibration (a logit)."""
         z = self.intercept
         bounded = len(self.low) == len(self.high) == len(self.features)
         for i, (name, mu, sd, w) in enumerate(zip(self.features, self.mean, self.scale, self.coef)):
@@ -111,13 +121,17 @@ class RiskModel:
             if bounded:
                 value = min(max(value, self.low[i]), self.high[i])
             z += w * (value - mu) / (sd or 1.0)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return z
+
+    def recalibrated(self, slope: float, offset: float) -> "RiskModel":
+        from dataclasses import replace
+
+        return replace(self, slope=round(float(slope), 6), offset=round(float(offset), 6))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"signals": list(self.signals), "features": list(self.features),
                "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
-               "intercept": self.intercept, "major_threshold": _json_float(self.major_threshold),
-               "cv": dict(self.cv)}
+               "intercept": self.intercept, "slope": self.slope, "offset": self.offset, "cv": dict(self.cv)}
         if self.low:
             out.update(low=list(self.low), high=list(self.high))
         return out
@@ -130,134 +144,190 @@ class RiskModel:
                 raise ValueError(f"{key} has {len(data[key])} values for {n} features")
         return cls(tuple(sorted(data["signals"])), tuple(data["features"]),
                    tuple(float(v) for v in data["mean"]), tuple(float(v) for v in data["scale"]),
-                   tuple(float(v) for v in data["coef"]), float(data["intercept"]),
-                   _from_json_float(data["major_threshold"]), data.get("cv") or {},
-                   tuple(float(v) for v in data.get("low") or ()), tuple(float(v) for v in data.get("high") or ()))
+                   tuple(float(v) for v in data["coef"]), float(data["intercept"]), data.get("cv") or {},
+                   tuple(float(v) for v in data.get("low") or ()), tuple(float(v) for v in data.get("high") or ()),
+                   float(data.get("slope", 1.0)), float(data.get("offset", 0.0)))
 
 
-def span_support(flag: Flag, candidates: Sequence[Flag], rule_flags: Sequence[Flag]) -> int:
-    """How many other sources point at the same characters: other signals' candidates overlapping
-    this one, plus one if any rule flag does."""
-    if flag.span is None:
-        return 0
-    others = {c.check for c in candidates
-              if c.check != flag.check and c.span is not None and c.span.overlaps(flag.span)}
-    rules = any(r.span is not None and r.span.overlaps(flag.span) for r in rule_flags)
-    return len(others) + int(rules)
+# ----------------------------------------------------------------------------------------------------
+# What a finding's precision is measured from
 
 
-def span_features(flag: Flag, scores: Mapping[str, float], support: int = 0) -> dict[str, float]:
-    """What a span model sees of one candidate: its own strength, its kind, its length, how many
-    other sources agree on it, and the sentence scores of the signal that raised it (a diff span
-    means more where the reference model otherwise agrees, or less: the model learns which, per
-    language pair)."""
-    feats = {"confidence": float(flag.confidence or 0.0), "support": float(support)}
-    if flag.span is not None:
-        feats["log_chars"] = math.log1p(len(flag.span))
-    kind = flag.evidence.get("kind")
-    if kind:
+#: Features of a finding (``finding_features``) that are counts or strengths, standardised before
+#: fitting; every other feature is a 0/1 indicator, left as it is so that the fit's L2 penalty acts as
+#: a prior of one logit unit on each indicator's effect (a check seen five times is not taken at its
+#: word: ``tqcheck.fusion.fit``).
+CONTINUOUS_PREFIXES = ("strength:", "sources", "log_chars", "risk", "score:")
+
+
+#: A pair's flag model measures a check it saw at least this often; below, the pooled model does (six
+#: numbers flags from two French->English segments are no measurement of the numbers check).
+MIN_CHECK_FINDINGS = 20
+
+
+def is_continuous(feature: str) -> bool:
+    return feature.startswith(CONTINUOUS_PREFIXES)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def finding_features(flag: Flag, segment: Segment, risk: float | None,
+                     scores: Mapping[str, float] | None = None) -> dict[str, float]:
+    """What the precision model sees of one finding (a merged flag, before it is measured): which
+    checks and signals point at it and how strongly (``evidence["sources"]``: check -> raw strength,
+    None for a rule check), the candidate kinds, whether a round-trip loss is explained by the
+    engine's lexicon, what the rule checks declared, how long the span is and what kind of text it
+    covers (``tqcheck.text.spanclass``), the segment's risk, and the sentence scores of the signals
+    that point at it (a round-trip loss means more where the round trip otherwise came back well)."""
+    from tqcheck.text.spanclass import span_classes
+
+    evidence = flag.evidence
+    sources = evidence.get("sources") or {flag.check: flag.confidence}
+    feats: dict[str, float] = {"sources": float(len(sources))}
+    if len(sources) >= 3:  # agreement is not linear: three or four independent sources on one span
+        feats[f"agree={min(len(sources), 4)}"] = 1.0
+    for check, strength in sources.items():
+        feats[f"check={check}"] = 1.0
+        if strength is not None:
+            feats[f"strength:{check}"] = float(strength)
+    for kind in evidence.get("kinds") or ():
         feats[f"kind={kind}"] = 1.0
-    prefix = flag.check + "."
-    for name, value in scores.items():
-        if name.startswith(prefix) and value is not None and math.isfinite(value):
-            feats[name] = float(value)
+    if evidence.get("explained_by"):
+        feats["explained"] = 1.0
+    declared = evidence.get("rule_severity")
+    if declared in ("major", "critical"):
+        feats["rule=major"] = 1.0
+    if declared == "critical":
+        feats["rule=critical"] = 1.0
+    if flag.span is None:
+        feats["segment_level"] = 1.0
+    else:
+        feats["log_chars"] = math.log1p(len(flag.span))
+        if flag.span.side is Side.SOURCE:
+            feats["side=source"] = 1.0
+            text, lang, other = segment.source or "", segment.source_lang, None
+        else:
+            text, lang, other = segment.mt, segment.target_lang, segment.source
+        for name in span_classes(text, flag.span.start, flag.span.end, lang=lang, source=other):
+            feats[f"class={name}"] = 1.0
+    if segment.source is None:
+        feats["target_only"] = 1.0
+    feats[f"pair={segment.language_pair}"] = 1.0
+    if risk is not None:
+        feats["risk"] = _logit(risk)
+    for name, value in (scores or {}).items():
+        if name.split(".", 1)[0] in sources and value is not None and math.isfinite(value):
+            feats[f"score:{name}"] = float(value)
     return feats
 
 
 @dataclass(frozen=True)
-class SpanModel:
-    """P(a candidate span lands on a human-marked error), a logistic model over ``span_features``.
-    A missing ``kind=`` feature is 0 (another kind); a missing score is taken at its mean."""
+class FlagModel:
+    """The measured precision of findings: two logistic models over ``finding_features``, one for
+    "a human marks an error overlapping it" (``p_error``) and one for "... a major or critical one"
+    (``p_major``), fit on human labels (or reviewer decisions) by ``tqcheck.fusion.fit``.
+
+    A feature absent from a finding is 0 for an indicator and its training mean for a count or a
+    strength (it contributes nothing); a count or strength is clipped to the range the model was fit
+    on (``low``/``high``: the 1st and 99th percentiles), as in ``RiskModel``. ``cv`` holds the
+    out-of-fold figures of the fit.
+    """
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    kinds: tuple[str, ...] = ()  # the candidate kinds seen in fitting
+    coef_error: tuple[float, ...]
+    intercept_error: float
+    coef_major: tuple[float, ...]
+    intercept_major: float
+    cv: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
+    #: Platt recalibration of each logit, fit on out-of-fold predictions (a logistic model over many
+    #: indicators is overconfident at its top, where the flags that become major are).
+    recalibration: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0)
+    #: How many findings of each check the model was fit on: a check seen fewer than
+    #: ``MIN_CHECK_FINDINGS`` times is measured by the pooled model instead, where one exists.
+    counts: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
 
-    def knows(self, flag: Flag) -> bool:
-        """Whether candidates of this flag's kind were among those the model was fit on."""
-        kind = flag.evidence.get("kind")
-        return not self.kinds or not kind or kind in self.kinds
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cv", _frozen_mapping(self.cv))
+        object.__setattr__(self, "counts", _frozen_mapping(self.counts))
 
-    def predict(self, feats: Mapping[str, float]) -> float:
-        z = self.intercept
-        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
+    def seen(self, check: str) -> int:
+        """Findings of ``check`` among those the model was fit on (0: it cannot measure that check)."""
+        if f"check={check}" not in self.features:
+            return 0
+        return int(self.counts.get(check, MIN_CHECK_FINDINGS))
+
+    def _z(self, feats: Mapping[str, float], coef: Sequence[float], intercept: float) -> float:
+        z = intercept
+        bounded = len(self.low) == len(self.high) == len(self.features)
+        for i, (name, mu, sd, w) in enumerate(zip(self.features, self.mean, self.scale, coef)):
             value = feats.get(name)
-            if value is None:
-                value = 0.0 if name.startswith("kind=") else mu
+            if value is None or not math.isfinite(value):
+                value = mu if is_continuous(name) else 0.0
+            elif bounded:
+                value = min(max(value, self.low[i]), self.high[i])
             z += w * (value - mu) / (sd or 1.0)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return z
+
+    def predict(self, feats: Mapping[str, float]) -> tuple[float, float]:
+        """(p_error, p_major); p_major never exceeds p_error."""
+        se, oe, sm, om = self.recalibration
+        p_error = _sigmoid(se * self._z(feats, self.coef_error, self.intercept_error) + oe)
+        p_major = _sigmoid(sm * self._z(feats, self.coef_major, self.intercept_major) + om)
+        return p_error, min(p_major, p_error)
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept, "kinds": list(self.kinds)}
+                "coef_error": list(self.coef_error), "intercept_error": self.intercept_error,
+                "coef_major": list(self.coef_major), "intercept_major": self.intercept_major,
+                "low": list(self.low), "high": list(self.high), "recalibration": list(self.recalibration),
+                "counts": dict(self.counts), "cv": dict(self.cv)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SpanModel":
+    def from_dict(cls, data: Mapping[str, Any]) -> "FlagModel":
+        n = len(data["features"])
+        for key in ("mean", "scale", "coef_error", "coef_major"):
+            if len(data[key]) != n:
+                raise ValueError(f"{key} has {len(data[key])} values for {n} features")
         return cls(tuple(data["features"]), tuple(map(float, data["mean"])), tuple(map(float, data["scale"])),
-                   tuple(map(float, data["coef"])), float(data["intercept"]), tuple(data.get("kinds") or ()))
+                   tuple(map(float, data["coef_error"])), float(data["intercept_error"]),
+                   tuple(map(float, data["coef_major"])), float(data["intercept_major"]), data.get("cv") or {},
+                   tuple(map(float, data.get("low") or ())), tuple(map(float, data.get("high") or ())),
+                   tuple(map(float, data.get("recalibration") or (1.0, 0.0, 1.0, 0.0))),
+                   {str(k): int(v) for k, v in (data.get("counts") or {}).items()})
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @dataclass(frozen=True)
 class PairCalibration:
-    """Everything fit for one language pair (or ``*``, pooled over pairs)."""
+    """Everything fit for one calibration key (a language pair, its target-only mode, or pooled)."""
 
     models: tuple[RiskModel, ...] = ()
-    span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
-    span_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
-    span_models: Mapping[str, SpanModel] = field(default_factory=dict, hash=False, compare=False)
-    major_span_thresholds: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
-    #: Rare detectors (no span model): the measured share of their kept candidates on major errors.
-    rare_major_precision: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "span_thresholds", _frozen_mapping(self.span_thresholds))
-        object.__setattr__(self, "span_precision", _frozen_mapping(self.span_precision))
-        object.__setattr__(self, "span_models", _frozen_mapping(self.span_models))
-        object.__setattr__(self, "major_span_thresholds", _frozen_mapping(self.major_span_thresholds))
-        object.__setattr__(self, "rare_major_precision", _frozen_mapping(self.rare_major_precision))
-
-    def strength(self, flag: Flag, scores: Mapping[str, float], support: int = 0) -> float:
-        """The calibrated probability that the candidate is on an error, or its raw strength when
-        its signal has no span model here."""
-        model = self.span_models.get(flag.check)
-        if model is None:
-            return float(flag.confidence or 0.0)
-        if not model.knows(flag):
-            return -math.inf  # a kind never measured (e.g. target-only round trip): not shown
-        return model.predict(span_features(flag, scores, support))
+    flag_model: FlagModel | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"models": [m.to_dict() for m in self.models],
-                "span_thresholds": {k: _json_float(v) for k, v in self.span_thresholds.items()},
-                "span_precision": dict(self.span_precision),
-                "span_models": {k: m.to_dict() for k, m in self.span_models.items()},
-                "major_span_thresholds": {k: _json_float(v) for k, v in self.major_span_thresholds.items()},
-                "rare_major_precision": dict(self.rare_major_precision)}
+                "flag_model": self.flag_model.to_dict() if self.flag_model else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PairCalibration":
+        flag_model = data.get("flag_model")
         return cls(tuple(RiskModel.from_dict(m) for m in data.get("models") or ()),
-                   {k: _from_json_float(v) for k, v in (data.get("span_thresholds") or {}).items()},
-                   dict(data.get("span_precision") or {}),
-                   {k: SpanModel.from_dict(m) for k, m in (data.get("span_models") or {}).items()},
-                   {k: _from_json_float(v) for k, v in (data.get("major_span_thresholds") or {}).items()},
-                   {k: float(v) for k, v in (data.get("rare_major_precision") or {}).items()})
-
-
-def _json_float(v: float) -> float | str:
-    return "inf" if v == math.inf else v
-
-
-def _from_json_float(v: Any) -> float:
-    return math.inf if v == "inf" else float(v)
+                   FlagModel.from_dict(flag_model) if flag_model else None)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """A calibration file: per-pair models and span thresholds, and how they were made."""
+    """A calibration file: per-key risk and flag models, and how they were made."""
 
     name: str
     pairs: Mapping[str, PairCalibration]
@@ -294,6 +364,19 @@ class Calibration:
     def for_pair(self, lp: str) -> PairCalibration:
         return self.pairs.get(lp) or self.pairs.get(pooled_key(lp)) or PairCalibration()
 
+    def flag_models(self, lp: str) -> tuple[FlagModel, ...]:
+        """The flag models for a calibration key, own before pooled."""
+        return tuple(pair.flag_model for key in dict.fromkeys((lp, pooled_key(lp)))
+                     if (pair := self.pairs.get(key)) is not None and pair.flag_model is not None)
+
+    def flag_model(self, lp: str) -> tuple[FlagModel | None, str | None]:
+        """The flag model for a calibration key and the key it came from (own, else pooled)."""
+        for key in (lp, pooled_key(lp)):
+            pair = self.pairs.get(key)
+            if pair is not None and pair.flag_model is not None:
+                return pair.flag_model, key
+        return None, None
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "name": self.name, "created_at": self.created_at,
                 "provenance": dict(self.provenance),
@@ -301,6 +384,9 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str | None = None) -> "Calibration":
+        if data.get("format") == "tqcheck-calibration/1":
+            raise ConfigError("a calibration of an older tqcheck (format 1: per-signal span thresholds)",
+                              where=where, fix="re-run 'tqcheck calibrate' to measure every flag's precision")
         if data.get("format") != FORMAT:
             raise ConfigError(f"not a tqcheck calibration file (format {data.get('format')!r})",
                               where=where, fix="make one with 'tqcheck calibrate DATA.jsonl -o FILE'")
@@ -329,7 +415,9 @@ def _shipped_calibration_text() -> str | None:
 
 def load_calibration(path: str | Path | None) -> tuple[Calibration | None, str]:
     """A calibration file and its id (name, day and content hash), or the shipped default for None
-    (``(None, "none")`` if none ships)."""
+    (``(None, "none")`` if none ships, or for the path ``"none"``)."""
+    if str(path) == "none":
+        return None, "none"
     if path is None:
         text, where = _shipped_calibration_text(), "tqcheck/data/calibration.json"
         if text is None:

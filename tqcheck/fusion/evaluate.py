@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from tqcheck.fusion.labels import LabelledData, LabelledPair, LabelledSegment
 from tqcheck.fusion.metrics import (average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc,
                                     span_counts)
-from tqcheck.model import SegmentResult, Severity, Side
+from tqcheck.model import Flag, SegmentResult, Severity, Side
 
 
 def _estimate(statistic: Callable[[Sequence[int]], float], groups: Sequence[str],
@@ -43,10 +43,11 @@ def segment_score(result: SegmentResult) -> float:
 
 
 def predicted_spans(result: SegmentResult, *, min_severity: Severity | None = None,
-                    category_prefix: str | None = None) -> list[tuple[int, int]]:
+                    category_prefix: str | None = None, hints: bool = False) -> list[tuple[int, int]]:
+    """MT spans of the result's shown flags (hints too with ``hints``)."""
     return [
         (f.span.start, f.span.end)
-        for f in result.flags
+        for f in (result.flags if hints else result.shown_flags)
         if f.span is not None and f.span.side is Side.MT
         and (min_severity is None or f.severity >= min_severity)
         and (category_prefix is None or _top(f.category.value) == category_prefix)
@@ -79,6 +80,12 @@ def _segment_block(items: list[LabelledSegment], results: Mapping[str, SegmentRe
 
         block["roc_auc"] = _estimate(sub(roc_auc), groups, resamples, seed)
         block["pr_auc"] = _estimate(sub(average_precision), groups, resamples, seed)
+        # The queue's order (expected error: the risk and the shown flags' measured precision)
+        priorities = [res.priority for _, res in rows]
+        block["priority_roc_auc"] = _estimate(
+            lambda idx: roc_auc([labels[i] for i in idx if rows[i][0].has_major is not None],
+                                [priorities[i] for i in idx if rows[i][0].has_major is not None]),
+            groups, resamples, seed)
     graded = [i for i, (item, _) in enumerate(rows) if item.badness is not None]
     if graded:
         bad = [rows[i][0].badness if rows[i][0].badness is not None else math.nan for i in range(len(rows))]
@@ -141,10 +148,10 @@ def _span_block(items: list[LabelledSegment], results: Mapping[str, SegmentResul
         by_cat.setdefault(cat, {})["gold_recall_by_any_flag"] = \
             _prf_block(counts, groups, 0, seed)["recall"]["value"]
         by_cat[cat]["gold_chars"] = sum(c[2] for c in counts)
-    flag_cats = sorted({f.category.value for _, res in rows for f in res.flags
+    flag_cats = sorted({f.category.value for _, res in rows for f in res.shown_flags
                         if f.span is not None and f.span.side is Side.MT})
     for cat in flag_cats:
-        counts = [span_counts([(f.span.start, f.span.end) for f in res.flags
+        counts = [span_counts([(f.span.start, f.span.end) for f in res.shown_flags
                                if f.span is not None and f.span.side is Side.MT and f.category.value == cat],
                               [(s.start, s.end) for s in item.spans or () if s.is_error]) for item, res in rows]
         by_cat.setdefault(cat, {})["flag_precision_vs_any_gold"] = \
@@ -203,6 +210,71 @@ def _pair_block(pairs: list[LabelledPair], results: Mapping[str, SegmentResult],
     return block
 
 
+def _lands(flag: Flag, item: LabelledSegment) -> tuple[bool, bool]:
+    """Whether a flag lands on a human error, and on a major/critical one (``finding_labels``)."""
+    from tqcheck.fusion.fit import finding_labels
+
+    spans = item.spans or ()
+    return finding_labels(flag, [(s.start, s.end) for s in spans if s.is_error],
+                          [(s.start, s.end) for s in spans if s.is_major],
+                          (any(s.is_error and s.is_accuracy for s in spans),
+                           any(s.is_major and s.is_accuracy for s in spans)))
+
+
+def _flag_block(items: list[LabelledSegment], results: Mapping[str, SegmentResult],
+                resamples: int, seed: int) -> dict[str, Any] | None:
+    """What a copy editor meets, flag by flag: how often a shown flag lands on a human error (a major
+    one on a major error), how many flags a segment shows, how many of the segments with a human
+    major error a shown major flag reaches (it lands on one of its major spans), how precise the
+    hints are; and the precision-recall points of every finding ordered by its measured
+    ``p_error`` (for the curve). A segment-level flag lands when its segment has such an error."""
+    rows = [(item, results[item.segment.id]) for item in items
+            if item.spans is not None and item.segment.id in results]
+    if not rows:
+        return None
+    groups = [item.group for item, _ in rows]
+    per_row = []
+    every: list[tuple[float, bool]] = []
+    for item, res in rows:
+        shown = [_lands(f, item) for f in res.shown_flags]
+        majors = [_lands(f, item) for f in res.shown_flags if f.severity >= Severity.MAJOR]
+        hints = [_lands(f, item) for f in res.hints]
+        per_row.append((shown, majors, hints, bool(item.has_major)))
+        every += [(f.p_error, _lands(f, item)[0]) for f in res.flags if f.p_error is not None]
+
+    def share(which: int, index: int) -> Callable[[Sequence[int]], float]:
+        def f(idx: Sequence[int]) -> float:
+            hits = [lands[index] for i in idx for lands in per_row[i][which]]
+            return sum(hits) / len(hits) if hits else math.nan
+        return f
+
+    def per_segment(idx: Sequence[int]) -> float:
+        return sum(len(per_row[i][0]) for i in idx) / len(idx) if idx else math.nan
+
+    def reach(idx: Sequence[int]) -> float:
+        majors = [i for i in idx if per_row[i][3]]
+        return sum(any(m for _, m in per_row[i][1]) for i in majors) / len(majors) if majors else math.nan
+
+    block: dict[str, Any] = {
+        "shown": sum(len(r[0]) for r in per_row), "major": sum(len(r[1]) for r in per_row),
+        "hints": sum(len(r[2]) for r in per_row),
+        "shown_on_error": _estimate(share(0, 0), groups, resamples, seed),
+        "major_on_major": _estimate(share(1, 1), groups, resamples, seed),
+        "hints_on_error": _estimate(share(2, 0), groups, resamples, seed),
+        "flags_per_segment": _estimate(per_segment, groups, resamples, seed),
+        "major_reach": _estimate(reach, groups, resamples, seed),
+    }
+    every.sort(key=lambda p: -p[0])
+    total = sum(hit for _, hit in every)
+    curve, hits = [], 0
+    for k, (p, hit) in enumerate(every, 1):
+        hits += hit
+        if k == len(every) or every[k][0] != p:
+            curve.append([round(p, 4), round(hits / k, 4), round(hits / total, 4) if total else None])
+    block["pr_curve"] = curve  # [p_error threshold, precision, share of the landing findings kept]
+    return block
+
+
 def evaluate_block(data: LabelledData, results: Mapping[str, SegmentResult], *,
                    resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     """All figures for one slice of the data (a language pair, or everything)."""
@@ -212,6 +284,9 @@ def evaluate_block(data: LabelledData, results: Mapping[str, SegmentResult], *,
         spans = _span_block(data.segments, results, resamples, seed)
         if spans:
             out["spans"] = spans
+        flags = _flag_block(data.segments, results, resamples, seed)
+        if flags:
+            out["flags"] = flags
     if data.pairs:
         pairs = _pair_block(data.pairs, results, resamples, seed)
         if pairs:
@@ -264,6 +339,9 @@ def format_table(report: Mapping[str, Any]) -> str:
             lines.append(f"  {name:<8} {b['n']:>5} {b.get('positives', '-'):>5}  {_fmt(b.get('roc_auc')):<22} "
                          f"{_fmt(b.get('pr_auc')):<22} {_fmt(b.get('kendall_tau')):<22} "
                          f"{_fmt(b.get('pearson')):<22}")
+        if any(b.get("priority_roc_auc") for _, b in seg_rows):
+            lines.append("  queue order (expected error) ROC-AUC: " + ", ".join(
+                f"{name} {_fmt(b.get('priority_roc_auc'))}" for name, b in seg_rows if b.get("priority_roc_auc")))
     span_rows = [(name, b["spans"]) for name, b in slices if "spans" in b]
     if span_rows:
         lines.append("spans (character level)")
@@ -274,6 +352,15 @@ def format_table(report: Mapping[str, Any]) -> str:
                 s = b[scope]
                 lines.append(f"  {name:<8} {label:<15} {_fmt(s['precision']):<22} {_fmt(s['recall']):<22} "
                              f"{_fmt(s['f1']):<22}")
+    flag_rows = [(name, b["flags"]) for name, b in slices if "flags" in b]
+    if flag_rows:
+        lines.append("flags (what a copy editor is shown; hints only counted)")
+        lines.append(f"  {'slice':<8} {'shown':>6} {'major':>6} {'hints':>6}  {'shown on error':<22} "
+                     f"{'major on major':<22} {'flags/segment':<22} {'major reach':<22}")
+        for name, b in flag_rows:
+            lines.append(f"  {name:<8} {b['shown']:>6} {b['major']:>6} {b['hints']:>6}  {_fmt(b['shown_on_error']):<22} "
+                         f"{_fmt(b['major_on_major']):<22} {_fmt(b['flags_per_segment']):<22} "
+                         f"{_fmt(b['major_reach']):<22}")
     pair_rows = [(name, b["pairs"]) for name, b in slices if "pairs" in b]
     if pair_rows:
         lines.append("pairs (perturbed MT rated worse than clean)")

@@ -2,40 +2,37 @@
 
 Two sources of labels, one fitting procedure:
 
-- **labelled data** (``tqcheck calibrate DATA.jsonl``): the checker runs on every segment once, the
-  raw inputs of the fusion are kept (``tqcheck.pipeline.Evidence``), and the label is "has a major or
-  critical error" (DEMETR pairs count as a clean MT without one and a perturbed MT with one when the
-  perturbation is major or critical);
-- **reviewer decisions** (``tqcheck calibrate --from-db URL``): stored segments whose flags reviewers
-  confirmed or dismissed; the label is "a reviewer confirmed at least one flag", so that the risk and
-  thresholds follow the desk's own judgement (``calibrate_from_decisions``).
+- **labelled data** (``tqcheck calibrate DATA.jsonl [MORE.jsonl]``): the checker runs on every segment
+  once, the fusion's inputs are kept (``tqcheck.fusion.Evidence``), and joined to the labels: MQM
+  error spans with severities, "has a major or critical error", and DEMETR pairs (a clean MT and the
+  same MT with one deliberate error);
+- **reviewer decisions** (``tqcheck calibrate --from-db URL``): stored flags that reviewers confirmed
+  or dismissed (``calibrate_from_decisions``), so that the fusion follows the desk's own judgement.
 
-What is fit, per language pair and pooled over all pairs (``*``):
+What is fit, per calibration key (language pair, its target-only mode) and pooled over pairs (``*``):
 
-1. **risk models**: one logistic regression (scikit-learn, L2, C=1, standardised features) for each
-   set of signals seen in the data (the empty set is the rules-only model), over the signals' sentence
-   scores and the rule-flag counts. Cross-validated with ``GroupKFold`` grouped by source sentence:
-   the same source appears once per MT system, and a model must not be scored on a sentence whose
-   twin it was trained on. Each model records its cross-validated ROC-AUC, average precision and
-   Kendall tau, and its ``major_threshold``: the out-of-fold risk that maximises F0.5 for "has a
-   major error" (precision weighs twice recall: a false alarm costs a reviewer's time on every
-   segment), kept only when the segments it flags are significantly more often major than the base
-   rate (one-sided binomial test, 5 %); otherwise ``inf`` (the model never calls a segment major).
-   The final weights are fit on all rows.
-2. **span models and thresholds** per signal: a logistic model of "this candidate span overlaps a
-   human error span" over the candidate's strength, kind, length and its signal's sentence scores
-   (``tqcheck.fusion.calibration.SpanModel``); then the threshold on that probability that maximises
-   character-level F0.5 against human error spans, *provided* the kept spans are more precise than
-   chance (the share of MT characters inside human error spans); a signal that never beats chance
-   gets ``inf`` (shows no spans). A rare detector, with too few candidates for a span model (the
-   target-only homograph test fires on about one segment in two hundred), is kept at a threshold on
-   its raw strength, and the share of its kept candidates that land on human major/critical spans is
-   recorded when it is significantly above the base rate (``rare_major_precision``). From decisions:
-   no span model; the lowest raw strength from which reviewers confirmed more candidates than they
-   dismissed.
+1. **risk models**: one logistic model for each set of signals seen in the data (the empty set is the
+   rules-only model), over the signals' sentence scores and the rule-flag counts, standardised and
+   clipped to the 1st-99th percentiles of the fitting rows. The loss is the log-loss of "has a major or
+   critical error" on the segments that have that label, plus, for DEMETR pairs, the log-loss of
+   "the perturbed MT is riskier than the clean one" (a pairwise, RankNet-style term over the two
+   segments' feature difference, weight ``PAIR_WEIGHT``): a model fit on natural biomedical errors
+   alone ranked deliberate errors below what one signal alone did, because the errors it knows make
+   sentences longer and clumsier while a dropped clause makes them shorter. L2 penalty as
+   scikit-learn's ``C=1``. Each model records its out-of-fold ROC-AUC, average precision, Kendall tau
+   and DEMETR pairwise accuracy.
+2. **the flag model** (``FlagModel``): the fusion's own findings on the labelled segments
+   (``Fusion.findings``, so that fitting and fusing merge candidates the same way), each labelled by
+   whether a human error span overlaps it (and a major or critical one), and two logistic models over
+   ``finding_features``: ``p_error`` and ``p_major``. A finding on the source side (an omission) or
+   without a span is right when its segment has an error (a major one). Indicators are not
+   standardised, so that the L2 penalty acts as a prior on each check's effect: a check seen five
+   times gets a measured but shrunk precision, not its raw five-for-five.
 
-Fits with fewer than ``MIN_ROWS`` rows or ``MIN_CLASS`` of either class are skipped (the fusion then
-falls back to a smaller signal set or the pooled model).
+Cross-validation (``GroupKFold`` grouped by source sentence: the same source appears once per MT
+system, and once per DEMETR perturbation) gives every figure printed; the final models are fit on all
+rows. Fits with fewer than ``MIN_ROWS`` rows or ``MIN_CLASS`` of either class are skipped (the fusion
+then falls back to a smaller signal set or the pooled key).
 """
 
 from __future__ import annotations
@@ -43,25 +40,29 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from tqcheck.fusion.calibration import (NOT_FUSED, RULE_FEATURES, Calibration, PairCalibration, RiskModel,
-                                        SpanModel, calibration_key, in_fit, new_calibration_name, pooled_key,
-                                        signals_present, span_features, span_support)
+from tqcheck.fusion.calibration import (NOT_FUSED, RULE_FEATURES, Calibration, FlagModel, PairCalibration, RiskModel,
+                                        calibration_key, finding_features, in_fit, is_continuous,
+                                        new_calibration_name, pooled_key, signals_present)
 from tqcheck.fusion.fuse import Evidence, Fusion
 from tqcheck.fusion.labels import LabelledData
-from tqcheck.fusion.metrics import average_precision, fbeta, kendall_tau, roc_auc, span_counts
-from tqcheck.model import SegmentResult, Side
+from tqcheck.fusion.metrics import average_precision, kendall_tau, roc_auc
+from tqcheck.model import Flag, Segment, SegmentResult, Severity, Side
 
 MIN_ROWS = 40
 MIN_CLASS = 8
 DEFAULT_FOLDS = 5
-#: Thresholds maximise F-beta with beta = 0.5: precision counts twice as much as recall, because a
-#: false alarm costs a reviewer's time on every segment while a miss is one error among many.
-MAJOR_BETA = 0.5
-SPAN_BETA = 0.5
-#: Strength values tried per signal when fitting span thresholds (quantiles of its candidates).
-MAX_SPAN_THRESHOLDS = 24
+#: Weight of each DEMETR pair's ranking loss against one labelled segment's log-loss. Chosen on the dev
+#: data (benchmarks/RESULTS.md, "Flags a copy editor can trust"): at 0.1 the cross-validated DEMETR
+#: pairwise accuracy is 0.91 (the best single score, fluency.mean, 0.88; the fusion without pairs 0.72)
+#: and bio fr-en ROC-AUC loses 0.008; at 0.3, 0.95 and 0.012.
+PAIR_WEIGHT = 0.1
+#: Inverse L2 strength of the flag model (scikit-learn's C; 0.3: a prior of about half a logit unit on
+#: each effect). Chosen on the dev data's cross-validated major-flag precision (1.0: 0.37 fr-en, 0.3: 0.40).
+FLAG_C = 0.3
+#: Percentiles of the fitting rows a risk model clips its inputs to (see ``RiskModel``).
+CLIP_PERCENTILES = (1.0, 99.0)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -70,108 +71,155 @@ MAX_SPAN_THRESHOLDS = 24
 
 @dataclass(frozen=True)
 class Row:
-    """One labelled segment as the fit sees it."""
+    """One labelled segment as a risk model sees it (``label`` None: only in pairs)."""
 
     id: str
     lp: str
     group: str
     scores: Mapping[str, float]
     signals: frozenset[str]
-    label: bool
+    label: bool | None
     badness: float | None = None
 
 
 @dataclass(frozen=True)
-class SpanRow:
-    """One segment's span candidates (signal, span features, start, end on the MT) and its gold."""
+class PairRow:
+    """A DEMETR pair: the perturbed MT should be riskier than the clean one."""
 
+    clean: str
+    perturbed: str
     lp: str
     group: str
-    candidates: tuple[tuple[str, Mapping[str, float], int, int], ...]
-    gold: tuple[tuple[int, int], ...]
-    mt_length: int
-    gold_major: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
-class DecisionRow:
-    """One reviewed signal candidate: its signal, strength and the reviewer's verdict."""
+class FindingRow:
+    """One finding of the fusion on a labelled segment, with its features and its labels."""
 
     lp: str
-    signal: str
-    strength: float
-    confirmed: bool
+    group: str
+    features: Mapping[str, float]
+    error: bool
+    major: bool
 
 
 @dataclass
 class Labelled:
-    """Observations joined to labels: the input of ``fit`` and of cross-validated evaluation."""
+    """Evidence joined to labels: the input of fitting and of cross-validated evaluation."""
 
-    observations: list[Evidence]
-    labels: dict[str, bool]
+    evidence: list[Evidence]
+    labels: dict[str, bool] = field(default_factory=dict)
     badness: dict[str, float] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     gold_spans: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     gold_major: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    #: Segments with a human Accuracy error (any, major): what a source-side finding (an omission)
+    #: can be right about, the gold spans being on the MT.
+    accuracy: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
-    def rows(self) -> list[Row]:
-        out = []
-        for obs in self.observations:
-            sid = obs.segment.id
-            if sid not in self.labels:
-                continue
-            out.append(Row(sid, calibration_key(obs.segment), self.groups.get(sid, sid), obs.scores(),
-                           signals_present(obs.outputs), self.labels[sid], self.badness.get(sid)))
+    @classmethod
+    def of(cls, evidence: list[Evidence], *data: LabelledData) -> "Labelled":
+        out = cls(evidence)
+        for item in data:
+            out.add_labels(item)
         return out
 
-    def span_rows(self) -> list[SpanRow]:
+    def add_labels(self, data: LabelledData) -> None:
+        for item in data.segments:
+            sid = item.segment.id
+            self.groups[sid] = item.group
+            if item.has_major is not None:
+                self.labels[sid] = item.has_major
+            if item.badness is not None:
+                self.badness[sid] = item.badness
+            if item.spans is not None:
+                self.gold_spans[sid] = tuple((s.start, s.end) for s in item.spans if s.is_error)
+                self.gold_major[sid] = tuple((s.start, s.end) for s in item.spans if s.is_major)
+                self.accuracy[sid] = (any(s.is_error and s.is_accuracy for s in item.spans),
+                                      any(s.is_major and s.is_accuracy for s in item.spans))
+        for pair in data.pairs:
+            self.groups[pair.clean.id] = self.groups[pair.perturbed.id] = pair.group
+            self.pairs.append((pair.clean.id, pair.perturbed.id))
+
+    def rows(self) -> list[Row]:
+        """A row per segment with a has-major label or in a pair."""
+        paired = {i for pair in self.pairs for i in pair}
         out = []
-        for obs in self.observations:
-            sid = obs.segment.id
+        for ev in self.evidence:
+            sid = ev.segment.id
+            if sid not in self.labels and sid not in paired:
+                continue
+            out.append(Row(sid, calibration_key(ev.segment), self.groups.get(sid, sid), ev.scores(),
+                           signals_present(ev.outputs), self.labels.get(sid), self.badness.get(sid)))
+        return out
+
+    def pair_rows(self) -> list[PairRow]:
+        keys = {ev.segment.id: calibration_key(ev.segment) for ev in self.evidence}
+        return [PairRow(c, p, keys[p], self.groups.get(p, p)) for c, p in self.pairs if c in keys and p in keys]
+
+    def finding_rows(self, fusion: Fusion,
+                     oof: Mapping[str, Mapping[frozenset[str], Mapping[str, float]]] | None = None) -> list[FindingRow]:
+        """The fusion's findings on every segment with gold spans, labelled (module docstring). With
+        ``oof`` (calibration key -> signal set -> row id -> risk), a finding's risk feature is its
+        segment's out-of-fold risk from the model the fusion selects."""
+        out = []
+        for ev in self.evidence:
+            sid = ev.segment.id
             if sid not in self.gold_spans:
                 continue
-            scores = obs.scores()
-            every = [f for o in obs.outputs.values() for f in o.flags]
-            cands = tuple((f.check, span_features(f, scores, span_support(f, every, obs.rule_flags)),
-                           f.span.start, f.span.end)
-                          for f in every if f.span is not None and f.span.side is Side.MT)
-            out.append(SpanRow(calibration_key(obs.segment), self.groups.get(sid, sid), cands,
-                               self.gold_spans[sid], len(obs.segment.mt), self.gold_major.get(sid, ())))
+            gold, major = self.gold_spans[sid], self.gold_major.get(sid, ())
+            key = calibration_key(ev.segment)
+            scores = ev.scores()
+            model = fusion.risk_model(key, ev.outputs, scores)
+            risk = model.predict(scores) if model else None
+            if model is not None and oof is not None:
+                for fit_key in (key, pooled_key(key)):
+                    held_out = (oof.get(fit_key) or {}).get(frozenset(model.signals), {})
+                    if sid in held_out:
+                        risk = held_out[sid]
+                        break
+            for finding in fusion.findings(ev.segment, ev.rule_flags, ev.outputs):
+                error, is_major = finding_labels(finding, gold, major, self.accuracy.get(sid))
+                out.append(FindingRow(key, self.groups.get(sid, sid),
+                                      finding_features(finding, ev.segment, risk, scores), error, is_major))
         return out
 
     def subset(self, ids: set[str]) -> "Labelled":
-        return Labelled([o for o in self.observations if o.segment.id in ids], self.labels, self.badness,
-                        self.groups, self.gold_spans, self.gold_major)
+        return Labelled([e for e in self.evidence if e.segment.id in ids], self.labels, self.badness, self.groups,
+                        self.gold_spans, self.gold_major, [p for p in self.pairs if p[0] in ids and p[1] in ids],
+                        self.accuracy)
+
+    def restricted(self, signals: Iterable[str]) -> "Labelled":
+        """The same labels over evidence as if only ``signals`` had run."""
+        keep = list(signals)
+        return Labelled([e.restricted(keep) for e in self.evidence], self.labels, self.badness, self.groups,
+                        self.gold_spans, self.gold_major, self.pairs, self.accuracy)
 
 
-def labels_from(data: LabelledData) -> tuple[dict[str, bool], dict[str, float], dict[str, str],
-                                             dict[str, tuple[tuple[int, int], ...]],
-                                             dict[str, tuple[tuple[int, int], ...]]]:
-    """Labels, badness, groups, gold error spans and gold major/critical spans by segment id."""
-    labels: dict[str, bool] = {}
-    badness: dict[str, float] = {}
-    groups: dict[str, str] = {}
-    gold: dict[str, tuple[tuple[int, int], ...]] = {}
-    major: dict[str, tuple[tuple[int, int], ...]] = {}
-    for item in data.segments:
-        sid = item.segment.id
-        groups[sid] = item.group
-        if item.has_major is not None:
-            labels[sid] = item.has_major
-        if item.badness is not None:
-            badness[sid] = item.badness
-        if item.spans is not None:
-            gold[sid] = tuple((s.start, s.end) for s in item.spans if s.is_error)
-            major[sid] = tuple((s.start, s.end) for s in item.spans if s.is_major)
-    for pair in data.pairs:
-        groups[pair.clean.id] = groups[pair.perturbed.id] = pair.group
-        labels.setdefault(pair.clean.id, False)
-        labels[pair.perturbed.id] = pair.severity in ("major", "critical")
-    return labels, badness, groups, gold, major
+def finding_labels(finding: Flag, gold: Sequence[tuple[int, int]], major: Sequence[tuple[int, int]],
+                   accuracy: tuple[bool, bool] | None = None) -> tuple[bool, bool]:
+    """Whether a human marked an error overlapping the finding, and a major/critical one. Gold spans
+    are on the MT: a segment-level finding is right when its segment has such an error, a source-side
+    one (something missing) when its segment has such an error of the Accuracy branch (``accuracy``:
+    any, major; without it, any error)."""
+    if finding.span is None:
+        return bool(gold), bool(major)
+    if finding.span.side is Side.SOURCE:
+        return accuracy if accuracy is not None else (bool(gold), bool(major))
+    s, e = finding.span.start, finding.span.end
+    if s == e:  # a point (something missing here): the characters around it
+        s, e = max(0, s - 1), e + 1
+    return overlaps(s, e, gold), overlaps(s, e, major)
+
+
+def overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``[start, end)`` overlaps any of ``spans``."""
+    return any(start < span_end and span_start < end for span_start, span_end in spans)
 
 
 # ----------------------------------------------------------------------------------------------------
-# Fitting
+# Risk models
 
 
 def _signal_of(score_name: str) -> str:
@@ -183,7 +231,8 @@ def _feature_names(rows: Sequence[Row], signals: frozenset[str]) -> list[str]:
     return list(RULE_FEATURES) + sorted(names)
 
 
-def _matrix(rows: Sequence[Row], features: Sequence[str], mean: Sequence[float] | None = None):
+def _matrix(rows: Sequence[Row], features: Sequence[str], fill: Any = None) -> tuple[Any, Any]:
+    """The rows' feature matrix with missing values at ``fill`` (else the column mean), and the fill."""
     import numpy as np
 
     x = np.full((len(rows), len(features)), np.nan)
@@ -192,114 +241,101 @@ def _matrix(rows: Sequence[Row], features: Sequence[str], mean: Sequence[float] 
             v = r.scores.get(name)
             if v is not None and math.isfinite(v):
                 x[i, j] = v
-    if mean is None:
-        mean = np.nanmean(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0)
-    x = np.where(np.isnan(x), np.asarray(mean)[None, :], x)
-    return x, np.asarray(mean)
+    if fill is None:
+        fill = np.nanmean(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0) if len(rows) else np.zeros(len(features))
+    x = np.where(np.isnan(x), np.asarray(fill)[None, :], x)
+    return x, np.asarray(fill)
 
 
-#: Percentiles of the fitting rows a risk model clips its inputs to (see ``RiskModel``).
-CLIP_PERCENTILES = (1.0, 99.0)
-
-
-def _fit_lr(rows: Sequence[Row], features: Sequence[str]) -> tuple[list[str], Any, Any, Any, float, Any, Any]:
-    """Standardise, drop constant features, fit; returns (features, mean, scale, coef, intercept, low,
-    high), the last two being the clipping range of each feature."""
+def fit_risk(rows: Sequence[Row], pairs: Sequence[PairRow], signals: frozenset[str],
+             *, pair_weight: float | None = None) -> RiskModel:
+    """One risk model over the rows' scores of ``signals``: log-loss on the labelled rows plus the
+    pairwise ranking loss of the pairs whose both segments are among ``rows`` (module docstring)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
+    from scipy.optimize import minimize
 
-    x, mean = _matrix(rows, features)
-    scale = x.std(axis=0)
+    pair_weight = PAIR_WEIGHT if pair_weight is None else pair_weight
+    labelled = [r for r in rows if r.label is not None]
+    features = _feature_names(rows, signals)
+    x, mean = _matrix(labelled, features)
+    scale = x.std(axis=0) if len(labelled) else np.ones(len(features))
     keep = scale > 1e-12
     feats = [f for f, k in zip(features, keep) if k]
     x, mean, scale = x[:, keep], mean[keep], scale[keep]
-    y = np.array([r.label for r in rows], dtype=int)
+    y = np.array([bool(r.label) for r in labelled], dtype=float)
+    base = min(max(y.mean() if len(y) else 0.5, 1e-6), 1 - 1e-6)
     if not feats:
-        p = min(max(y.mean(), 1e-6), 1 - 1e-6)
-        return feats, mean, scale, np.zeros(0), float(math.log(p / (1 - p))), mean, mean
+        return RiskModel(tuple(sorted(signals)), (), (), (), (), round(math.log(base / (1 - base)), 6))
     low, high = np.percentile(x, CLIP_PERCENTILES, axis=0)
-    x = np.clip(x, low, high)  # fit on what predict() will see
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit((x - mean) / scale, y)
-    return feats, mean, scale, model.coef_[0], float(model.intercept_[0]), low, high
+    z = (np.clip(x, low, high) - mean) / scale
+    by_id = {r.id: r for r in rows}
+    usable = [(by_id[p.clean], by_id[p.perturbed]) for p in pairs if p.clean in by_id and p.perturbed in by_id]
+    if usable:
+        xc, _ = _matrix([c for c, _ in usable], [f for f in feats], mean)
+        xp, _ = _matrix([p for _, p in usable], [f for f in feats], mean)
+        d = ((np.clip(xp, low, high) - mean) - (np.clip(xc, low, high) - mean)) / scale
+    else:
+        d = np.zeros((0, len(feats)))
 
+    def loss(theta: Any) -> tuple[float, Any]:
+        w, b = theta[:-1], theta[-1]
+        s = z @ w + b
+        p = 1.0 / (1.0 + np.exp(-s))
+        value = float(np.sum(np.logaddexp(0.0, s) - y * s))
+        grad_w = z.T @ (p - y)
+        grad_b = float(np.sum(p - y))
+        if len(d):
+            t = d @ w
+            q = 1.0 / (1.0 + np.exp(t))  # d/dt of log(1 + exp(-t)) is -q
+            value += pair_weight * float(np.sum(np.logaddexp(0.0, -t)))
+            grad_w = grad_w - pair_weight * (d.T @ q)
+        value += 0.5 * float(w @ w)
+        grad_w = grad_w + w
+        return value, np.r_[grad_w, grad_b]
 
-def _to_model(signals: frozenset[str], fit: tuple, threshold: float, cv: Mapping[str, Any]) -> RiskModel:
-    feats, mean, scale, coef, intercept, low, high = fit
+    start = np.r_[np.zeros(len(feats)), math.log(base / (1 - base))]
+    theta = minimize(loss, start, jac=True, method="L-BFGS-B").x
 
     def r6(values: Any) -> tuple[float, ...]:
         return tuple(round(float(v), 6) for v in values)
 
-    return RiskModel(tuple(sorted(signals)), tuple(feats), r6(mean), r6(scale), r6(coef),
-                     round(intercept, 6), _down(float(threshold)), cv, r6(low), r6(high))
+    return RiskModel(tuple(sorted(signals)), tuple(feats), r6(mean), r6(scale), r6(theta[:-1]),
+                     round(float(theta[-1]), 6), {}, r6(low), r6(high))
 
 
-def f1_threshold(labels: Sequence[bool], risks: Sequence[float], *, beta: float = 1.0) -> float:
-    """The risk threshold (flag at risk >= t) that maximises F-beta (F1 by default); the higher one
-    on ties."""
-    pos = sum(labels)
-    if pos == 0:
-        return 1.0
-    pairs = sorted(zip(risks, labels), key=lambda p: -p[0])
-    best_f, best_t, tp = -1.0, 1.0, 0
-    i = 0
-    while i < len(pairs):
-        j = i
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            tp += pairs[j][1]
-            j += 1
-        f = fbeta(tp, j, pos, beta)
-        if f > best_f + 1e-12:
-            best_f, best_t = f, pairs[i][0]
-        i = j
-    return float(best_t)
-
-
-#: Significance level of the one-sided binomial test a major threshold must pass.
-MAJOR_ALPHA = 0.05
-
-
-def major_threshold(labels: Sequence[bool], risks: Sequence[float]) -> float:
-    """The F0.5-best threshold, kept only if the segments it flags are significantly more often
-    major than the base rate (one-sided binomial test at ``MAJOR_ALPHA``); otherwise ``inf``: a
-    model that cannot tell segments apart must not call any of them major."""
-    from scipy.stats import binomtest
-
-    t = f1_threshold(labels, risks, beta=MAJOR_BETA)
-    flagged = [y for y, r in zip(labels, risks) if r >= t]
-    n, pos = len(labels), sum(labels)
-    if not flagged or not n or pos in (0, n):
-        return math.inf
-    test = binomtest(sum(flagged), len(flagged), pos / n, alternative="greater")
-    return t if test.pvalue < MAJOR_ALPHA else math.inf
-
-
-def _folds(rows: Sequence[Row], k: int) -> list[tuple[list[int], list[int]]]:
+def _groups_folds(groups: Sequence[str], k: int) -> list[tuple[list[int], list[int]]]:
     from sklearn.model_selection import GroupKFold
 
-    groups = [r.group for r in rows]
-    n_groups = len(set(groups))
-    k = min(k, n_groups)
+    k = min(k, len(set(groups)))
     if k < 2:
         return []
-    import numpy as np
-
-    idx = np.arange(len(rows))
-    return [(list(tr), list(te)) for tr, te in GroupKFold(n_splits=k).split(idx, groups=groups)]
+    return [(list(tr), list(te)) for tr, te in GroupKFold(n_splits=k).split(list(range(len(groups))), groups=groups)]
 
 
 def _usable(rows: Sequence[Row]) -> bool:
-    pos = sum(r.label for r in rows)
-    return len(rows) >= MIN_ROWS and pos >= MIN_CLASS and len(rows) - pos >= MIN_CLASS
+    labelled = [r for r in rows if r.label is not None]
+    pos = sum(bool(r.label) for r in labelled)
+    return len(labelled) >= MIN_ROWS and pos >= MIN_CLASS and len(labelled) - pos >= MIN_CLASS
 
 
-def predict_rows(model: RiskModel, rows: Sequence[Row]) -> list[float]:
-    return [model.predict(r.scores) for r in rows]
+def pair_accuracy(pairs: Sequence[PairRow], risk_of: Mapping[str, float]) -> float:
+    """Share of pairs whose perturbed MT is riskier than the clean one (ties count one half)."""
+    scored = [(risk_of[p.clean], risk_of[p.perturbed]) for p in pairs if p.clean in risk_of and p.perturbed in risk_of]
+    if not scored:
+        return math.nan
+    return sum(1.0 if b > a else 0.5 if b == a else 0.0 for a, b in scored) / len(scored)
 
 
-def fit_models(rows: Sequence[Row], *, folds: int | None = DEFAULT_FOLDS) -> list[RiskModel]:
-    """One model per signal set present in ``rows`` (and every subset of it), cross-validated when
-    ``folds`` is given; otherwise the major threshold comes from in-sample predictions."""
+#: Folds of the out-of-fold predictions a risk model is recalibrated on when no reporting folds are
+#: asked for (inside cross-validation, each training fold is split again).
+RECALIBRATION_FOLDS = 3
+
+
+def fit_models(rows: Sequence[Row], pairs: Sequence[PairRow] = (), *, folds: int | None = DEFAULT_FOLDS,
+               oof: dict[frozenset[str], dict[str, float]] | None = None) -> list[RiskModel]:
+    """One model per signal set present in ``rows`` (and every subset of it), recalibrated (Platt) on
+    its out-of-fold predictions, with out-of-fold figures in ``cv`` when ``folds`` is given. ``oof``,
+    when given, receives each model's out-of-fold (recalibrated) risk per row id."""
     seen = {r.signals for r in rows}
     all_signals = sorted(set().union(*seen)) if seen else []
     models = []
@@ -309,245 +345,231 @@ def fit_models(rows: Sequence[Row], *, folds: int | None = DEFAULT_FOLDS) -> lis
             subset = [r for r in rows if signals <= r.signals]
             if not _usable(subset):
                 continue
-            features = _feature_names(subset, signals)
-            cv: dict[str, Any] = {"n": len(subset), "positives": sum(r.label for r in subset)}
-            final = _fit_lr(subset, features)
-            splits = _folds(subset, folds) if folds else []
-            if splits:
-                oof = [math.nan] * len(subset)
-                # Without a usable feature every prediction is the same constant; per-fold base rates
-                # would otherwise fake an AUC below 0.5.
-                for train, test in (splits if final[0] else []):
-                    tr = [subset[i] for i in train]
-                    if not any(r.label for r in tr) or all(r.label for r in tr):
-                        continue
-                    m = _to_model(signals, _fit_lr(tr, features), 0.5, {})
-                    for i in test:
-                        oof[i] = m.predict(subset[i].scores)
-                if not final[0]:
-                    oof = [1.0 / (1.0 + math.exp(-final[4]))] * len(subset)
-                ok = [i for i, v in enumerate(oof) if not math.isnan(v)]
-                labels = [subset[i].label for i in ok]
-                risks = [oof[i] for i in ok]
-                threshold = major_threshold(labels, risks)
-                cv.update({"folds": len(splits), "roc_auc": _r(roc_auc(labels, risks)),
-                           "pr_auc": _r(average_precision(labels, risks))})
-                graded = [i for i in ok if subset[i].badness is not None]
-                if len(graded) > 2:
-                    cv["kendall_tau"] = _r(kendall_tau([oof[i] for i in graded],
-                                                       [subset[i].badness for i in graded]))
-                pred = [r >= threshold for r in risks]
-                tp = sum(p and y for p, y in zip(pred, labels))
-                cv["precision_at_threshold"] = _r(tp / sum(pred) if sum(pred) else math.nan)
-                cv["recall_at_threshold"] = _r(tp / sum(labels) if sum(labels) else math.nan)
-            else:
-                in_sample = _to_model(signals, final, 0.5, {})
-                threshold = major_threshold([r.label for r in subset], predict_rows(in_sample, subset))
-            models.append(_to_model(signals, final, threshold, cv))
+            ids = {r.id for r in subset}
+            mine = [p for p in pairs if p.clean in ids and p.perturbed in ids]
+            final = fit_risk(subset, mine, signals)
+            raw = _out_of_fold(subset, mine, signals, folds or RECALIBRATION_FOLDS)
+            slope, offset = _platt([bool(r.label) for r in subset if r.label is not None and r.id in raw],
+                                   [raw[r.id] for r in subset if r.label is not None and r.id in raw])
+            model = final.recalibrated(slope, offset)
+            risk = {rid: _sigmoid(slope * z + offset) for rid, z in raw.items()}
+            cv: dict[str, Any] = {"n": sum(r.label is not None for r in subset),
+                                  "positives": sum(bool(r.label) for r in subset), "pairs": len(mine)}
+            if folds:
+                cv.update(_risk_cv(subset, mine, risk, folds))
+            if oof is not None:
+                oof[signals] = risk
+            models.append(RiskModel(model.signals, model.features, model.mean, model.scale, model.coef,
+                                    model.intercept, cv, model.low, model.high, model.slope, model.offset))
     return models
 
 
-def _r(v: float) -> float | None:
-    return None if v is None or math.isnan(v) else round(float(v), 4)
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def _fit_span_model(cands: Sequence[tuple[Mapping[str, float], bool]]) -> SpanModel | None:
-    """Logistic P(on an error) over span features; None without enough of both outcomes."""
+def _out_of_fold(rows: Sequence[Row], pairs: Sequence[PairRow], signals: frozenset[str],
+                 folds: int) -> dict[str, float]:
+    """Each row's raw (logit) risk from a model fit without its fold."""
+    out: dict[str, float] = {}
+    for train, test in _groups_folds([r.group for r in rows], folds):
+        tr = [rows[i] for i in train]
+        labels = [bool(r.label) for r in tr if r.label is not None]
+        if not labels or all(labels) or not any(labels):
+            continue
+        ids = {r.id for r in tr}
+        model = fit_risk(tr, [p for p in pairs if p.clean in ids and p.perturbed in ids], signals)
+        for i in test:
+            out[rows[i].id] = model.raw(rows[i].scores)
+    return out
+
+
+def _platt(labels: Sequence[bool], raw: Sequence[float]) -> tuple[float, float]:
+    """(slope, offset) of a logistic fit of the labels on raw logits; the identity without both classes."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    pos = sum(y for _, y in cands)
-    if pos < MIN_CLASS or len(cands) - pos < MIN_CLASS:
-        return None
-    names = sorted({k for f, _ in cands for k in f})
-    kinds = tuple(n[len("kind="):] for n in names if n.startswith("kind="))
-    x = np.zeros((len(cands), len(names)))
-    for i, (f, _) in enumerate(cands):
-        for j, name in enumerate(names):
-            x[i, j] = f.get(name, np.nan)
-    filled = np.where(np.isnan(x).all(axis=0), 0.0, x)
-    mean = np.nanmean(filled, axis=0)
-    for j, name in enumerate(names):  # an absent kind is 0 (another kind), an absent score its mean
-        fill = 0.0 if name.startswith("kind=") else mean[j]
-        x[np.isnan(x[:, j]), j] = fill
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    keep = scale > 1e-12
-    if not keep.any():
-        return None
-    names = [n for n, k in zip(names, keep) if k]
-    x, mean, scale = x[:, keep], mean[keep], scale[keep]
-    y = np.array([bool(v) for _, v in cands], dtype=int)
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
-    return SpanModel(tuple(names), tuple(round(float(v), 6) for v in mean),
-                     tuple(round(float(v), 6) for v in scale), tuple(round(float(v), 6) for v in model.coef_[0]),
-                     round(float(model.intercept_[0]), 6), kinds)
+    if len(set(labels)) < 2 or len(labels) < MIN_ROWS:
+        return 1.0, 0.0
+    model = LogisticRegression(C=1e4, max_iter=1000).fit(np.asarray(raw)[:, None], np.asarray(labels, dtype=int))
+    return float(model.coef_[0][0]), float(model.intercept_[0])
 
 
-class SpanFit(NamedTuple):
-    """What ``fit_span_thresholds`` measured, per signal."""
-
-    thresholds: dict[str, float]
-    precision: dict[str, float]
-    models: dict[str, SpanModel]
-    major_thresholds: dict[str, float]
-    major_precision: dict[str, float]
-
-
-def fit_span_thresholds(rows: Sequence[SpanRow], *, models: bool = True) -> SpanFit:
-    """Per signal: a span model (``models``), then the threshold on its probability (or on the raw
-    strength without a model) maximising character-level F0.5 against human error spans among
-    thresholds whose kept spans are more precise than chance (``inf`` when none is); with a span
-    model, the (higher or equal) threshold that does the same against major/critical spans, from
-    which a span may be major; without one (too few candidates to fit it: a rare detector), how often
-    the kept candidates land on major/critical spans (``rare_major_precision``)."""
-    signals = sorted({c[0] for r in rows for c in r.candidates})
-    thresholds: dict[str, float] = {}
-    precision: dict[str, float] = {}
-    span_models: dict[str, SpanModel] = {}
-    major_thresholds: dict[str, float] = {}
-    major_precision: dict[str, float] = {}
-    on_major = [_overlaps(s, e, r.gold_major) for r in rows for _, _, s, e in r.candidates]
-    base_major = sum(on_major) / len(on_major) if on_major else 0.0
-    for signal in signals:
-        mine = [(r, f, s, e) for r in rows for name, f, s, e in r.candidates if name == signal]
-        model = None
-        if models:
-            model = _fit_span_model([(f, _overlaps(s, e, r.gold)) for r, f, s, e in mine])
-            if model is not None:
-                span_models[signal] = model
-        strength = [model.predict(f) if model else float(f.get("confidence", 0.0)) for _, f, _, _ in mine]
-        by_row: dict[int, list[tuple[float, int, int]]] = {}
-        for (r, _, s, e), v in zip(mine, strength):
-            by_row.setdefault(id(r), []).append((v, s, e))
-        values = sorted(set(strength))
-        if len(values) > MAX_SPAN_THRESHOLDS:
-            step = (len(values) - 1) / (MAX_SPAN_THRESHOLDS - 1)
-            values = sorted({values[round(i * step)] for i in range(MAX_SPAN_THRESHOLDS)})
-        best = _best_span_threshold(rows, by_row, values, lambda r: r.gold)
-        thresholds[signal] = _down(best[0]) if best else math.inf
-        if best:
-            precision[signal] = round(best[1], 4)
-        if model is not None:
-            kept = [v for v in values if v >= thresholds[signal]]
-            major = _best_span_threshold(rows, by_row, kept, lambda r: r.gold_major)
-            major_thresholds[signal] = _down(major[0]) if major else math.inf
-        elif models and best:
-            hits = [_overlaps(s, e, r.gold_major) for (r, _, s, e), v in zip(mine, strength) if v >= thresholds[signal]]
-            rare = rare_major_precision(hits, base_major)
-            if rare is not None:
-                major_precision[signal] = round(rare, 4)
-    return SpanFit(thresholds, precision, span_models, major_thresholds, major_precision)
+def _risk_cv(rows: Sequence[Row], pairs: Sequence[PairRow], risk: Mapping[str, float], folds: int) -> dict[str, Any]:
+    """Out-of-fold figures from out-of-fold risks (the recalibration itself is fit on all of them, which
+    leaves the rank figures unchanged)."""
+    labelled = [r for r in rows if r.label is not None and r.id in risk]
+    out: dict[str, Any] = {"folds": folds}
+    if labelled:
+        labels, risks = [bool(r.label) for r in labelled], [risk[r.id] for r in labelled]
+        out.update(roc_auc=_r(roc_auc(labels, risks)), pr_auc=_r(average_precision(labels, risks)))
+        graded = [r for r in labelled if r.badness is not None]
+        if len(graded) > 2:
+            out["kendall_tau"] = _r(kendall_tau([risk[r.id] for r in graded], [r.badness for r in graded]))
+    if pairs:
+        out["pair_accuracy"] = _r(pair_accuracy(pairs, risk))
+    return out
 
 
-def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
-    """Whether the candidate ``[start, end)`` overlaps any of the gold ``spans``."""
-    return any(start < gold_end and gold_start < end for gold_start, gold_end in spans)
-
-
-#: Pseudo-candidates at the base rate added to a rare detector's record before its precision on
-#: major errors is estimated: a detector that fired five times is not taken at its word.
-RARE_PRIOR = 2.0
-
-
-def rare_major_precision(hits: Sequence[bool], base: float) -> float | None:
-    """How often a rare detector's kept candidates land on a human major/critical span (``hits``),
-    shrunk toward the base rate of all candidates: ``(k + m·base) / (n + m)`` with ``m = RARE_PRIOR``.
-    None unless the detector beats the base rate significantly (one-sided binomial test at
-    ``MAJOR_ALPHA``, the test a major threshold passes): luck on a handful of candidates must not
-    make anything major."""
-    from scipy.stats import binomtest
-
-    n, k = len(hits), sum(hits)
-    if not n or not 0.0 < base < 1.0:
-        return None
-    if binomtest(k, n, base, alternative="greater").pvalue >= MAJOR_ALPHA:
-        return None
-    return (k + RARE_PRIOR * base) / (n + RARE_PRIOR)
-
-
-def _down(value: float) -> float:
-    """Six decimals, rounded down: a stored threshold must still keep the span it was chosen at."""
-    return value if math.isinf(value) else math.floor(value * 1e6) / 1e6
-
-
-def _best_span_threshold(rows: Sequence[SpanRow], by_row: Mapping[int, list[tuple[float, int, int]]],
-                         values: Sequence[float], gold_of: Any) -> tuple[float, float] | None:
-    """(threshold, precision) maximising character-level F0.5 against ``gold_of(row)``, among
-    thresholds whose kept spans are more precise than chance; None when none is."""
-    gold_chars = sum(span_counts([], gold_of(r))[2] for r in rows)
-    all_chars = sum(r.mt_length for r in rows)
-    base = gold_chars / all_chars if all_chars else 0.0
-    best: tuple[float, float, float] | None = None  # (F0.5, threshold, precision)
-    for t in values:
-        tp = pred = gold = 0
-        for r in rows:
-            c = span_counts([(s, e) for v, s, e in by_row.get(id(r), ()) if v >= t], gold_of(r))
-            tp, pred, gold = tp + c[0], pred + c[1], gold + c[2]
-        if not pred or not gold:
-            continue
-        p = tp / pred
-        f = fbeta(tp, pred, gold, SPAN_BETA)
-        if p > base and (best is None or f > best[0] + 1e-12):
-            best = (f, t, p)
-    return (best[1], best[2]) if best else None
-
-
-def fit_calibration(rows: Sequence[Row], span_rows: Sequence[SpanRow], *, folds: int | None = DEFAULT_FOLDS,
-                    name: str | None = None, provenance: Mapping[str, Any] | None = None) -> Calibration:
-    """Models and span thresholds per language pair and pooled."""
-    made_name, created = new_calibration_name()
-    pairs: dict[str, PairCalibration] = {}
-    lps = sorted({r.lp for r in rows} | {r.lp for r in span_rows})
-    for lp in lps + sorted({pooled_key(k) for k in lps}):
-        sel = [r for r in rows if in_fit(lp, r.lp)]
-        sel_spans = [r for r in span_rows if in_fit(lp, r.lp)]
-        models = tuple(fit_models(sel, folds=folds)) if sel else ()
-        spans = fit_span_thresholds(sel_spans) if sel_spans else SpanFit({}, {}, {}, {}, {})
-        if models or spans.thresholds:
-            pairs[lp] = PairCalibration(models, spans.thresholds, spans.precision, spans.models,
-                                        spans.major_thresholds, spans.major_precision)
-    return Calibration(name or made_name, pairs, created, dict(provenance or {}))
-
-
-def calibrate_labelled(labelled: Labelled, *, folds: int | None = DEFAULT_FOLDS, name: str | None = None,
-                       provenance: Mapping[str, Any] | None = None) -> Calibration:
-    return fit_calibration(labelled.rows(), labelled.span_rows(), folds=folds, name=name, provenance=provenance)
+def _r(v: float | None) -> float | None:
+    return None if v is None or math.isnan(v) else round(float(v), 4)
 
 
 # ----------------------------------------------------------------------------------------------------
-# Cross-validated results: the fusion fit without each fold, applied to it
+# The flag model
+
+
+def _finding_matrix(rows: Sequence[FindingRow], features: Sequence[str], stats: Any = None):
+    """Standardised, clipped feature matrix of findings and its (mean, scale, low, high): counts and
+    strengths standardised and clipped to the 1st-99th percentiles of the fitting rows, indicators
+    left as 0/1 (mean 0, scale 1, never clipped)."""
+    import numpy as np
+
+    x = np.zeros((len(rows), len(features)))
+    present = np.zeros_like(x, dtype=bool)
+    index = {name: j for j, name in enumerate(features)}
+    for i, r in enumerate(rows):
+        for name, value in r.features.items():
+            j = index.get(name)
+            if j is not None and math.isfinite(value):
+                x[i, j] = value
+                present[i, j] = True
+    continuous = np.array([is_continuous(f) for f in features], dtype=bool)
+    if stats is None:
+        mean, scale = np.zeros(len(features)), np.ones(len(features))
+        low, high = np.full(len(features), -np.inf), np.full(len(features), np.inf)
+        for j in np.where(continuous)[0]:
+            values = x[present[:, j], j]
+            if len(values):
+                low[j], high[j] = np.percentile(values, CLIP_PERCENTILES)
+                values = np.clip(values, low[j], high[j])
+                mean[j], scale[j] = values.mean(), (values.std() or 1.0)
+        stats = (mean, scale, low, high)
+    mean, scale, low, high = stats
+    x = np.where(~present & continuous[None, :], mean[None, :], np.clip(x, low[None, :], high[None, :]))
+    return (x - mean) / scale, stats
+
+
+def _fit_logistic(z: Any, y: Any) -> tuple[Any, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    if y.min() == y.max():
+        p = min(max(float(y.mean()), 1e-4), 1 - 1e-4)
+        return z[0] * 0.0, math.log(p / (1 - p))
+    model = LogisticRegression(C=FLAG_C, max_iter=5000).fit(z, y)
+    return model.coef_[0], float(model.intercept_[0])
+
+
+def fit_flag_model(rows: Sequence[FindingRow], *, folds: int | None = DEFAULT_FOLDS) -> FlagModel | None:
+    """P(error) and P(major) of findings over their features (module docstring), each recalibrated
+    (Platt) on its out-of-fold predictions; None without ``MIN_CLASS`` findings on an error and off one."""
+    import numpy as np
+
+    errors = sum(r.error for r in rows)
+    if len(rows) < MIN_ROWS or errors < MIN_CLASS or len(rows) - errors < MIN_CLASS:
+        return None
+    features = sorted({name for r in rows for name in r.features})
+    z, (mean, scale, low, high) = _finding_matrix(rows, features)
+    y_error = np.array([r.error for r in rows], dtype=int)
+    y_major = np.array([r.major for r in rows], dtype=int)
+    coef_error, b_error = _fit_logistic(z, y_error)
+    coef_major, b_major = _fit_logistic(z, y_major)
+    raw_error, raw_major = _flag_out_of_fold(rows, features, folds or RECALIBRATION_FOLDS)
+    ok = ~np.isnan(raw_error)
+    se, oe = _platt(list(y_error[ok].astype(bool)), list(raw_error[ok]))
+    sm, om = _platt(list(y_major[ok].astype(bool)), list(raw_major[ok]))
+    cv: dict[str, Any] = {"findings": len(rows), "on_error": int(errors), "on_major": int(y_major.sum())}
+    if folds and ok.any():
+        p_error = 1.0 / (1.0 + np.exp(-(se * raw_error[ok] + oe)))
+        p_major = 1.0 / (1.0 + np.exp(-(sm * raw_major[ok] + om)))
+        cv.update({"folds": folds, "error_auc": _r(roc_auc(list(y_error[ok]), list(p_error))),
+                   "major_auc": _r(roc_auc(list(y_major[ok]), list(p_major)))})
+
+    def r6(values: Any) -> tuple[float, ...]:
+        return tuple(round(float(v), 6) for v in values)
+
+    continuous = [is_continuous(f) for f in features]
+    counts: dict[str, int] = {}
+    for r in rows:
+        for name in r.features:
+            if name.startswith("check="):
+                counts[name[len("check="):]] = counts.get(name[len("check="):], 0) + 1
+    return FlagModel(tuple(features), r6(mean), r6(scale), r6(coef_error), round(b_error, 6), r6(coef_major),
+                     round(b_major, 6), cv, tuple(round(float(v), 6) if c else 0.0 for v, c in zip(low, continuous)),
+                     tuple(round(float(v), 6) if c else 1.0 for v, c in zip(high, continuous)), r6((se, oe, sm, om)),
+                     dict(sorted(counts.items())))
+
+
+def _flag_out_of_fold(rows: Sequence[FindingRow], features: Sequence[str], folds: int) -> tuple[Any, Any]:
+    """Each finding's raw (logit) p_error and p_major from models fit without its fold (findings
+    grouped by source sentence); NaN where a fold could not be fit."""
+    import numpy as np
+
+    groups = [r.group for r in rows]
+    raw_error = np.full(len(rows), np.nan)
+    raw_major = np.full(len(rows), np.nan)
+    for train, test in _groups_folds(groups, folds):
+        tr = [rows[i] for i in train]
+        z, stats = _finding_matrix(tr, features)
+        ce, be = _fit_logistic(z, np.array([r.error for r in tr], dtype=int))
+        cm, bm = _fit_logistic(z, np.array([r.major for r in tr], dtype=int))
+        zt, _ = _finding_matrix([rows[i] for i in test], features, stats)
+        raw_error[test] = zt @ ce + be
+        raw_major[test] = zt @ cm + bm
+    return raw_error, raw_major
+
+
+# ----------------------------------------------------------------------------------------------------
+# The whole calibration
+
+
+def fit_calibration(labelled: Labelled, *, folds: int | None = DEFAULT_FOLDS, name: str | None = None,
+                    provenance: Mapping[str, Any] | None = None) -> Calibration:
+    """Risk models per key and pooled, then the flag model of the findings they give. The flag model
+    learns from each finding's *out-of-fold* risk: an in-sample risk separates the training segments
+    better than any risk separates new ones, and a flag model leaning on it would overstate itself."""
+    made_name, created = new_calibration_name()
+    rows = labelled.rows()
+    pairs = labelled.pair_rows()
+    keys = sorted({r.lp for r in rows})
+    every = keys + sorted({pooled_key(k) for k in keys})
+    risk: dict[str, tuple[RiskModel, ...]] = {}
+    oof: dict[str, dict[frozenset[str], dict[str, float]]] = {}
+    for key in every:
+        selected = [r for r in rows if in_fit(key, r.lp)]
+        oof[key] = {}
+        models = tuple(fit_models(selected, [p for p in pairs if in_fit(key, p.lp)], folds=folds, oof=oof[key]))
+        if models:
+            risk[key] = models
+    staged = Calibration(name or made_name, {k: PairCalibration(m) for k, m in risk.items()}, created)
+    findings = labelled.finding_rows(Fusion(staged), oof)
+    pairs_cal: dict[str, PairCalibration] = {}
+    for key in every:
+        flag_model = fit_flag_model([r for r in findings if in_fit(key, r.lp)], folds=folds)
+        if key in risk or flag_model is not None:
+            pairs_cal[key] = PairCalibration(risk.get(key, ()), flag_model)
+    return Calibration(name or made_name, pairs_cal, created, dict(provenance or {}))
 
 
 def cross_validated_results(labelled: Labelled, *, folds: int = DEFAULT_FOLDS,
                             signals: Iterable[str] | None = None) -> list[SegmentResult]:
-    """Out-of-fold results for every observation: honest figures on the data the fusion is fit on.
+    """Out-of-fold results for every segment: honest figures on the data the fusion is fit on.
 
     ``signals`` restricts the evidence to those signals (as if only they had run), so one expensive
     run of all engines gives the figures of every smaller configuration.
     """
-    obs = labelled.observations
-    if signals is not None:
-        obs = [o.restricted(signals) for o in obs]
-    view = Labelled(obs, labelled.labels, labelled.badness, labelled.groups, labelled.gold_spans,
-                    labelled.gold_major)
-    rows_by_id = {r.id: r for r in view.rows()}
-    ids = [o.segment.id for o in obs]
-    groups = [labelled.groups.get(i, i) for i in ids]
-    from sklearn.model_selection import GroupKFold
-
-    k = min(folds, len(set(groups)))
+    view = labelled.restricted(signals) if signals is not None else labelled
+    ids = [e.segment.id for e in view.evidence]
+    groups = [view.groups.get(i, i) for i in ids]
+    by_id = {e.segment.id: e for e in view.evidence}
     results: dict[str, SegmentResult] = {}
-    for train, test in GroupKFold(n_splits=k).split(ids, groups=groups):
-        train_ids = {ids[i] for i in train}
-        sub = view.subset(train_ids)
-        calibration = fit_calibration([r for r in sub.rows() if r.id in rows_by_id], sub.span_rows(),
-                                      folds=None, name="cv-fold")
+    for train, test in _groups_folds(groups, folds):
+        calibration = fit_calibration(view.subset({ids[i] for i in train}), folds=None, name="cv-fold")
         fusion = Fusion(calibration)
         for i in test:
-            o = obs[i]
-            results[o.segment.id] = fusion.fuse(o.segment, o.rule_flags, o.outputs)
-    return [results[i] for i in ids]
+            e = by_id[ids[i]]
+            results[ids[i]] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
+    return [results[i] for i in ids if i in results]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -561,16 +583,18 @@ class ReviewedSegment:
     id: str
     lp: str
     group: str
+    segment: Segment
     scores: Mapping[str, float]
-    flags: tuple[tuple[str, float | None, str | None], ...]  # (check, confidence, decision)
+    risk: float | None
+    flags: tuple[tuple[Flag, str | None], ...]  # (the stored flag, its decision)
 
     @property
     def decided(self) -> bool:
-        return any(d in ("confirmed", "dismissed") for _, _, d in self.flags)
+        return any(d in ("confirmed", "dismissed") for _, d in self.flags)
 
     @property
     def confirmed(self) -> bool:
-        return any(d == "confirmed" for _, _, d in self.flags)
+        return any(d == "confirmed" for _, d in self.flags)
 
 
 def reviewed_from_store(store: Any, *, run_ids: Sequence[int] = ()) -> list[ReviewedSegment]:
@@ -578,53 +602,39 @@ def reviewed_from_store(store: Any, *, run_ids: Sequence[int] = ()) -> list[Revi
     out = []
     for record in store.iter_segments(run_ids=run_ids, reviewed_only=True):
         seg = record.segment
-        flags = tuple((f.flag.check, f.flag.confidence, f.decision.value if f.decision else None)
-                      for f in record.flags)
-        out.append(ReviewedSegment(f"{record.run_id}:{seg.id}", calibration_key(seg), seg.source or seg.mt,
-                                   dict(record.scores), flags))
+        flags = tuple((f.flag, f.decision.value if f.decision else None) for f in record.flags)
+        out.append(ReviewedSegment(f"{record.run_id}:{seg.id}", calibration_key(seg), seg.source or seg.mt, seg,
+                                   dict(record.scores), record.risk, flags))
     return out
 
 
 def calibrate_from_decisions(records: Sequence[ReviewedSegment], *, folds: int | None = DEFAULT_FOLDS,
                              name: str | None = None,
                              provenance: Mapping[str, Any] | None = None) -> Calibration:
-    """Fit from reviewers' verdicts. Segment label: a reviewer confirmed at least one flag; span
-    threshold per signal: the lowest strength from which confirmed candidates outnumber dismissed
-    ones (``inf`` when they never do). Only segments with at least one decision count."""
+    """Fit from reviewers' verdicts: the segment label is "a reviewer confirmed at least one flag";
+    a confirmed flag is a finding on an error, and on a major one when it was shown as major (a
+    reviewer confirms what was claimed). Only segments with at least one decision count."""
     decided = [r for r in records if r.decided]
     rows = []
+    findings = []
     for r in decided:
         present = frozenset(_signal_of(k) for k in r.scores if not k.startswith("rules.")) - NOT_FUSED
         rows.append(Row(r.id, r.lp, r.group, r.scores, present, r.confirmed))
+        for flag, decision in r.flags:
+            if decision not in ("confirmed", "dismissed"):
+                continue
+            confirmed = decision == "confirmed"
+            findings.append(FindingRow(r.lp, r.group, finding_features(flag, r.segment, r.risk, r.scores),
+                                       confirmed, confirmed and flag.severity >= Severity.MAJOR))
     made_name, created = new_calibration_name("decisions")
-    decisions = [DecisionRow(r.lp, check, float(conf), d == "confirmed") for r in decided
-                 for check, conf, d in r.flags if conf is not None and d in ("confirmed", "dismissed")]
-    pairs: dict[str, PairCalibration] = {}
-    lps = sorted({r.lp for r in rows})
-    for lp in lps + sorted({pooled_key(k) for k in lps}):
-        sel = [r for r in rows if in_fit(lp, r.lp)]
-        models = tuple(fit_models(sel, folds=folds))
-        thresholds, precision = decision_thresholds([d for d in decisions if in_fit(lp, d.lp)])
-        if models or thresholds:
-            pairs[lp] = PairCalibration(models, thresholds, precision)
-    return Calibration(name or made_name, pairs, created, dict(provenance or {}))
-
-
-def decision_thresholds(decisions: Sequence[DecisionRow]) -> tuple[dict[str, float], dict[str, float]]:
-    thresholds: dict[str, float] = {}
-    precision: dict[str, float] = {}
-    for signal in sorted({d.signal for d in decisions}):
-        mine = [d for d in decisions if d.signal == signal]
-        chosen = math.inf
-        for t in sorted({d.strength for d in mine}):
-            kept = [d for d in mine if d.strength >= t]
-            share = sum(d.confirmed for d in kept) / len(kept)
-            if share > 0.5:
-                chosen = t
-                precision[signal] = round(share, 4)
-                break
-        thresholds[signal] = chosen
-    return thresholds, precision
+    pairs_cal: dict[str, PairCalibration] = {}
+    keys = sorted({r.lp for r in rows})
+    for key in keys + sorted({pooled_key(k) for k in keys}):
+        models = tuple(fit_models([r for r in rows if in_fit(key, r.lp)], folds=folds))
+        flag_model = fit_flag_model([f for f in findings if in_fit(key, f.lp)], folds=folds)
+        if models or flag_model is not None:
+            pairs_cal[key] = PairCalibration(models, flag_model)
+    return Calibration(name or made_name, pairs_cal, created, dict(provenance or {}))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -633,22 +643,23 @@ def decision_thresholds(decisions: Sequence[DecisionRow]) -> tuple[dict[str, flo
 
 def cv_table(calibration: Calibration) -> str:
     """The cross-validated figures of every model, one line each."""
-    lines = [f"  {'pair':<7} {'signals':<48} {'n':>5} {'pos':>4}  {'ROC-AUC':>7} {'PR-AUC':>7} "
-             f"{'tau':>7} {'thr':>6} {'P@thr':>6} {'R@thr':>6}"]
+    lines = [f"  {'key':<18} {'signals':<48} {'n':>5} {'pos':>4} {'pairs':>5}  {'ROC-AUC':>7} {'PR-AUC':>7} "
+             f"{'tau':>7} {'pairs-acc':>9}"]
+
+    def f(cv: Mapping[str, Any], key: str) -> str:
+        v = cv.get(key)
+        return f"{v:.3f}" if isinstance(v, (int, float)) else "-"
+
     for lp, pair in sorted(calibration.pairs.items()):
         for m in sorted(pair.models, key=lambda m: (len(m.signals), m.signals)):
             cv = m.cv
             sig = "+".join(m.signals) or "rules only"
-
-            def f(key: str) -> str:
-                v = cv.get(key)
-                return f"{v:.3f}" if isinstance(v, (int, float)) else "-"
-
-            lines.append(f"  {lp:<7} {sig:<48} {cv.get('n', 0):>5} {cv.get('positives', 0):>4}  "
-                         f"{f('roc_auc'):>7} {f('pr_auc'):>7} {f('kendall_tau'):>7} "
-                         f"{m.major_threshold:>6.3f} {f('precision_at_threshold'):>6} {f('recall_at_threshold'):>6}")
-        if pair.span_thresholds:
-            spans = ", ".join(f"{k} >= {v:g}" + (f" (P={pair.span_precision[k]:.2f})" if k in pair.span_precision
-                                                   else "") for k, v in sorted(pair.span_thresholds.items()))
-            lines.append(f"  {lp:<7} span thresholds: {spans}")
+            lines.append(f"  {lp:<18} {sig:<48} {cv.get('n', 0):>5} {cv.get('positives', 0):>4} "
+                         f"{cv.get('pairs', 0):>5}  {f(cv, 'roc_auc'):>7} {f(cv, 'pr_auc'):>7} "
+                         f"{f(cv, 'kendall_tau'):>7} {f(cv, 'pair_accuracy'):>9}")
+        if pair.flag_model is not None:
+            cv = pair.flag_model.cv
+            lines.append(f"  {lp:<18} flags: {cv.get('findings', 0)} findings, {cv.get('on_error', 0)} on an error, "
+                         f"{cv.get('on_major', 0)} on a major one; ROC-AUC p_error {f(cv, 'error_auc')}, "
+                         f"p_major {f(cv, 'major_auc')}")
     return "\n".join(lines)

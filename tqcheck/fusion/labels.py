@@ -33,6 +33,11 @@ class GoldSpan:
     def is_major(self) -> bool:
         return self.severity in ("major", "critical")
 
+    @property
+    def is_accuracy(self) -> bool:
+        """An error of meaning (MQM's Accuracy branch: mistranslation, omission, addition...)."""
+        return self.category.split("/", 1)[0].lower() == "accuracy"
+
 
 @dataclass(frozen=True)
 class LabelledSegment:

@@ -547,6 +547,7 @@ def summary_text(summary: Summary) -> str:
     """The summary for a terminal: a few lines, largest counts first."""
     share = f" ({summary.flagged / summary.segments:.1%})" if summary.segments else ""
     lines = [f"segments: {summary.segments}   flagged: {summary.flagged}{share}"
+             + (f"   hints: {summary.hints} (not counted; in the JSONL report)" if summary.hints else "")
              + (f"   skipped records: {summary.skipped_records}" if summary.skipped_records else "")]
     order = {"critical": 0, "major": 1, "minor": 2}
     if summary.by_severity:

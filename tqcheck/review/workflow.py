@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tqcheck.errors import UsageError
+from tqcheck.model import Flag
 from tqcheck.store.records import (
     Action,
     QueueFilter,
@@ -58,11 +59,22 @@ def comment(store: Store, record: SegmentRecord, text: str, *, reviewer: str,
 
 
 def next_undecided(record: SegmentRecord) -> int | None:
-    """The first flag nobody has decided on yet: what the keyboard shortcuts act on."""
+    """The first shown flag nobody has decided on yet: what the keyboard shortcuts act on (hints wait
+    for nobody)."""
     for flag in record.flags:
-        if flag.decision is None:
+        if flag.decision is None and not flag.flag.hint:
             return flag.id
     return None
+
+
+def likelihood(flag: Flag) -> str:
+    """How often a flag like this one is right on human labels, in words; empty when unmeasured."""
+    if flag.p_error is None:
+        return "not measured"
+    text = f"right {flag.p_error:.0%} of the time"
+    if flag.p_major is not None:
+        text += f", a major error {flag.p_major:.0%}"
+    return text
 
 
 # -- conflicts ----------------------------------------------------------------------------------------

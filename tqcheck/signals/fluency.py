@@ -2,7 +2,10 @@
 
 Scores (see ``tqcheck.signals.surprisal`` for why they are normalised this way): ``fluency.mean``,
 ``fluency.p90``, ``fluency.max_z``, ``fluency.log_tokens``. Spans: words whose surprisal spikes within
-their sentence, with the token surprisals as evidence.
+their sentence, with the token surprisals as evidence; except words a language model finds surprising
+only because it has rarely seen them (``NOT_SUSPECT``: numbers, links, handles and hashtags, month and
+weekday names, and text copied verbatim from the source such as names and ids). On the bio dev data
+(fr-en) such spikes land on a human error 2 % of the time (7 of 330), the others 18 %.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
 from tqcheck.signals._common import EngineSlot, group_indices, token_scores
 from tqcheck.signals.base import EMPTY, SignalOutput
 from tqcheck.signals.surprisal import sentence_scores, spike_words
+from tqcheck.text.spanclass import span_classes
+
+#: Span classes (``tqcheck.text.spanclass``) whose surprisal says nothing about the MT.
+NOT_SUSPECT = frozenset({"number", "link", "date", "copied"})
 
 
 class FluencySignal:
@@ -39,17 +46,20 @@ class FluencySignal:
                 continue
             scored = token_scores(self.cache, lm, [segments[i].mt for i in idx], lang=lang)
             for i, tokens in zip(idx, scored):
-                out[i] = self._output(segments[i].mt, tokens)
+                out[i] = self._output(segments[i], tokens)
         return out
 
-    def _output(self, text: str, tokens: Sequence[Any]) -> SignalOutput:
+    def _output(self, segment: Segment, tokens: Sequence[Any]) -> SignalOutput:
+        text = segment.mt
         scores = sentence_scores(self.name, tokens)
         flags = []
         for word, surprisal, z in spike_words(text, tokens):
+            if span_classes(text, word.start, word.end, lang=segment.target_lang,
+                            source=segment.source) & NOT_SUSPECT:
+                continue
             flags.append(Flag(
                 self.name, Severity.MINOR, Category.NON_FLUENT,
-                f"the language model finds “{word.text}” unexpected here "
-                f"(probability {math.exp(-surprisal):.2g}, {z:.1f} spreads above this sentence's median)",
+                f"“{word.text}” reads oddly here: the language model finds it unlikely in this sentence",
                 Span(word.start, word.end),
                 {"kind": "surprisal_spike", "surprisal": round(surprisal, 3), "probability":
                  float(f"{math.exp(-surprisal):.3g}"), "z": round(z, 2),

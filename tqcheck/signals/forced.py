@@ -51,8 +51,7 @@ class ForcedDecodingSignal:
             scores[f"{self.name}.min_logprob"] = min(t.logprob for t in tokens)
         flags = [
             Flag(self.name, Severity.MINOR, Category.MISTRANSLATION,
-                 f"the reference model finds “{word.text}” an unlikely translation here "
-                 f"(probability {math.exp(-surprisal):.2g})",
+                 f"“{word.text}” is an unlikely translation here: the reference model would not choose it",
                  Span(word.start, word.end),
                  {"kind": "improbable_under_reference_model", "probability": float(f"{math.exp(-surprisal):.3g}"),
                   "z": round(z, 2),

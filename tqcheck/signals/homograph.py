@@ -152,10 +152,9 @@ class HomographSignal:
 
     def _flag(self, swap: Swap, gain: float, src: str) -> Flag:
         w = swap.word
-        message = (f"“{w.text}” may be a misreading: in {language_name(src)} it is “{swap.translation}”, "
-                   f"which is spelled like “{swap.variant}” (“{swap.reading}”), and the sentence reads better with "
-                   f"“{swap.reading}” (the language model finds it {_times(gain)} more likely). "
-                   f"If the source says “{swap.variant}”, the engine confused the two")
+        message = (f"“{w.text}” may be “{swap.reading}” misread: in {language_name(src)} “{w.text}” is "
+                   f"“{swap.translation}”, spelled like “{swap.variant}” (“{swap.reading}”), and the sentence reads "
+                   f"{_times(gain)} more likely with “{swap.reading}”")
         return Flag(self.name, Severity.MINOR, Category.MISTRANSLATION, message, Span(w.start, w.end),
                     {"kind": "near_homograph_reading", "mt_word_in_source_language": swap.translation,
                      "spelled_alike": swap.variant, "spelled_alike_reads_as": swap.reading,

@@ -135,7 +135,7 @@ class QESignal:
             check=self.name,
             severity=severity,
             category=category,
-            message=f"the QE model tags {text!r} as an error (p={span.p_bad:.2f})",
+            message=f"“{text}” may be wrong: the learned quality model marks it",
             span=Span(span.start, span.end),
             evidence={
                 "p_bad": round(span.p_bad, 4),

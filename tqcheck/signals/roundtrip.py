@@ -17,6 +17,14 @@ labelled data:
    relative position: the MT word is probably its mistranslation.
 1. **lost**: a lost, unaligned source word with no candidate in the MT: an omission, on the source.
 
+A lost word that one engine's lexicon explains is marked ``evidence["explained_by"]`` and shown only
+where another signal or a rule check points at the same characters (the fusion drops it otherwise):
+``forward_translation`` (the source word's own translation is in the MT: the MT renders it, the
+reverse lookup merely went elsewhere: "quitté" -> "left" read back as "négligent"),
+``unknown_word`` (the engine passed the MT word through untranslated: its "reading" says nothing),
+``number`` (a number or a number word: the numbers check compares those exactly) and
+``function_word``.
+
 Target-only mode (no source): MT -> source language -> target language, compared with the MT:
 ``roundtrip.target_chrf`` and ``roundtrip.target_lost``; MT content words that did not survive are
 candidates of strength 1.
@@ -32,6 +40,7 @@ from tqcheck.signals._common import (
     group_indices,
     translate,
 )
+from tqcheck.checks._numwords import word_value
 from tqcheck.signals._lexicon import known_word
 from tqcheck.signals.base import EMPTY, SignalOutput
 from tqcheck.text.wordalign import (
@@ -142,6 +151,7 @@ class RoundTripSignal(TranslatorSignal):
                 asks.setdefault(a.src_words[si].lower, [])
             for si in a.unaligned:
                 word = a.src_words[si]
+                asks.setdefault(word.lower, [])  # its own translation tells whether the MT renders it
                 if len(word.norm) < MIN_VARIANT_LENGTH or si in a.homograph_sources:
                     continue
                 variants = [v for v in accent_variants(word.lower) if known_word(src, v)]
@@ -153,6 +163,7 @@ class RoundTripSignal(TranslatorSignal):
         tr = dict(zip(texts, translate(self.cache, self.translator.get(src, tgt) or _Missing(),
                                        texts, source_lang=src, target_lang=tgt)))
         for a in analyses:
+            a.forward = tr
             for mi, si, via in a.suspects:
                 own_tr = tr.get(a.src_words[si].lower, "")
                 own, _ = phrase_match(own_tr, [a.alignment.mt_words[mi]], tgt)
@@ -237,6 +248,7 @@ class _Analysis:
         self.homograph_sources: set[int] = set()
         self.suspects: list[tuple[int, int, str]] = []  # (MT word, source word, MT word reads as)
         self.blamed_mt: set[int] = set()
+        self.forward: dict[str, str] = {}  # source word -> its own translation into the MT's language
 
     def homograph(self, mi: int, si: int, *, via: str, own_translation: str | None = None) -> None:
         if mi in self.blamed_mt:
@@ -245,10 +257,9 @@ class _Analysis:
         self.blamed_mt.add(mi)
         self.homograph_sources.add(si)
         came_back = self.changed_to.get(si)
-        message = (f"“{mw.text}” renders “{via}”, but the source says “{sw.text}”, a different word "
-                   f"spelled alike: likely mistranslation")
-        if came_back:
-            message += f" (the back-translation has “{came_back}” too)"
+        means = f" (“{own_translation}”)" if own_translation and own_translation.lower() != mw.lower else ""
+        message = (f"“{mw.text}” may be a misreading of “{sw.text}”{means} as “{via}”, a word spelled alike"
+                   + (f": the back-translation reads “{came_back}”" if came_back else ""))
         evidence = {"kind": "near_homograph", "back_translation": self.back, "source_word": sw.text,
                     "source_span": [sw.start, sw.end], "mt_word_reads_as": via,
                     "lost_source_words": self._lost_texts()}
@@ -271,11 +282,14 @@ class _Analysis:
         """Pair each remaining lost source word with an unsupported MT word at the same place."""
         source, mt = self.segment.source or "", self.segment.mt
         mt_words = self.alignment.mt_words
+        mt_content = [w for w in mt_words if is_content(w, self.tgt)]
         free = [mi for mi in self.alignment.unsupported if mi not in self.blamed_mt]
         for si in self.unaligned:
             if si in self.homograph_sources:
                 continue
             sw = self.src_words[si]
+            own = self.forward.get(sw.lower, "")
+            rendered = bool(own) and phrase_match(own, mt_content, self.tgt)[0] >= MatchLevel.STEM
             where = sw.start / max(1, len(source))
             near = sorted(((abs(mt_words[mi].start / max(1, len(mt)) - where), mi) for mi in free),
                           key=lambda p: p[0])
@@ -285,21 +299,43 @@ class _Analysis:
                 self.blamed_mt.add(mi)
                 mw = mt_words[mi]
                 reads = self.word_tr.get(mw.lower, "")
+                evidence = {"kind": "lost_and_replaced", "back_translation": self.back, "source_word": sw.text,
+                            "source_span": [sw.start, sw.end], "mt_word_reads_as": reads,
+                            "lost_source_words": self._lost_texts()}
+                if own:
+                    evidence["source_word_translates_to"] = own
+                explained = _explained(sw, mw, reads, rendered, self.src, self.tgt)
+                if explained:
+                    evidence["explained_by"] = explained
                 self.flags.append(Flag(
                     "roundtrip", Severity.MINOR, Category.MISTRANSLATION,
-                    f"the source word “{sw.text}” did not come back from the MT, and “{mw.text}” "
-                    f"(which reads as “{reads}”) stands in its place",
-                    Span(mw.start, mw.end),
-                    {"kind": "lost_and_replaced", "back_translation": self.back, "source_word": sw.text,
-                     "source_span": [sw.start, sw.end], "mt_word_reads_as": reads,
-                     "lost_source_words": self._lost_texts()},
-                    confidence=2.0))
+                    f"“{mw.text}” may not render “{sw.text}”: read back, it says “{reads}”",
+                    Span(mw.start, mw.end), evidence, confidence=2.0))
             else:
+                evidence = {"kind": "lost", "back_translation": self.back, "source_word": sw.text,
+                            "lost_source_words": self._lost_texts()}
+                if own:
+                    evidence["source_word_translates_to"] = own
+                explained = _explained(sw, None, "", rendered, self.src, self.tgt)
+                if explained:
+                    evidence["explained_by"] = explained
                 self.flags.append(Flag(
                     "roundtrip", Severity.MINOR, Category.OMISSION,
-                    f"the source word “{sw.text}” did not come back from the MT and nothing in the MT "
-                    f"translates it: possibly omitted",
-                    Span(sw.start, sw.end, Side.SOURCE),
-                    {"kind": "lost", "back_translation": self.back, "source_word": sw.text,
-                     "lost_source_words": self._lost_texts()},
-                    confidence=1.0))
+                    f"“{sw.text}” of the source may be missing: nothing in the MT translates it",
+                    Span(sw.start, sw.end, Side.SOURCE), evidence, confidence=1.0))
+
+
+def _explained(source_word: Word, mt_word: Word | None, reads_as: str, rendered: bool, src: str,
+               tgt: str) -> str | None:
+    """Why a lost source word may say more about the engine's lexicon than about the MT (see the
+    module docstring), or None."""
+    if rendered:
+        return "forward_translation"
+    if any(ch.isdigit() for ch in source_word.text) or (mt_word is not None and any(
+            ch.isdigit() for ch in mt_word.text)) or word_value(source_word.lower, src) is not None:
+        return "number"
+    if mt_word is not None and reads_as.strip().lower() == mt_word.lower:
+        return "unknown_word"
+    if mt_word is not None and not is_content(mt_word, tgt):
+        return "function_word"
+    return None

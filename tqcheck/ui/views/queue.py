@@ -1,5 +1,7 @@
-"""Queue: what needs a reviewer, riskiest first, filtered by run, language pair, severity, category,
-review status and free text. Keys: O opens the selected (or first) segment, J / K page through."""
+"""Queue: what needs a reviewer, most likely errors first (expected error: the segment risk and the
+measured precision of its flags), filtered by run, language pair, severity, category, review status
+and free text. Hints (findings below the display floor) are left out unless asked for. Keys: O opens
+the selected (or first) segment, J / K page through."""
 
 from __future__ import annotations
 
@@ -51,13 +53,17 @@ with st.container(border=True):
     checks = c6.multiselect("Check", choices["checks"], key="q_checks",
                             default=[c for c in current.checks if c in choices["checks"]],
                             placeholder="all")
-    c7, c8 = st.columns([3, 1])
+    c7, c8, c9 = st.columns([3, 1, 1])
     text = c7.text_input("Search source, MT and corrections", value=current.text, key="q_text")
     flagged_only = c8.checkbox("Flagged segments only", value=current.flagged_only, key="q_flagged")
+    include_hints = c9.checkbox("Show hints", value=current.include_hints, key="q_hints",
+                                help="Hints are findings that are right less often than not on human labels: "
+                                     "kept, but out of the default queue.")
 
 chosen = QueueFilter(run_ids=tuple(run_ids), lang_pairs=tuple(lang_pairs),
                      severities=tuple(severities), categories=tuple(categories), checks=tuple(checks),
-                     statuses=tuple(statuses), text=text, flagged_only=flagged_only)
+                     statuses=tuple(statuses), text=text, flagged_only=flagged_only,
+                     include_hints=include_hints)
 if chosen != current:
     st.session_state["queue_filter"] = chosen
     st.session_state["queue_offset"] = 0
@@ -71,7 +77,7 @@ if chosen.statuses == DEFAULT_STATUSES and total == 0:
 
 nav = st.columns([1, 1, 1, 3])
 if nav[0].button("Review first", key="q_start", shortcut="O", disabled=not rows, type="primary",
-                 help="Open the riskiest segment of the queue (O)"):
+                 help="Open the first segment of the queue, the most likely error (O)"):
     open_segment(rows[0].id)
 if nav[1].button("Previous 50", key="q_prev", shortcut="K", disabled=offset == 0):
     st.session_state["queue_offset"] = max(0, offset - PAGE_SIZE)
@@ -80,21 +86,24 @@ if nav[2].button("Next 50", key="q_next", shortcut="J", disabled=offset + PAGE_S
     st.session_state["queue_offset"] = offset + PAGE_SIZE
     st.rerun()
 nav[3].caption(f"{total} segments; showing {offset + 1 if rows else 0}–{offset + len(rows)}, "
-               "riskiest first")
+               "most likely errors first")
 
 if rows:
     import pandas as pd
 
     table = pd.DataFrame([{
         "segment": r.seg_id, "run": r.run_id, "pair": r.lang_pair,
-        "risk": r.risk, "worst": r.worst_severity or "", "flags": r.n_flags,
+        "expected error": r.priority, "risk": r.risk, "worst": r.worst_severity or "", "flags": r.n_flags,
         "status": r.status.value, "edited": r.edited, "MT": r.mt,
     } for r in rows])
     event = st.dataframe(
         table, key="q_table", hide_index=True, on_select="rerun", selection_mode="single-row",
         width="stretch",
-        column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0.0, max_value=1.0,
-                                                               format="%.2f"),
+        column_config={"expected error": st.column_config.ProgressColumn(
+                           "expected error", min_value=0.0, max_value=1.0, format="%.2f",
+                           help="The queue's order: the segment risk and its flags' measured precision"),
+                       "risk": st.column_config.NumberColumn("risk", format="%.2f",
+                                                             help="Chance of a major error in the sentence"),
                        "MT": st.column_config.TextColumn("MT", width="large")},
     )
     selected = list(getattr(getattr(event, "selection", None), "rows", []) or [])

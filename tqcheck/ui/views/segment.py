@@ -139,14 +139,20 @@ elif record.version != seen_version:
 
 # -- the texts ----------------------------------------------------------------------------------------
 
+hints = [f for f in record.flags if f.flag.hint]
+show_hints = bool(hints) and st.toggle(f"Show {len(hints)} hint(s)", key=f"s_hints_{record.id}",
+                                       value=st.session_state["queue_filter"].include_hints,
+                                       help="Hints are findings right less often than not on human labels")
+visible = [f for f in record.flags if show_hints or not f.flag.hint]
+
 st.subheader("Source")
 if segment.source is not None:
-    st.html(highlight_html(segment.source, flag_marks(record.flags, Side.SOURCE)))
+    st.html(highlight_html(segment.source, flag_marks(visible, Side.SOURCE)))
 else:
     st.caption("No source (target-only check).")
 
 st.subheader("Machine translation")
-st.html(highlight_html(segment.mt, flag_marks(record.flags, Side.MT)))
+st.html(highlight_html(segment.mt, flag_marks(visible, Side.MT)))
 if record.edited_target is not None:
     st.markdown("**Corrected target**")
     st.html(highlight_html(record.edited_target, []))
@@ -169,18 +175,22 @@ if back or pseudo or segment.reference:
 
 # -- flags and decisions ------------------------------------------------------------------------------
 
-st.subheader(f"Flags ({len(record.flags)})")
+shown_count = len(record.flags) - len(hints)
+st.subheader(f"Flags ({shown_count})" + (f" and {len(hints)} hint(s)" if show_hints else ""))
 next_flag = workflow.next_undecided(record)
 for number, flag_record in enumerate(record.flags, start=1):
     flag = flag_record.flag
+    if flag.hint and not show_hints:
+        continue
     with st.container(border=True):
         head, buttons = st.columns([3, 2])
         decision = flag_record.decision.value if flag_record.decision else "undecided"
         where = f" · “{flag.span.text_in(segment)}”" if flag.span else " · whole segment"
+        label = "hint" if flag.hint else flag.severity.value
         head.html(
-            f'<div><b>{number}. {esc(flag.severity.value)}</b> · {esc(flag.category.value)} · '
+            f'<div><b>{number}. {esc(label)}</b> · {esc(flag.category.value)} · '
             f'<code>{esc(flag.check)}</code>{esc(where)}<br>{esc(flag.message)}'
-            f'<br><span style="color:#868e96;">{esc(decision)}'
+            f'<br><span style="color:#868e96;">{esc(workflow.likelihood(flag))} · {esc(decision)}'
             + (f" by {esc(flag_record.decided_by)}" if flag_record.decided_by else "") + "</span></div>")
         b1, b2, b3 = buttons.columns(3)
         is_next = flag_record.id == next_flag
