@@ -166,7 +166,7 @@ def signals_alone(bench: Bench, segments, warm_segments, device: str):
         from tqcheck.signals import build_signals
 
         signals = build_signals(config, cache=None)
-        pipeline.__dict__["signals"] = signals
+        pipeline = Pipeline(config, signals=signals)
     names = [s.name for s in signals]
     if "qe" not in names and config.engines.qe != "none":
         # build_signals adds the learned QE signal only when its weights ship; time it alone if it can run.
@@ -342,7 +342,9 @@ def main() -> None:
                               f"not measured: {type(exc).__name__}: {exc}")
         rule_flags, outputs, pipeline = signals_alone(bench, segments, warm_segments, args.device)
         results = fusion(bench, segments, rule_flags, outputs)
-        reports(bench, results, pipeline.signature(), tmp)
+        from tqcheck.run import Checker
+
+        reports(bench, results, Checker(pipeline=pipeline).signature(), tmp)
         full_default(bench, pipeline, segments, warm_segments)
         if not args.skip_cache:
             cached_default(bench, segments, warm_segments, args.device, tmp)

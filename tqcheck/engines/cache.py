@@ -71,10 +71,6 @@ def text_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def engine_key(engine: Any) -> str:
-    return info_key(engine.info)
-
-
 def info_key(info: "EngineInfo") -> str:
     return f"{info.role}|{info.key}"
 

@@ -10,57 +10,27 @@ import math
 from collections import defaultdict
 from typing import Callable, Iterable, Sequence
 
-def _ranks(values: Sequence[float]) -> list[float]:
-    """1-based ranks with ties given their average rank."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
 
 def roc_auc(labels: Sequence[bool], scores: Sequence[float]) -> float:
-    """Probability that a random positive scores above a random negative; ties count one half.
-
-    NaN when one class is absent.
-    """
+    """Probability that a random positive scores above a random negative; ties count one half
+    (scikit-learn's ``roc_auc_score``). NaN when one class is absent."""
     pos = sum(1 for y in labels if y)
-    neg = len(labels) - pos
-    if pos == 0 or neg == 0:
+    if pos == 0 or pos == len(labels):
         return math.nan
-    ranks = _ranks(scores)
-    rank_sum = sum(r for r, y in zip(ranks, labels) if y)
-    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+    from sklearn.metrics import roc_auc_score  # lazy: scikit-learn is heavy
+
+    return float(roc_auc_score([bool(y) for y in labels], list(scores)))
 
 
 def average_precision(labels: Sequence[bool], scores: Sequence[float]) -> float:
-    """Area under the precision-recall curve as a step function (average precision).
-
-    Tied scores form one threshold, so the order of tied items does not matter. NaN without positives.
-    """
-    pos = sum(1 for y in labels if y)
-    if pos == 0:
+    """Area under the precision-recall curve as a step function (scikit-learn's
+    ``average_precision_score``): tied scores form one threshold, so the order of tied items does not
+    matter. NaN without positives."""
+    if not any(labels):
         return math.nan
-    pairs = sorted(zip(scores, labels), key=lambda p: -p[0])
-    ap = tp = seen = 0.0
-    i = 0
-    while i < len(pairs):
-        j = i
-        block_tp = 0
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            block_tp += bool(pairs[j][1])
-            j += 1
-        tp += block_tp
-        seen += j - i
-        ap += (block_tp / pos) * (tp / seen)
-        i = j
-    return ap
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score([bool(y) for y in labels], list(scores)))
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
@@ -74,17 +44,12 @@ def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def pearson(x: Sequence[float], y: Sequence[float]) -> float:
-    """Pearson's r; NaN when either side is constant."""
-    n = len(x)
-    if n < 2:
+    """Pearson's r (scipy); NaN when either side is constant or there are fewer than two points."""
+    if len(x) < 2 or len(set(x)) < 2 or len(set(y)) < 2:
         return math.nan
-    mx, my = sum(x) / n, sum(y) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
-    sxx = sum((a - mx) ** 2 for a in x)
-    syy = sum((b - my) ** 2 for b in y)
-    if sxx == 0 or syy == 0:
-        return math.nan
-    return sxy / math.sqrt(sxx * syy)
+    from scipy.stats import pearsonr
+
+    return float(pearsonr(list(x), list(y)).statistic)
 
 
 def _union_chars(spans: Iterable[tuple[int, int]]) -> set[int]:
