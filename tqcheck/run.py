@@ -18,10 +18,17 @@ so that its summary, exit code and store run are those of a run that was never k
 Sinks implement ``Sink``: ``begin(signature)`` before the first result, ``write(result)`` for each,
 ``close(summary, signature)`` at the end, ``abort()`` on an error (a JSONL report keeps its
 checkpoint for ``--resume``).
+
+Where the pipeline runs is an ``Executor``'s business: by default this process's own pipeline; a Ray
+cluster (``tqcheck.executors.ray``) or the service's micro-batcher (``tqcheck.serve``) take the same
+segment stream and give the results back in input order, so that languages, resuming, sinks, the
+summary and the signature stay here, once. An executor also says which engines its workers used
+(merged into the final signature) and reports the segments it could not check (counted as skipped).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import itertools
@@ -35,7 +42,7 @@ from tqcheck import __version__
 from tqcheck.config import CheckConfig
 from tqcheck.errors import InputError, RecordError, UsageError
 from tqcheck.io import REPEATED_ID
-from tqcheck.model import RunSignature, Segment, SegmentResult, Severity, Summary, SummaryTally
+from tqcheck.model import EngineInfo, RunSignature, Segment, SegmentResult, Severity, Summary, SummaryTally
 
 if TYPE_CHECKING:
     from tqcheck.fusion.fuse import Evidence
@@ -61,6 +68,22 @@ class Sink(Protocol):
     def write(self, result: SegmentResult) -> None: ...
     def close(self, summary: Summary, signature: RunSignature) -> None: ...
     def abort(self) -> None: ...
+
+
+class Executor(Protocol):
+    """Runs the pipeline somewhere else (other processes, other machines, a service's batch worker).
+
+    ``results`` checks ``segments`` with a pipeline built from ``config`` and yields one result per
+    segment, in input order, calling ``progress`` as it goes; a segment it could not check is given to
+    ``skip`` (with what went wrong) instead of being dropped silently. ``engines()`` and
+    ``calibration_id`` say what the workers used, for the run signature.
+    """
+
+    calibration_id: str | None
+
+    def results(self, config: CheckConfig, segments: Iterator[Segment], *, progress: Progress | None,
+                skip: Callable[[RecordError], None]) -> Iterator[SegmentResult]: ...
+    def engines(self) -> tuple[EngineInfo, ...]: ...
 
 
 class ResultCollector:
@@ -212,10 +235,13 @@ class Checker:
 
     # -- provenance -----------------------------------------------------------------------------
 
-    def signature(self, *, language_pairs: Iterable[str] = (), metric_signatures: dict[str, str] | None = None
-                  ) -> RunSignature:
+    def signature(self, *, language_pairs: Iterable[str] = (), metric_signatures: dict[str, str] | None = None,
+                  engines: Iterable[EngineInfo] = (), calibration: str | None = None) -> RunSignature:
         """How a run is made: configuration hash, package versions, the engines used so far, the
-        language pairs seen, the calibration, the sacrebleu signatures."""
+        language pairs seen, the calibration, the sacrebleu signatures.
+
+        ``engines`` and ``calibration`` are what an executor's workers used, merged with this
+        process's own."""
         versions = {"python": platform.python_version()}
         for package in VERSIONED_PACKAGES:
             try:
@@ -225,11 +251,11 @@ class Checker:
         return RunSignature(
             tqcheck_version=__version__,
             config_hash=self.config.hash(),
-            engines=self.pipeline.engines(),
+            engines=_merged_engines(self.pipeline.engines(), engines),
             versions=versions,
             language_pairs=tuple(sorted(set(language_pairs))),
             metric_signatures=metric_signatures or {},
-            calibration=self.pipeline.calibration_id,
+            calibration=self.pipeline.calibration_id or calibration,
             created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         )
 
@@ -238,15 +264,17 @@ class Checker:
     def run(self, segments: Iterable[Segment], *, sinks: Sequence[Sink] = (), source_lang: str | None = None,
             target_lang: str | None = None, detect: bool = True, progress: Progress | None = None,
             resume_from: str | Path | None = None, skipped: Sequence[RecordError] | None = None,
-            require_segments: bool = True) -> RunOutcome:
+            require_segments: bool = True, executor: Executor | None = None) -> RunOutcome:
         """Check ``segments`` into ``sinks``; see the module docstring.
 
         ``skipped`` is the list the reader appends bad records to (read when the run ends: a feed
         whose every record was bad is an ``InputError``, not an empty success, when
         ``require_segments``). ``resume_from`` is the JSONL report whose ``.partial`` checkpoint
-        holds the first leg of a killed run.
+        holds the first leg of a killed run. ``executor`` runs the pipeline elsewhere (default: this
+        process's pipeline); the segments it could not check are counted with the skipped records.
         """
         skipped_list = skipped if skipped is not None else []
+        not_checked: list[RecordError] = []
         stream, source_lang, target_lang, detected = resolve_languages(segments, source_lang, target_lang,
                                                                        detect=detect)
         state = _RunState(self.config.metrics)
@@ -266,21 +294,29 @@ class Checker:
                 state.resumed = len(done)
                 if done:
                     stream = (s for s in stream if s.id not in done)
-            for result in self.pipeline.run(stream, progress=progress):
-                state.add(result)
-                for sink in sinks:
-                    sink.write(result)
+            if executor is None:
+                results = self.pipeline.run(stream, progress=progress)
+            else:
+                results = executor.results(self.config, stream, progress=progress, skip=not_checked.append)
+            with _released(results):
+                for result in results:
+                    state.add(result)
+                    for sink in sinks:
+                        sink.write(result)
             if require_segments and state.tally.segments == 0:
-                raise _nothing_read(skipped_list)
+                raise _nothing_read([*skipped_list, *not_checked])
         except BaseException:
             for sink in sinks if started else ():
                 sink.abort()
             raise
-        summary = state.tally.summary(skipped_records=len(skipped_list), corpus_metrics=state.corpus_result())
-        signature = self.signature(language_pairs=state.pairs, metric_signatures=state.corpus_signatures())
+        all_skipped = [*skipped_list, *not_checked]
+        summary = state.tally.summary(skipped_records=len(all_skipped), corpus_metrics=state.corpus_result())
+        signature = self.signature(language_pairs=state.pairs, metric_signatures=state.corpus_signatures(),
+                                   engines=executor.engines() if executor is not None else (),
+                                   calibration=executor.calibration_id if executor is not None else None)
         for sink in sinks:
             sink.close(summary, signature)
-        return RunOutcome(summary, signature, state.tally.worst, list(skipped_list), state.repeated,
+        return RunOutcome(summary, signature, state.tally.worst, all_skipped, state.repeated,
                           state.repeated_total, state.resumed, source_lang, target_lang, detected)
 
     def results(self, segments: Iterable[Segment], **kwargs: Any) -> tuple[list[SegmentResult], RunOutcome]:
@@ -296,6 +332,27 @@ class Checker:
         fits the fusion on it, and cross-validation, which re-fuses it fold by fold)."""
         stream, *_ = resolve_languages(segments, source_lang, target_lang, detect=detect)
         return list(self.pipeline.evidence(stream, progress=progress))
+
+
+@contextlib.contextmanager
+def _released(results: Iterator[SegmentResult]) -> Iterator[None]:
+    """Close a results generator when the run leaves it, even on an error in a sink: an executor's
+    generator holds workers (a Ray cluster, actors) that must go now, not when it is collected."""
+    try:
+        yield
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+def _merged_engines(*groups: Iterable[EngineInfo]) -> tuple[EngineInfo, ...]:
+    """The engines of several pipelines, each once (by role and key), in order of first use."""
+    seen: dict[str, EngineInfo] = {}
+    for group in groups:
+        for info in group:
+            seen.setdefault(f"{info.role}|{info.key}", info)
+    return tuple(seen.values())
 
 
 class _RunState:
