@@ -47,12 +47,18 @@ SEVERITIES = [s.value for s in Severity]
               help="Also store the run in a review store (SQLite path or SQLAlchemy URL; env TQCHECK_DB).")
 @click.option("--run-name", default=None, help="Name of the run in the review store (default: the input's name).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--executor", default="local", show_default=True, metavar="local|ray|ray://HOST:PORT",
+              help="Where the checks run: this process; 'ray': a local Ray cluster of --jobs workers started for "
+                   "the run (or the cluster at RAY_ADDRESS); 'ray://HOST:PORT': that Ray cluster. Reports, "
+                   "--resume, the summary and the exit code are those of a local run (pip install 'tqcheck[ray]').")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Ray workers, one pipeline each (default 2).")
 @engine_options
 def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, target_lang: str | None,
           language_pair: str | None, src_col: str | None, mt_col: str | None, ref_col: str | None,
           id_col: str | None, reference_file: str | None, outputs: tuple[str, ...], html_path: str | None,
           hints: bool, glossary: str | None, fail_on: str | None, strict: bool, resume: bool, db: str | None,
-          run_name: str | None, quiet: bool, **engine_kwargs: Any) -> None:
+          run_name: str | None, quiet: bool, executor: str, jobs: int | None, **engine_kwargs: Any) -> None:
     """Check machine translations in INPUT and write reports.
 
     \b
@@ -64,6 +70,7 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
       tqcheck check feed.csv -l fr-en -o report.jsonl --html report.html
       tqcheck check --format docs source.fr.txt mt.en.txt --fail-on major
       cat feed.jsonl | tqcheck check - --rules-only --fail-on critical
+      tqcheck check feed.jsonl -l fr-en -o report.jsonl --executor ray --jobs 4
 
     \b
     Exit codes: 0 ok; 1 a shown flag at or above --fail-on; 2 bad usage or input (including a feed of
@@ -71,6 +78,7 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
     """
     from dataclasses import replace
 
+    from tqcheck.executors import make_executor
     from tqcheck.io import ColumnMap, read_segments
     from tqcheck.io.reports import open_report, partial_path
     from tqcheck.run import Checker, StoreSink
@@ -82,6 +90,9 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
     config = config_from_options(**engine_kwargs)
     if glossary:
         config = replace(config, glossary=glossary)
+    # A block the workers could not check is said even under --quiet: its segments are not in the report.
+    run_executor = make_executor(executor, jobs=jobs,
+                                 on_block_failed=lambda line: click.echo(f"tqcheck: warning: {line}", err=True))
 
     if not outputs and not html_path and not db:
         outputs = (_default_output(inputs),)
@@ -124,7 +135,7 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
     try:
         outcome = Checker(config).run(segments, sinks=sinks, source_lang=source_lang, target_lang=target_lang,
                                       progress=progress.update, skipped=skipped,
-                                      resume_from=jsonl if resume else None)
+                                      resume_from=jsonl if resume else None, executor=run_executor)
     except InputError as exc:
         if inputs == ("-",) and fmt is None and skipped and "no record could be read" in exc.message:
             raise InputError(exc.message, where="<stdin>",
