@@ -17,8 +17,8 @@ def main() -> None:
             if code in ("ZZ", "QO", "EZ", "UN", "XA", "XB"):
                 continue
             terr.setdefault(code, set()).add(name)
-    months = {l: [Locale(l).months["format"]["wide"][i] for i in range(1, 13)] for l in LANGS}
-    days = {l: [Locale(l).days["format"]["wide"][i] for i in range(7)] for l in LANGS}
+    months = {lang: [Locale(lang).months["format"]["wide"][i] for i in range(1, 13)] for lang in LANGS}
+    days = {lang: [Locale(lang).days["format"]["wide"][i] for i in range(7)] for lang in LANGS}
     langs = {}
     for lang in LANGS:
         for code in LANGS + ["ar", "zh", "ja", "ru"]:
@@ -37,12 +37,12 @@ def main() -> None:
         out.append(f'    {code!r}: {tuple(sorted(langs[code]))!r},')
     out.append('}')
     out.append('MONTHS: dict[str, tuple[str, ...]] = {')
-    for l in LANGS:
-        out.append(f'    {l!r}: {tuple(months[l])!r},')
+    for lang in LANGS:
+        out.append(f'    {lang!r}: {tuple(months[lang])!r},')
     out.append('}')
     out.append('DAYS: dict[str, tuple[str, ...]] = {')
-    for l in LANGS:
-        out.append(f'    {l!r}: {tuple(days[l])!r},')
+    for lang in LANGS:
+        out.append(f'    {lang!r}: {tuple(days[lang])!r},')
     out.append('}')
     out.append('# fmt: on')
     with open("tqcheck/checks/_cldr_names.py", "w", encoding="utf-8") as handle:

@@ -166,7 +166,7 @@ Pope|Pape|Papa|Papst|Paus
 Mr|Mister|M.|Monsieur|Señor|Sr.|Herr|Signor|Sig.|Senhor|Dhr.|Meneer
 Mrs|Ms|Mme|Madame|Señora|Sra.|Frau|Signora|Sig.ra|Senhora|Mevrouw|Mevr.
 Dr|Doctor|Docteur|Doktor|Dottore|Dott.|Doutor
-"""
+"""  # noqa: E501 - data: one concept a line
 
 # Nationality adjectives and nouns capitalised in one language and not in another (English capitalises
 # "French", French writes "français"): one concept per line, first the country or language code.

@@ -188,7 +188,7 @@ class _Pool:
     independent of how many there are (a segment of thousands of numbers made the plain scan
     quadratic). An item is never moved; a taken one is marked and skipped."""
 
-    def __init__(self, items: list, keys: "Callable[[object], Iterable[object]]") -> None:
+    def __init__(self, items: list, keys: Callable[[object], Iterable[object]]) -> None:
         self.items = items
         self.left = [True] * len(items)
         self._by_key: dict[object, list[int]] = {}

@@ -181,7 +181,7 @@ class SpacingCheck(Check):
                     category=Category.LOCALE_CONVENTION)
         yield from flags
 
-    def _french(self, segment: Segment, text: str, taken: "_Taken") -> Iterator[Flag]:
+    def _french(self, segment: Segment, text: str, taken: _Taken) -> Iterator[Flag]:
         canadian = region(segment.target_lang) == "CA"
         mt = segment.mt
         for match in _FR_NO_SPACE_BEFORE.finditer(text):

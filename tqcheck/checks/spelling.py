@@ -28,16 +28,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from tqcheck.checks._text import base_lang, fold
+from tqcheck.checks.base import Check
+from tqcheck.errors import ConfigError
+from tqcheck.model import Category, Flag, Segment, Severity
 from tqcheck.text.hunspell import (
     DEBIAN_PACKAGES,
     SpellerSet,
     search_dirs,
     speller_for,
 )
-from tqcheck.checks._text import base_lang, fold
-from tqcheck.checks.base import Check
-from tqcheck.errors import ConfigError
-from tqcheck.model import Category, Flag, Segment, Severity
 from tqcheck.text.tokens import tokens_of
 
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|quelqu|dell|dall|nell|"

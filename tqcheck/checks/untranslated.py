@@ -36,10 +36,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tqcheck.text.hunspell import speller_for
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity
+from tqcheck.text.hunspell import speller_for
 from tqcheck.text.langid import language_name
 from tqcheck.text.tokens import Token, tokens_of
 
