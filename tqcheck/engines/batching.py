@@ -7,7 +7,8 @@ put each back at its original index, so results never depend on how inputs were 
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -8,7 +8,8 @@ the engine cache is not used, and nothing is printed: the caller formats the row
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tqcheck.engines.registry import load_engine, resolve_spec
 

@@ -17,8 +17,9 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tqcheck.engines.base import TokenScore, TokenScores
 from tqcheck.errors import EngineError
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS entries (
 _CHUNK = 400  # keys per SELECT, well under SQLite's parameter limit
 
 
-def _open_shared(path: "os.PathLike[str] | str", attempts: int = 20) -> sqlite3.Connection:
+def _open_shared(path: os.PathLike[str] | str, attempts: int = 20) -> sqlite3.Connection:
     """Open the cache, tolerating other processes that create or switch it to WAL at the same time.
 
     SQLite's busy timeout does not cover ``PRAGMA journal_mode=WAL`` on a database another process is
@@ -71,7 +72,7 @@ def text_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def info_key(info: "EngineInfo") -> str:
+def info_key(info: EngineInfo) -> str:
     return f"{info.role}|{info.key}"
 
 
@@ -91,7 +92,7 @@ class EngineCache:
         self._lock = threading.Lock()
 
     @classmethod
-    def disabled(cls) -> "EngineCache":
+    def disabled(cls) -> EngineCache:
         return cls(None)
 
     @property
@@ -176,7 +177,7 @@ def _cached(cache: EngineCache | None, engine: Any, *args: Any) -> list[Any]:
 
 def cached_outputs(
     cache: EngineCache | None,
-    info: "EngineInfo",
+    info: EngineInfo,
     task: str,
     source_lang: str,
     target_lang: str,
@@ -227,7 +228,7 @@ def _scores_from_bytes(blob: bytes) -> TokenScores:
     return tuple(TokenScore(int(s), int(e), str(t), float(lp)) for s, e, t, lp in json.loads(blob))
 
 
-def cached_translate(engine: "Translator", cache: EngineCache | None, texts: Sequence[str], *,
+def cached_translate(engine: Translator, cache: EngineCache | None, texts: Sequence[str], *,
                      source_lang: str, target_lang: str) -> list[str]:
     texts = list(texts)
     return _cached(
@@ -238,7 +239,7 @@ def cached_translate(engine: "Translator", cache: EngineCache | None, texts: Seq
     )
 
 
-def cached_scores(engine: "ScoringTranslator", cache: EngineCache | None, *,
+def cached_scores(engine: ScoringTranslator, cache: EngineCache | None, *,
                   sources: Sequence[str], targets: Sequence[str], source_lang: str,
                   target_lang: str) -> list[TokenScores]:
     """Forced-decoding token scores of (source, target) pairs, cached."""
@@ -255,7 +256,7 @@ def cached_scores(engine: "ScoringTranslator", cache: EngineCache | None, *,
     )
 
 
-def cached_token_scores(lm: "LanguageModel", cache: EngineCache | None, texts: Sequence[str], *,
+def cached_token_scores(lm: LanguageModel, cache: EngineCache | None, texts: Sequence[str], *,
                         lang: str) -> list[TokenScores]:
     texts = list(texts)
     return _cached(
@@ -265,8 +266,8 @@ def cached_token_scores(lm: "LanguageModel", cache: EngineCache | None, texts: S
     )
 
 
-def cached_embed(embedder: "Embedder", cache: EngineCache | None,
-                 texts: Sequence[str]) -> "np.ndarray":
+def cached_embed(embedder: Embedder, cache: EngineCache | None,
+                 texts: Sequence[str]) -> np.ndarray:
     """Embeddings (float32 rows) of ``texts``, cached as raw float32 bytes."""
     import numpy as np
 

@@ -8,8 +8,9 @@ naming an engine costs nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from tqcheck.errors import EngineError, EngineUnavailable, ModelNotFound
 
@@ -105,7 +106,7 @@ def load_hf(model: str, loader: Callable[..., T], *, what: str, **kwargs: Any) -
         kwargs["local_files_only"] = True
     try:
         return loader(model, **kwargs)
-    except (OSError, ValueError, EnvironmentError) as exc:
+    except (OSError, ValueError) as exc:
         raise translate_load_error(exc, model, what=what, local=local) from exc
 
 
@@ -181,7 +182,7 @@ class quiet_transformers:
     should not. Restores the caller's settings, so no global state is changed.
     """
 
-    def __enter__(self) -> "quiet_transformers":
+    def __enter__(self) -> quiet_transformers:
         import contextlib
         import io
 

@@ -12,12 +12,12 @@ import hashlib
 import os
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 
-@lru_cache(maxsize=None)
+@cache
 def package_version(name: str) -> str | None:
     """The installed version of a Python distribution, or None when it is not installed."""
     try:
@@ -26,7 +26,7 @@ def package_version(name: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def dpkg_version(package: str) -> str | None:
     """The installed version of a Debian package, or None (no dpkg, or not installed)."""
     if shutil.which("dpkg-query") is None:

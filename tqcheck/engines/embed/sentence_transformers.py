@@ -3,7 +3,8 @@ the optional package and the model are on this machine."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tqcheck.errors import EngineUnavailable
 from tqcheck.model import EngineInfo
@@ -57,7 +58,7 @@ class SentenceTransformerEmbedder:
                                   device=resolve_device(self.device))
         return self._model
 
-    def embed(self, texts: Sequence[str]) -> "np.ndarray":
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         import numpy as np
 
         texts = [self.prefix + text.replace("\n", " ") for text in texts]

@@ -12,14 +12,15 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.engines.base import TokenScores
 from tqcheck.engines.batching import map_sorted
-from tqcheck.langcodes import base_lang
 from tqcheck.errors import EngineUnavailable
+from tqcheck.langcodes import base_lang
 from tqcheck.model import EngineInfo
 
 
@@ -109,8 +110,7 @@ class HFCausalLM:
         if self._model is None:
             from transformers import AutoModelForCausalLM
 
-            from tqcheck.engines.hf_common import (load_hf, quiet_transformers, resolve_device,
-                                                   resolve_dtype)
+            from tqcheck.engines.hf_common import load_hf, quiet_transformers, resolve_device, resolve_dtype
 
             started = time.perf_counter()
             device = resolve_device(self.device)
@@ -313,8 +313,7 @@ class SmolLM2(HFCausalLM):
             if self._converted_ready():
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-                from tqcheck.engines.hf_common import (quiet_transformers, resolve_device,
-                                                       resolve_dtype)
+                from tqcheck.engines.hf_common import quiet_transformers, resolve_device, resolve_dtype
 
                 device = resolve_device(self.device)
                 with quiet_transformers():

@@ -16,12 +16,13 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from tqcheck.langcodes import base_lang, same_lang
 from tqcheck.errors import EngineError, EngineUnavailable
+from tqcheck.langcodes import base_lang, same_lang
 from tqcheck.model import EngineInfo
 
 _MODE = re.compile(r"^([a-z]{2,3})-([a-z]{2,3})(?:_([A-Za-z]+))?$")
@@ -109,7 +110,8 @@ class ApertiumTranslator:
 
     ``pair`` pins the route: a mode (``fr-es``), a chain of modes (``fr-es+spa-eng``), or a
     language pair (``fr-en``) that this engine should serve alone; or, as ``via-es``, it only says
-    which pivot language to prefer (``apertium:via-es`` in a spec; default ``PREFERRED_PIVOTS``). Unknown-word marks (``*word``,
+    which pivot language to prefer (``apertium:via-es`` in a spec; default ``PREFERRED_PIVOTS``).
+    Unknown-word marks (``*word``,
     ``#word``, ``@word``) are removed from the output (``apertium -u``), so a hashtag or handle in
     the text stays as it was; :meth:`unknown_words` lists the words the first analyser did not know.
 

@@ -9,9 +9,10 @@ the original model), then use the spec ``ct2:/path/to/opus-mt-fr-en-ct2``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.engines.base import TokenScores
 from tqcheck.engines.batching import map_sorted

@@ -4,10 +4,11 @@ models shipped inside the wheel, run by a native engine in-process: no download,
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from tqcheck.langcodes import base_lang
 from tqcheck.errors import EngineUnavailable
+from tqcheck.langcodes import base_lang
 from tqcheck.model import EngineInfo
 
 _DIRECTIONS = {("en", "pt"): "en-pt", ("pt", "en"): "pt-en"}

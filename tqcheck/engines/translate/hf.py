@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.engines.base import TokenScores
 from tqcheck.engines.batching import map_sorted
-from tqcheck.langcodes import (ISO3_TO_ISO1, M2M100_CODES, NLLB_CODES, base_lang,
-                                       same_lang)
 from tqcheck.errors import EngineUnavailable
+from tqcheck.langcodes import ISO3_TO_ISO1, M2M100_CODES, NLLB_CODES, base_lang, same_lang
 from tqcheck.model import EngineInfo
 
 _OPUS_NAME = re.compile(r"opus-mt-(?:tc-[a-z]+-)?([A-Za-z]+(?:_[A-Za-z]+)*)-([A-Za-z]+(?:_[A-Za-z]+)*)")
