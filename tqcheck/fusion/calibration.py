@@ -13,9 +13,10 @@ import datetime as _dt
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from tqcheck.errors import ConfigError
 from tqcheck.model import Flag, Segment, Side, _frozen_mapping
@@ -123,7 +124,7 @@ class RiskModel:
             z += w * (value - mu) / (sd or 1.0)
         return z
 
-    def recalibrated(self, slope: float, offset: float) -> "RiskModel":
+    def recalibrated(self, slope: float, offset: float) -> RiskModel:
         from dataclasses import replace
 
         return replace(self, slope=round(float(slope), 6), offset=round(float(offset), 6))
@@ -137,7 +138,7 @@ class RiskModel:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RiskModel":
+    def from_dict(cls, data: Mapping[str, Any]) -> RiskModel:
         n = len(data["features"])
         for key in ("mean", "scale", "coef") + (("low", "high") if "low" in data else ()):
             if len(data[key]) != n:
@@ -290,7 +291,7 @@ class FlagModel:
                 "counts": dict(self.counts), "cv": dict(self.cv)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "FlagModel":
+    def from_dict(cls, data: Mapping[str, Any]) -> FlagModel:
         n = len(data["features"])
         for key in ("mean", "scale", "coef_error", "coef_major"):
             if len(data[key]) != n:
@@ -319,7 +320,7 @@ class PairCalibration:
                 "flag_model": self.flag_model.to_dict() if self.flag_model else None}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "PairCalibration":
+    def from_dict(cls, data: Mapping[str, Any]) -> PairCalibration:
         flag_model = data.get("flag_model")
         return cls(tuple(RiskModel.from_dict(m) for m in data.get("models") or ()),
                    FlagModel.from_dict(flag_model) if flag_model else None)
@@ -383,7 +384,7 @@ class Calibration:
                 "pairs": {lp: p.to_dict() for lp, p in sorted(self.pairs.items())}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, where: str | None = None) -> "Calibration":
+    def from_dict(cls, data: Mapping[str, Any], *, where: str | None = None) -> Calibration:
         if data.get("format") == "tqcheck-calibration/1":
             raise ConfigError("a calibration of an older tqcheck (format 1: per-signal span thresholds)",
                               where=where, fix="re-run 'tqcheck calibrate' to measure every flag's precision")
@@ -441,5 +442,5 @@ def load_calibration(path: str | Path | None) -> tuple[Calibration | None, str]:
 
 def new_calibration_name(prefix: str = "calibration") -> tuple[str, str]:
     """A name and a creation time for a calibration made now."""
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     return f"{prefix}-{now:%Y-%m-%d}", now.isoformat(timespec="seconds")

@@ -14,11 +14,11 @@ penalty of tqcheck's own flags (1 minor, 5 major, 10 critical) stands in, and th
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from tqcheck.fusion.labels import LabelledData, LabelledPair, LabelledSegment
-from tqcheck.fusion.metrics import (average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc,
-                                    span_counts)
+from tqcheck.fusion.metrics import average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc, span_counts
 from tqcheck.model import Flag, SegmentResult, Severity, Side
 
 
@@ -332,7 +332,7 @@ def format_table(report: Mapping[str, Any]) -> str:
     lines: list[str] = []
     seg_rows = [(name, b["segments"]) for name, b in slices if "segments" in b]
     if seg_rows:
-        lines.append("segments (score: %s)" % seg_rows[0][1].get("score"))
+        lines.append(f"segments (score: {seg_rows[0][1].get('score')})")
         lines.append(f"  {'slice':<8} {'n':>5} {'pos':>5}  {'ROC-AUC':<22} {'PR-AUC':<22} "
                      f"{'Kendall tau':<22} {'Pearson':<22}")
         for name, b in seg_rows:
@@ -358,7 +358,8 @@ def format_table(report: Mapping[str, Any]) -> str:
         lines.append(f"  {'slice':<8} {'shown':>6} {'major':>6} {'hints':>6}  {'shown on error':<22} "
                      f"{'major on major':<22} {'flags/segment':<22} {'major reach':<22}")
         for name, b in flag_rows:
-            lines.append(f"  {name:<8} {b['shown']:>6} {b['major']:>6} {b['hints']:>6}  {_fmt(b['shown_on_error']):<22} "
+            lines.append(f"  {name:<8} {b['shown']:>6} {b['major']:>6} {b['hints']:>6}  "
+                         f"{_fmt(b['shown_on_error']):<22} "
                          f"{_fmt(b['major_on_major']):<22} {_fmt(b['flags_per_segment']):<22} "
                          f"{_fmt(b['major_reach']):<22}")
     pair_rows = [(name, b["pairs"]) for name, b in slices if "pairs" in b]

@@ -39,12 +39,25 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
-from tqcheck.fusion.calibration import (NOT_FUSED, RULE_FEATURES, Calibration, FlagModel, PairCalibration, RiskModel,
-                                        calibration_key, finding_features, in_fit, is_continuous,
-                                        new_calibration_name, pooled_key, signals_present)
+from tqcheck.fusion.calibration import (
+    NOT_FUSED,
+    RULE_FEATURES,
+    Calibration,
+    FlagModel,
+    PairCalibration,
+    RiskModel,
+    calibration_key,
+    finding_features,
+    in_fit,
+    is_continuous,
+    new_calibration_name,
+    pooled_key,
+    signals_present,
+)
 from tqcheck.fusion.fuse import Evidence, Fusion
 from tqcheck.fusion.labels import LabelledData
 from tqcheck.fusion.metrics import average_precision, kendall_tau, roc_auc
@@ -119,7 +132,7 @@ class Labelled:
     accuracy: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, evidence: list[Evidence], *data: LabelledData) -> "Labelled":
+    def of(cls, evidence: list[Evidence], *data: LabelledData) -> Labelled:
         out = cls(evidence)
         for item in data:
             out.add_labels(item)
@@ -185,12 +198,12 @@ class Labelled:
                                       finding_features(finding, ev.segment, risk, scores), error, is_major))
         return out
 
-    def subset(self, ids: set[str]) -> "Labelled":
+    def subset(self, ids: set[str]) -> Labelled:
         return Labelled([e for e in self.evidence if e.segment.id in ids], self.labels, self.badness, self.groups,
                         self.gold_spans, self.gold_major, [p for p in self.pairs if p[0] in ids and p[1] in ids],
                         self.accuracy)
 
-    def restricted(self, signals: Iterable[str]) -> "Labelled":
+    def restricted(self, signals: Iterable[str]) -> Labelled:
         """The same labels over evidence as if only ``signals`` had run."""
         keep = list(signals)
         return Labelled([e.restricted(keep) for e in self.evidence], self.labels, self.badness, self.groups,

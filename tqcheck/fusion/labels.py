@@ -9,12 +9,14 @@ deliberate error), each with the ``Segment`` tqcheck is run on and the group it 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from tqcheck.errors import InputError, RecordError
 from tqcheck.model import Segment
+
 
 @dataclass(frozen=True)
 class GoldSpan:
