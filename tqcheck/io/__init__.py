@@ -36,8 +36,9 @@ This module imports no pandas, pyarrow or XML parser; readers import what they n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tqcheck.errors import InputError, RecordError, UsageError
 from tqcheck.io._common import STDIN, ColumnMap, ReadContext, display_name, screened
@@ -118,7 +119,7 @@ def read_segments(
     on_bad_record: Callable[[RecordError], None] | None = None,
     stdin: TextIO | None = None,
     on_warning: Callable[[str], None] | None = None,
-) -> Iterator["Segment"]:
+) -> Iterator[Segment]:
     """Segments of the inputs, in order, streamed.
 
     The format and the files are checked now (a ``UsageError`` or ``InputError`` before anything is
@@ -156,7 +157,7 @@ def read_segments(
 REPEATED_ID = "repeated_id"
 
 
-def _distinct_ids(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segment"]:
+def _distinct_ids(segments: Iterator[Segment], ctx: ReadContext) -> Iterator[Segment]:
     """Give a repeated id a suffix (``12#2``) and say so, instead of letting two segments share it.
 
     Ids key everything downstream: ``--resume`` skips the ids already in the partial report, the
@@ -226,7 +227,7 @@ class _HashSet64:
                 self._insert(key)
 
 
-def _each_file(fmt: str, paths: list[Any], ctx: ReadContext) -> Iterator["Segment"]:
+def _each_file(fmt: str, paths: list[Any], ctx: ReadContext) -> Iterator[Segment]:
     if fmt == "text":
         from tqcheck.io.plaintext import read_text
 

@@ -16,9 +16,10 @@ import codecs
 import gzip
 import logging
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, TextIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from tqcheck.errors import InputError, RecordError
 
@@ -324,7 +325,7 @@ def repair_surrogates(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def screened(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segment"]:
+def screened(segments: Iterator[Segment], ctx: ReadContext) -> Iterator[Segment]:
     """The segments of a reader, screened as the module docstring says; bad records reported and skipped."""
     for segment in segments:
         checked = screen(segment, ctx)
@@ -332,7 +333,7 @@ def screened(segments: Iterator["Segment"], ctx: ReadContext) -> Iterator["Segme
             yield checked
 
 
-def screen(segment: "Segment", ctx: ReadContext) -> "Segment | None":
+def screen(segment: Segment, ctx: ReadContext) -> Segment | None:
     """``segment`` as it may be checked, or None after reporting it as a bad record."""
     import dataclasses
 

@@ -71,7 +71,7 @@ def parser() -> Any:
                                    forbid_entities=True, forbid_external=True)
 
 
-def open_source(path: str | Path, ctx: ReadContext) -> "_Stream":
+def open_source(path: str | Path, ctx: ReadContext) -> _Stream:
     """The document's bytes (a file, or stdin for ``-``), as UTF-8, for ``parser()``; see the module
     docstring. Close it when done."""
     if str(path) != STDIN:
@@ -85,7 +85,7 @@ def open_source(path: str | Path, ctx: ReadContext) -> "_Stream":
     return xml_source(raw, "<stdin>")
 
 
-def open_file(path: str | Path) -> "_Stream":
+def open_file(path: str | Path) -> _Stream:
     """An XML file's bytes as UTF-8, for ``parser()``. Close it when done."""
     raw = open(path, "rb")
     try:
@@ -95,7 +95,7 @@ def open_file(path: str | Path) -> "_Stream":
         raise
 
 
-def xml_source(raw: IO[bytes], name: str) -> "_Stream":
+def xml_source(raw: IO[bytes], name: str) -> _Stream:
     """``raw`` (a binary stream at its start) as a stream of UTF-8 bytes; an ``InputError`` if its
     encoding is unknown or contradicts its bytes."""
     head = raw.read(_HEAD)
@@ -173,7 +173,7 @@ class _Stream:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "_Stream":
+    def __enter__(self) -> _Stream:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -15,7 +15,8 @@ functions.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from tqcheck.errors import RecordError
 from tqcheck.io._common import ColumnMap, ReadContext

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from tqcheck.model import Flag, RunSignature, SegmentResult, Side, Summary
 
@@ -53,7 +54,7 @@ details summary{cursor:pointer}
 #order-article:checked~.list>article{order:var(--pos)}
 tr.hint td{color:#777}.badge.hint{background:#8a8f98}mark.hint{background:none;border-bottom:2px dashed #999}
 .likely{font-size:.78rem;color:#555;white-space:nowrap}
-"""
+"""  # noqa: E501 - the report's CSS, one rule a line
 _ARTIFACT_LABELS = {"back_translation": "Back-translation", "pseudo_reference": "Pseudo-reference",
                     "round_trip_target": "Round trip (MT, into the source language and back)"}
 _EVIDENCE_LIMIT = 2000
@@ -171,7 +172,7 @@ def _segment(result: SegmentResult, position: int, hints: bool) -> str:
         rows = []
         for flag in flags:
             span_text = flag.span.text_in(seg) if flag.span else ""
-            badge = (f'<span class="badge hint">hint</span>' if flag.hint else
+            badge = ('<span class="badge hint">hint</span>' if flag.hint else
                      f'<span class="badge sev-{esc(flag.severity.value)}">{esc(flag.severity.value)}</span>')
             rows.append(
                 f'<tr{" class=hint" if flag.hint else ""}><td>{badge}'

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from tqcheck.errors import InputError
 from tqcheck.io._common import MAX_MARKUP_DEPTH

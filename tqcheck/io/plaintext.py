@@ -23,8 +23,8 @@ ids stay line numbers.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from tqcheck.errors import InputError, UsageError
 from tqcheck.io._common import ReadContext, display_name, read_whole_text, text_lines

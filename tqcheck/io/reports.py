@@ -35,8 +35,9 @@ import csv
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator, Protocol
+from typing import IO, Any, Protocol
 
 from tqcheck.errors import InputError, UsageError
 from tqcheck.io._atomic import fsync_dir, write_atomically
@@ -53,7 +54,7 @@ class ReportWriter(Protocol):
     def write(self, result: SegmentResult) -> None: ...
     def close(self, summary: Summary | None = None, signature: RunSignature | None = None) -> None: ...
     def abort(self) -> None: ...
-    def __enter__(self) -> "ReportWriter": ...
+    def __enter__(self) -> ReportWriter: ...
     def __exit__(self, *exc: Any) -> None: ...
 
 
@@ -138,7 +139,7 @@ class _Writer:
         self.finished = True
         self._discard()
 
-    def __enter__(self) -> "_Writer":
+    def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

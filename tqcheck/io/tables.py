@@ -32,9 +32,10 @@ import csv
 import itertools
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from tqcheck.errors import InputError
 from tqcheck.io._common import (
@@ -388,10 +389,12 @@ def read_parquet(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
     for group in range(pf.num_row_groups):  # one at a time, so that damage is placed in its row group
         first, size = number + 1, pf.metadata.row_group(group).num_rows
         what = f"damaged: row group {group + 1} (records {first:,} to {first + size - 1:,}) cannot be read"
+        # B023: the lambdas are called only while this iteration consumes ``records``: ``first`` is this group's.
         batches = _parsed(pf.iter_batches(batch_size=8192, columns=wanted, row_groups=[group]),
-                          lambda: f"{name}:record {first}", what, "write it again, or export CSV")
-        records = (rec for batch in batches for rec in _parsed(_rows_of(batch), lambda: f"{name}:record {first}",
-                                                               what, "write it again, or export CSV"))
+                          lambda: f"{name}:record {first}", what, "write it again, or export CSV")  # noqa: B023
+        records = (rec for batch in batches
+                   for rec in _parsed(_rows_of(batch), lambda: f"{name}:record {first}",  # noqa: B023
+                                      what, "write it again, or export CSV"))
         for rec in records:
             number += 1
             segment = build_segment(rec, fields, number=number, where=f"{name}:record {number}", ctx=ctx,

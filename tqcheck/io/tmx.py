@@ -15,13 +15,14 @@ without the source language is a bad record.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from tqcheck.errors import InputError, UsageError
 from tqcheck.io._common import ReadContext, display_name, record_error
-from tqcheck.io.inline import Numbering, extract, local_name
 from tqcheck.io._xml import XML_LANG, open_source, parser, xml_error
+from tqcheck.io.inline import Numbering, extract, local_name
 from tqcheck.model import Segment
 
 

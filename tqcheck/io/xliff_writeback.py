@@ -42,8 +42,9 @@ import io
 import re
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
@@ -226,7 +227,7 @@ class QualityIssue:
     decision: str | None = None
 
     @classmethod
-    def from_flag(cls, flag: Flag, *, decision: str | None = None) -> "QualityIssue":
+    def from_flag(cls, flag: Flag, *, decision: str | None = None) -> QualityIssue:
         span = flag.span if flag.span is not None and flag.span.side.value == "mt" else None
         return cls(
             type=its_type(flag.check, flag.category),
@@ -240,7 +241,7 @@ class QualityIssue:
             decision=decision,
         )
 
-    def whole(self) -> "QualityIssue":
+    def whole(self) -> QualityIssue:
         """The same issue about the whole segment."""
         return dataclasses.replace(self, start=None, end=None)
 
