@@ -254,9 +254,8 @@ def load_base(model_file: Path | None = None, cache_dir: Path | None = None) -> 
     """The frozen-format base: ``(BertModel, E5Tokenizer)``, built into the cache on first use."""
     from transformers import BertModel
 
-    from tqcheck.qe.tokenizer import E5Tokenizer
-
     from tqcheck.engines.hf_common import quiet_transformers
+    from tqcheck.qe.tokenizer import E5Tokenizer
 
     folder = build_base(model_file, cache_dir)
     with quiet_transformers():  # no "Loading weights" bar in the middle of a run's own progress

@@ -23,12 +23,13 @@ import math
 import random
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tqcheck.qe.features import Example
-from tqcheck.qe.synthetic import ErrorMaker, _WORD
+from tqcheck.qe.synthetic import _WORD, ErrorMaker
 
 #: pool -> (files, weight in the mixture)
 POOLS: dict[str, tuple[tuple[str, ...], float]] = {

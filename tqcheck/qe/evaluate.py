@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.fusion.metrics import kendall_tau, prf, roc_auc, span_counts
 

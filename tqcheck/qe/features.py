@@ -8,8 +8,9 @@ below half the budget.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.qe.model import BAD, IGNORE, MAJOR, MINOR, OK
 

@@ -7,8 +7,9 @@ are sorted by length for speed and the original order restored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.errors import ModelNotFound
 from tqcheck.qe.features import Example, collate
@@ -30,7 +31,7 @@ class QEPredictor:
         self.info = info or {}
 
     @classmethod
-    def load(cls, weights_dir: Path | None = None, **options: Any) -> "QEPredictor":
+    def load(cls, weights_dir: Path | None = None, **options: Any) -> QEPredictor:
         import json
 
         from tqcheck.qe.base import load_base

@@ -7,9 +7,9 @@ shipped weights can be read without loading anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 WEIGHTS_FILE = "qe_weights.safetensors"
 META_FILE = "qe_config.json"

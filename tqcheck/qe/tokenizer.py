@@ -11,9 +11,10 @@ Metaspace pre-tokenizer, as in e5.c: table, collapse runs of spaces, leading ``â
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class E5Tokenizer:
         self.bos, self.eos, self.pad, self.unk = bos, eos, pad, unk
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "E5Tokenizer":
+    def from_folder(cls, folder: Path) -> E5Tokenizer:
         from tokenizers import Tokenizer
 
         meta = json.loads((Path(folder) / "normalisation.json").read_text())
@@ -77,7 +78,7 @@ class E5Tokenizer:
         normed = [self.normalise(t) for t in texts]
         encs = self._tok.encode_batch([n for n, _ in normed], add_special_tokens=False)
         result = []
-        for (norm, origin), enc, raw in zip(normed, encs, texts):
+        for (_norm, origin), enc, raw in zip(normed, encs, texts):
             offsets = []
             for start, end in enc.offsets:
                 if not origin or end <= start:

@@ -13,9 +13,10 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tqcheck.qe.data import Mixture, dev_split, load_eval_rows, load_pools
 
@@ -166,8 +167,8 @@ def train(options: TrainOptions, *, resume: bool = False, log: Callable[[str], N
 
     def checkpoint() -> None:
         model.save_weights(last, extra={**extra, "step": step})
-        torch.save({"model": model.trainable_state(), "optimizer": opt.state_dict(), "mixture": mixture.state(), "step": step,
-                    "torch_rng": torch.get_rng_state(), "best": best, "history": history},
+        torch.save({"model": model.trainable_state(), "optimizer": opt.state_dict(), "mixture": mixture.state(),
+                    "step": step, "torch_rng": torch.get_rng_state(), "best": best, "history": history},
                    last / "state.pt.tmp")
         (last / "state.pt.tmp").replace(last / "state.pt")
 
