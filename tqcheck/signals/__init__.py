@@ -13,7 +13,7 @@
 
 Engines load on first use; a role set to ``none`` builds no signal, and a role that resolves to
 nothing for a language pair yields ``EMPTY`` for those segments (its ``engines`` say so).
-"""
+"""  # noqa: E501 - a table, one row a line
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 __all__ = ["build_signals", "Signal", "SignalOutput", "EMPTY", "EngineSlot"]
 
 
-def build_signals(config: CheckConfig, *, cache: "EngineCache | None" = None,
+def build_signals(config: CheckConfig, *, cache: EngineCache | None = None,
                   resolver: Resolver | None = None) -> list[Signal]:
     """The signals a configuration asks for, in a fixed order (the order of their scores in reports)."""
     from tqcheck.signals.crosslingual import CrossLingualSignal
     from tqcheck.signals.fluency import FluencySignal
-    from tqcheck.signals.homograph import HomographSignal
     from tqcheck.signals.forced import ForcedDecodingSignal
+    from tqcheck.signals.homograph import HomographSignal
     from tqcheck.signals.pseudo_reference import PseudoReferenceSignal
     from tqcheck.signals.reference import ReferenceSignal
     from tqcheck.signals.roundtrip import RoundTripSignal

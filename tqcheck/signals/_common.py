@@ -10,7 +10,8 @@ signature) and where nothing was available (so the signature says so, and those 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from tqcheck.langcodes import base_lang
 from tqcheck.model import EngineInfo, Segment
@@ -43,7 +44,7 @@ class EngineSlot:
         self._by_pair: dict[tuple[str | None, str | None], Any] = {}
 
     @classmethod
-    def of(cls, engine: Any, *, role: str, label: str | None = None) -> "EngineSlot":
+    def of(cls, engine: Any, *, role: str, label: str | None = None) -> EngineSlot:
         """A slot holding one given engine for every pair it supports (tests, library callers)."""
         return cls(role, "given", label=label, engine=engine)
 

@@ -8,8 +8,9 @@ measured on human labels; signals never decide on their own how much they are wo
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from tqcheck.model import EngineInfo, Flag, Segment, _frozen_mapping
 
@@ -32,7 +33,7 @@ class SignalOutput:
                 "flags": [f.to_dict() for f in self.flags]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SignalOutput":
+    def from_dict(cls, data: Mapping[str, Any]) -> SignalOutput:
         return cls(data.get("scores") or {}, data.get("artifacts") or {},
                    tuple(Flag.from_dict(f) for f in data.get("flags") or ()))
 

@@ -6,7 +6,8 @@ It catches what word matching misses: an MT about something else entirely, or ha
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tqcheck.model import EngineInfo, Segment
 from tqcheck.signals._common import EngineSlot, embed, group_indices

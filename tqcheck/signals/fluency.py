@@ -11,7 +11,8 @@ weekday names, and text copied verbatim from the source such as names and ids). 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
 from tqcheck.signals._common import EngineSlot, group_indices, token_scores

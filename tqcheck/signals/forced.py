@@ -9,7 +9,8 @@ finds improbable as a rendering of this source, with their token log-probabiliti
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
 from tqcheck.signals._common import EngineSlot, forced_scores, group_indices

@@ -26,8 +26,9 @@ errors (``tqcheck.fusion.fit``), and the fusion uses that (``tqcheck.fusion.fuse
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
 from tqcheck.signals._common import EngineSlot, group_indices, token_scores, translate

@@ -12,7 +12,7 @@ adjacent ones merged into one span. The evidence is what the reference model wro
 from __future__ import annotations
 
 import difflib
-from typing import Sequence
+from collections.abc import Sequence
 
 from tqcheck.model import Category, Flag, Segment, Severity, Span
 from tqcheck.signals._common import (

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqcheck.model import Category, EngineInfo, Flag, Segment, Severity, Span
 from tqcheck.signals.base import EMPTY, SignalOutput

@@ -8,7 +8,7 @@ corpus-level scores of a run with their sacrebleu signatures, so every number ca
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from tqcheck.model import EngineInfo, Segment
 from tqcheck.signals._common import SentenceMetrics

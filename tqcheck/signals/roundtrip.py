@@ -32,15 +32,16 @@ candidates of strength 1.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from tqcheck.checks._numwords import word_value
 from tqcheck.model import Category, Flag, Segment, Severity, Side, Span
 from tqcheck.signals._common import (
     TranslatorSignal,
     group_indices,
     translate,
 )
-from tqcheck.checks._numwords import word_value
 from tqcheck.signals._lexicon import known_word
 from tqcheck.signals.base import EMPTY, SignalOutput
 from tqcheck.text.wordalign import (
@@ -105,7 +106,7 @@ class RoundTripSignal(TranslatorSignal):
         return [a.output() for a in analyses]
 
     def _analyse(self, segment: Segment, back: str, mt_words: list[Word], word_tr: dict[str, str],
-                 src: str, tgt: str) -> "_Analysis":
+                 src: str, tgt: str) -> _Analysis:
         source = segment.source or ""
         src_words = words(source)
         bt_words = words(back)
@@ -139,7 +140,7 @@ class RoundTripSignal(TranslatorSignal):
                 a.suspects.append((mi, si, via))
         return a
 
-    def _homographs(self, analyses: list["_Analysis"], src: str, tgt: str) -> None:
+    def _homographs(self, analyses: list[_Analysis], src: str, tgt: str) -> None:
         """Confirm near-homographs, translating the source words involved (and their dictionary
         accent variants) on their own. A suspect whose source word's own translation is the MT word
         is an inflection (French "accompagne" / "accompagné" both give "accompanied"), not a

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Sequence
+from collections.abc import Sequence
 
 from tqcheck.engines.base import TokenScore
 from tqcheck.text.wordalign import Word, words
