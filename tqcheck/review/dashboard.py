@@ -8,7 +8,8 @@ distribution of risk, and each check's precision in practice (how often reviewer
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tqcheck.store.store import Store
 
@@ -20,7 +21,7 @@ DIMENSIONS = {"feed": "feed", "language pair": "lang_pair", "engine": "engines",
               "check": "check", "category": "category", "severity": "severity"}
 
 
-def run_frame(store: Store) -> "pd.DataFrame":
+def run_frame(store: Store) -> pd.DataFrame:
     import pandas as pd
 
     rows = [{"run_id": r.id, "run": r.label, "date": r.created_at.date().isoformat(),
@@ -30,7 +31,7 @@ def run_frame(store: Store) -> "pd.DataFrame":
                                        "segments", "flagged"])
 
 
-def flag_frame(store: Store, run_ids: Sequence[int] = ()) -> "pd.DataFrame":
+def flag_frame(store: Store, run_ids: Sequence[int] = ()) -> pd.DataFrame:
     """One row per (run, language pair, check, severity, category, decision) with a flag count."""
     import pandas as pd
 
@@ -41,19 +42,19 @@ def flag_frame(store: Store, run_ids: Sequence[int] = ()) -> "pd.DataFrame":
     return flags.merge(runs, on="run_id", how="left")
 
 
-def over_time(flags: "pd.DataFrame", by: str) -> "pd.DataFrame":
+def over_time(flags: pd.DataFrame, by: str) -> pd.DataFrame:
     """Flags per run date and ``by`` (severity or category)."""
     return (flags.groupby(["date", by], as_index=False)["flags"].sum()
             .sort_values(["date", by]).reset_index(drop=True))
 
 
-def by_dimension(flags: "pd.DataFrame", dimension: str, colour: str = "severity") -> "pd.DataFrame":
+def by_dimension(flags: pd.DataFrame, dimension: str, colour: str = "severity") -> pd.DataFrame:
     column = DIMENSIONS.get(dimension, dimension)
     return (flags.groupby([column, colour], as_index=False)["flags"].sum()
             .sort_values([column, colour]).reset_index(drop=True))
 
 
-def precision_frame(flags: "pd.DataFrame") -> "pd.DataFrame":
+def precision_frame(flags: pd.DataFrame) -> pd.DataFrame:
     """Per check: confirmed, dismissed, undecided, and precision = confirmed / decided."""
     import pandas as pd
 
@@ -72,7 +73,7 @@ def precision_frame(flags: "pd.DataFrame") -> "pd.DataFrame":
                                                  "decided", "precision"])
 
 
-def risk_frame(store: Store, run_ids: Sequence[int] = (), *, bins: int = 20) -> "pd.DataFrame":
+def risk_frame(store: Store, run_ids: Sequence[int] = (), *, bins: int = 20) -> pd.DataFrame:
     """Segments per risk bin (segments without a calibrated risk are left out)."""
     import pandas as pd
 
@@ -83,7 +84,7 @@ def risk_frame(store: Store, run_ids: Sequence[int] = (), *, bins: int = 20) -> 
             .sort_values("risk_low").reset_index(drop=True))
 
 
-def status_frame(store: Store, run_ids: Sequence[int] = ()) -> "pd.DataFrame":
+def status_frame(store: Store, run_ids: Sequence[int] = ()) -> pd.DataFrame:
     """Segments and their flags per review status."""
     import pandas as pd
 
@@ -93,5 +94,5 @@ def status_frame(store: Store, run_ids: Sequence[int] = ()) -> "pd.DataFrame":
     return frame.groupby("status", as_index=False)[["segments", "flags"]].sum()
 
 
-def csv_bytes(frame: "pd.DataFrame") -> bytes:
+def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")

@@ -16,8 +16,9 @@ import difflib
 import html
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from tqcheck.model import Severity, Side
 from tqcheck.store.records import Decision, FlagRecord

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from tqcheck.errors import ReviewConflict
 from tqcheck.model import Flag, RunSignature, Segment, SegmentResult, Summary

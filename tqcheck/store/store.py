@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -108,13 +109,13 @@ def store_url(url_or_path: str | os.PathLike[str] | None = None) -> str:
 
 
 def _utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
 def _aware(value: _dt.datetime | None) -> _dt.datetime | None:
     # SQLite keeps no time zone; everything is written in UTC, so read it back as UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=_dt.timezone.utc)
+        return value.replace(tzinfo=_dt.UTC)
     return value
 
 
@@ -140,7 +141,7 @@ class Store:
     # -- opening --------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url_or_path: str | os.PathLike[str] | None = None, *, create: bool = True) -> "Store":
+    def open(cls, url_or_path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
         """Open (and, with ``create``, initialise) the store; check its schema version.
 
         ``None`` means ``$TQCHECK_DB`` or ``~/.local/share/tqcheck/review.sqlite``; a plain path is a
@@ -206,7 +207,7 @@ class Store:
                 pass
         self.engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -858,7 +859,7 @@ def _parse_time(value: str | None) -> _dt.datetime | None:
         parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
 
 
 def _run_record(row: Any, files: tuple[tuple[int, str], ...]) -> RunRecord:
