@@ -24,7 +24,7 @@ far from it); inputs up to a few hundred sentences get the full table.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 Alignment = list[tuple[tuple[int, ...], tuple[int, ...]]]
 

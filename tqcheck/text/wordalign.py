@@ -33,9 +33,9 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from tqcheck.langcodes import base_lang
 
@@ -260,12 +260,12 @@ def align(
             continue
         # Same spelling in both languages (names, numbers) aligns directly, but only exactly: a
         # shared prefix across languages ("march"/"marche") is a coincidence, not evidence.
-        level, cand = _prefer_unused(lambda cands: best_match(mw.text, cands), source_content, used, index)
+        level, cand = _prefer_unused(lambda cands: best_match(mw.text, cands), source_content, used, index)  # noqa: B023 - called at once
         if level < MatchLevel.EXACT:
             level, cand = MatchLevel.NONE, None
             tr = translations.get(mw.lower)
             if tr:
-                level, cand = _prefer_unused(lambda cands: phrase_match(tr, cands, source_lang),
+                level, cand = _prefer_unused(lambda cands: phrase_match(tr, cands, source_lang),  # noqa: B023 - called at once
                                              source_content, used, index)
         if cand is not None and level > MatchLevel.NONE:
             pairs[i] = (index[id(cand)], level)
