@@ -32,9 +32,10 @@ import hashlib
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from tqcheck.errors import ConfigError
 
@@ -63,7 +64,7 @@ class EngineConfig:
     revision: str | None = None
 
     @classmethod
-    def rules_only(cls) -> "EngineConfig":
+    def rules_only(cls) -> EngineConfig:
         return cls(**{role: "none" for role in ENGINE_ROLES})
 
 
@@ -92,7 +93,7 @@ class CheckConfig:
     def rules_only(self) -> bool:
         return all(getattr(self.engines, role) == "none" for role in ENGINE_ROLES)
 
-    def with_rules_only(self) -> "CheckConfig":
+    def with_rules_only(self) -> CheckConfig:
         return replace(self, engines=EngineConfig.rules_only())
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,7 +114,7 @@ class CheckConfig:
         return hashlib.sha256(blob).hexdigest()[:12]
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "CheckConfig":
+    def from_toml(cls, path: str | Path) -> CheckConfig:
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -127,7 +128,7 @@ class CheckConfig:
     @classmethod
     def from_mapping(
         cls, data: Mapping[str, Any], *, base_dir: Path | None = None, where: str | None = None
-    ) -> "CheckConfig":
+    ) -> CheckConfig:
         known = {"checks", "glossary", "engines", "run", "calibration"}
         unknown = set(data) - known
         if unknown:

@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqcheck.langcodes import base_lang
 from tqcheck.errors import InputError
+from tqcheck.langcodes import base_lang
 
 __all__ = ["Glossary", "GlossaryEntry", "load_glossary"]
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -102,18 +103,18 @@ class Span:
     def __len__(self) -> int:
         return self.end - self.start
 
-    def text_in(self, segment: "Segment") -> str:
+    def text_in(self, segment: Segment) -> str:
         text = segment.mt if self.side is Side.MT else (segment.source or "")
         return text[self.start : self.end]
 
-    def overlaps(self, other: "Span") -> bool:
+    def overlaps(self, other: Span) -> bool:
         return self.side == other.side and self.start < other.end and other.start < self.end
 
     def to_dict(self) -> dict[str, Any]:
         return {"start": self.start, "end": self.end, "side": self.side.value}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Span":
+    def from_dict(cls, data: Mapping[str, Any]) -> Span:
         return cls(int(data["start"]), int(data["end"]), Side(data.get("side", "mt")))
 
 
@@ -160,7 +161,7 @@ class Segment:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Segment":
+    def from_dict(cls, data: Mapping[str, Any]) -> Segment:
         return cls(
             id=str(data["id"]),
             mt=data["mt"],
@@ -220,7 +221,7 @@ class Flag:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Flag":
+    def from_dict(cls, data: Mapping[str, Any]) -> Flag:
         span = data.get("span")
         return cls(
             check=data["check"],
@@ -302,7 +303,7 @@ class SegmentResult:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SegmentResult":
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentResult:
         return cls(
             segment=Segment.from_dict(data["segment"]),
             flags=tuple(Flag.from_dict(f) for f in data.get("flags") or ()),
@@ -336,7 +337,7 @@ class EngineInfo:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EngineInfo":
+    def from_dict(cls, data: Mapping[str, Any]) -> EngineInfo:
         return cls(**{k: data.get(k) for k in ("role", "name", "model_id", "revision", "version")})
 
 
@@ -372,7 +373,7 @@ class RunSignature:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunSignature":
+    def from_dict(cls, data: Mapping[str, Any]) -> RunSignature:
         return cls(
             tqcheck_version=data["tqcheck_version"],
             config_hash=data["config_hash"],
@@ -409,7 +410,7 @@ class Summary:
         *,
         skipped_records: int = 0,
         corpus_metrics: Mapping[str, float] | None = None,
-    ) -> "Summary":
+    ) -> Summary:
         tally = SummaryTally()
         for result in results:
             tally.add(result)
@@ -428,7 +429,7 @@ class Summary:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Summary":
+    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
         counts = ("segments", "flagged", "skipped_records", "hints")
         return cls(**{k: data.get(k) or (0 if k in counts else {})
                       for k in ("segments", "flagged", "by_severity", "by_category", "by_check",

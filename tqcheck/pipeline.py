@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from tqcheck.config import CheckConfig, default_cache_path
 from tqcheck.fusion.fuse import Evidence
@@ -60,10 +61,10 @@ class Pipeline:
         self,
         config: CheckConfig | None = None,
         *,
-        checks: Sequence["Check"] | None = None,
-        signals: Sequence["Signal"] | None = None,
-        fusion: "Fusion | None" = None,
-        cache: "EngineCache | None" = None,
+        checks: Sequence[Check] | None = None,
+        signals: Sequence[Signal] | None = None,
+        fusion: Fusion | None = None,
+        cache: EngineCache | None = None,
     ) -> None:
         prefer_passive_threads()
         self.config = config or CheckConfig()
@@ -76,7 +77,7 @@ class Pipeline:
     # -- components, built on first use --------------------------------------------------------
 
     @property
-    def checks(self) -> list["Check"]:
+    def checks(self) -> list[Check]:
         if self._checks is None:
             from tqcheck.checks import build_checks
 
@@ -84,7 +85,7 @@ class Pipeline:
         return self._checks
 
     @property
-    def cache(self) -> "EngineCache | None":
+    def cache(self) -> EngineCache | None:
         if not self._cache_built:
             self._cache_built = True
             if not self.config.rules_only:
@@ -95,7 +96,7 @@ class Pipeline:
         return self._cache
 
     @property
-    def signals(self) -> list["Signal"]:
+    def signals(self) -> list[Signal]:
         if self._signals is None:
             if self.config.rules_only:
                 self._signals = []
@@ -106,7 +107,7 @@ class Pipeline:
         return self._signals
 
     @property
-    def fusion(self) -> "Fusion":
+    def fusion(self) -> Fusion:
         if self._fusion is None:
             from tqcheck.fusion.fuse import Fusion
 

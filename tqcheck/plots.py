@@ -7,8 +7,8 @@ Agg backend, so that nothing opens a window and the CLI stays fast when no plot 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 #: Equal-width bins of predicted risk in the reliability diagram.
 BINS = 10

@@ -33,10 +33,11 @@ import dataclasses
 import datetime as _dt
 import itertools
 import platform
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tqcheck import __version__
 from tqcheck.config import CheckConfig
@@ -116,7 +117,7 @@ class StoreSink:
 
     resumed = False
 
-    def __init__(self, store: "Store", *, name: str, feed: str | None = None, batch_size: int = 500,
+    def __init__(self, store: Store, *, name: str, feed: str | None = None, batch_size: int = 500,
                  keep_partial: bool = True) -> None:
         self.store, self.name, self.feed = store, name, feed
         self.batch_size, self.keep_partial = batch_size, keep_partial
@@ -227,7 +228,7 @@ class Checker:
     Give ``pipeline`` to share loaded components (the UI keeps one per configuration).
     """
 
-    def __init__(self, config: CheckConfig | None = None, *, pipeline: "Pipeline | None" = None) -> None:
+    def __init__(self, config: CheckConfig | None = None, *, pipeline: Pipeline | None = None) -> None:
         from tqcheck.pipeline import Pipeline
 
         self.pipeline = pipeline or Pipeline(config)
@@ -256,7 +257,7 @@ class Checker:
             language_pairs=tuple(sorted(set(language_pairs))),
             metric_signatures=metric_signatures or {},
             calibration=self.pipeline.calibration_id or calibration,
-            created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         )
 
     # -- running --------------------------------------------------------------------------------
@@ -327,7 +328,7 @@ class Checker:
 
     def evidence(self, segments: Iterable[Segment], *, progress: Progress | None = None,
                  source_lang: str | None = None, target_lang: str | None = None,
-                 detect: bool = False) -> list["Evidence"]:
+                 detect: bool = False) -> list[Evidence]:
         """What the fusion would be given for each segment, without fusing (for calibration, which
         fits the fusion on it, and cross-validation, which re-fuses it fold by fold)."""
         stream, *_ = resolve_languages(segments, source_lang, target_lang, detect=detect)

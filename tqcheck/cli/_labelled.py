@@ -12,9 +12,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import click
 
@@ -93,7 +94,8 @@ def _read_evidence(path: str, header: dict[str, Any]) -> list[Any] | None:
         try:
             first = json.loads(fh.readline() or "{}")
         except json.JSONDecodeError as exc:
-            raise InputError("is not an evidence file", where=f"{path}:1", fix="delete it to run the checker again") from exc
+            raise InputError("is not an evidence file", where=f"{path}:1",
+                             fix="delete it to run the checker again") from exc
         if {k: first.get(k) for k in header} != header:
             return None
         return [Evidence.from_dict(json.loads(line)) for line in fh if line.strip()]

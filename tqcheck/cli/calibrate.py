@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from tqcheck.cli.options import command_line, config_from_options, engine_options
+from tqcheck.cli.options import command_line, engine_options
 from tqcheck.errors import UsageError
 
 
@@ -101,7 +101,7 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
         for path in save_calibration_plots(curves, out.with_name(stem), title="(out of fold)"):
             click.echo(f"wrote {path}")
         if flag_curves:
-            from tqcheck.fusion.fuse import MAJOR_FLOOR, SHOW_FLOOR
+            from tqcheck.fusion.fuse import SHOW_FLOOR
             from tqcheck.plots import save_flag_plot
 
             path = save_flag_plot(flag_curves, out.with_name(stem + ".flags.png"), title="(out of fold)",

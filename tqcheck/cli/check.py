@@ -6,8 +6,9 @@ Only option parsing and presentation live here; the run itself is ``tqcheck.run.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import click
 
