@@ -7,7 +7,7 @@ back to what the engine 'said', line by line.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -238,9 +238,9 @@ def test_dashboard_shows_the_numbers_and_offers_them(db, store):
 def test_check_a_file_lands_in_the_queue(db, store, tmp_path):
     at = start()
     ok(at.switch_page(f"{VIEWS}/check_file.py").run())
-    feed = ("id,source,mt\n"
-            "a,Ils sont 7 000.,There are 700 of them.\n"
-            "b,Suivez @LaurentRaphael1,Follow @ LaurentRaphael1\n").encode()
+    feed = (b"id,source,mt\n"
+            b"a,Ils sont 7 000.,There are 700 of them.\n"
+            b"b,Suivez @LaurentRaphael1,Follow @ LaurentRaphael1\n")
     at.file_uploader(key="c_file").upload("feed.csv", feed, "text/csv")
     at.toggle(key="c_rules_only").set_value(True)
     at.text_input(key="c_src").input("fr")

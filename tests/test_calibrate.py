@@ -7,9 +7,21 @@ import random
 
 import pytest
 
-from tqcheck.fusion.fit import (FindingRow, Labelled, PairRow, ReviewedSegment, Row, _groups_folds,
-                               calibrate_from_decisions, cross_validated_results, fit_calibration,
-                               fit_flag_model, fit_models, fit_risk, pair_accuracy)
+from tqcheck.fusion.fit import (
+    FindingRow,
+    Labelled,
+    PairRow,
+    ReviewedSegment,
+    Row,
+    _groups_folds,
+    calibrate_from_decisions,
+    cross_validated_results,
+    fit_calibration,
+    fit_flag_model,
+    fit_models,
+    fit_risk,
+    pair_accuracy,
+)
 from tqcheck.fusion.fuse import Evidence, Fusion
 from tqcheck.fusion.labels import GoldSpan, LabelledData, LabelledPair, LabelledSegment
 from tqcheck.model import Category, Flag, Segment, Severity, Span
@@ -100,7 +112,8 @@ def test_the_flag_model_measures_each_check_and_shrinks_what_it_saw_rarely():
         rows.append(FindingRow("fr-en", f"g{i // 2}", {"check=fluency": 1.0, "strength:fluency": rng.uniform(2, 6)},
                                error=rng.random() < 0.15, major=rng.random() < 0.05))
         on = rng.random() < 0.85
-        rows.append(FindingRow("fr-en", f"g{i // 2}", {"check=numbers": 1.0}, error=on, major=on and rng.random() < 0.6))
+        rows.append(FindingRow("fr-en", f"g{i // 2}", {"check=numbers": 1.0}, error=on,
+                               major=on and rng.random() < 0.6))
     for i in range(5):  # a rare detector, five for five
         rows.append(FindingRow("fr-en", f"rare{i}", {"check=homograph": 1.0}, error=True, major=True))
     model = fit_flag_model(rows)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tqcheck.checks import run_checks
-from tqcheck.text.hunspell import candidate_stems, find_dictionary, speller_for
 from tqcheck.checks.spelling import SpellingCheck, suggestions
 from tqcheck.model import Category, Segment, Severity
+from tqcheck.text.hunspell import candidate_stems, find_dictionary, speller_for
 
 SEED = Path(__file__).resolve().parent.parent / "samples" / "caravan.en-mt.txt"
 HAS_EN = find_dictionary("en_US") is not None

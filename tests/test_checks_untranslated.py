@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tqcheck.text.hunspell import find_dictionary
 from tqcheck.checks.untranslated import UntranslatedCheck
 from tqcheck.model import Category, Segment, Severity
+from tqcheck.text.hunspell import find_dictionary
 
 NO_LANGID = UntranslatedCheck(langid=False, dictionary_words=False)
 

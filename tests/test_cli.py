@@ -120,7 +120,7 @@ def test_resume_skips_what_was_done(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "resumed: 1 segments came from the checkpoint" in result.stderr
     assert "segments: 3" in result.stderr  # the summary counts the whole run, the first leg included
-    ids = [json.loads(l)["segment"]["id"] for l in out.read_text().splitlines() if '"type": "result"' in l]
+    ids = [json.loads(line)["segment"]["id"] for line in out.read_text().splitlines() if '"type": "result"' in line]
     assert ids == ["a", "b", "c"]
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tqcheck.engines.base import Translator
-from tqcheck.engines.translate.apertium import (ApertiumTranslator, apertium_installed,
-                                                find_route, mode_graph)
+from tqcheck.engines.translate.apertium import ApertiumTranslator, apertium_installed, find_route, mode_graph
 from tqcheck.errors import EngineUnavailable
 
 needs_apertium = pytest.mark.skipif(

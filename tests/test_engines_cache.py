@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from tqcheck.engines.base import Embedder, LanguageModel, ScoringTranslator, TokenScore
-from tqcheck.engines.cache import (EngineCache, cached_embed, cached_scores, cached_token_scores,
-                                   cached_translate)
+from tqcheck.engines.cache import EngineCache, cached_embed, cached_scores, cached_token_scores, cached_translate
 from tqcheck.errors import EngineError
 from tqcheck.model import EngineInfo
 

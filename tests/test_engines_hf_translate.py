@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tiny_models import build_tiny_m2m100, build_tiny_marian
+
 from tqcheck.engines.base import ScoringTranslator, Translator
 from tqcheck.engines.batching import sorted_batches
 from tqcheck.engines.translate.hf import HFTranslator, opus_mt_id

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from tiny_models import build_tiny_marian
 
-from tqcheck.engines.registry import (ENGINES, available_engines, clear_loaded, load_engine,
-                                      resolve, resolve_spec)
+from tqcheck.engines.registry import ENGINES, available_engines, clear_loaded, load_engine, resolve, resolve_spec
 from tqcheck.engines.translate.apertium import ApertiumTranslator, apertium_installed
 from tqcheck.errors import UsageError
 

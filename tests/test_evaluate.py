@@ -157,7 +157,8 @@ def test_eval_and_calibrate_commands_rules_only(tmp_path):
     assert set(merged["pairs"]) == set(saved["pairs"]) | {"fr-en/target-only", "*/target-only"}
     assert merged["pairs"]["fr-en"] == saved["pairs"]["fr-en"]
     assert merged["provenance"]["target_only"] is True
-    assert merged["provenance"]["extends"]["provenance"]["data"][0]["data_sha256"] == saved["provenance"]["data"][0]["data_sha256"]
+    assert (merged["provenance"]["extends"]["provenance"]["data"][0]["data_sha256"]
+            == saved["provenance"]["data"][0]["data_sha256"])
     assert (tmp_path / "both.target-only.cv.json").exists()
     assert json.loads(cal.read_text()) == saved  # the extended file itself is untouched
     out = runner.invoke(cli, ["eval", str(data), "--rules-only", "--config", str(toml), "--calibration", str(both),

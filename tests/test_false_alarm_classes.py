@@ -5,14 +5,13 @@ lexicon explains; and the span classes both rest on."""
 from __future__ import annotations
 
 import pytest
+from _signal_fakes import TableLM, TableTranslator
 
 from tqcheck.model import Segment
 from tqcheck.signals import EngineSlot
 from tqcheck.signals.fluency import FluencySignal
 from tqcheck.signals.roundtrip import RoundTripSignal
 from tqcheck.text.spanclass import date_names, span_classes
-
-from _signal_fakes import TableLM, TableTranslator
 
 
 def seg(mt: str, source: str | None = None) -> Segment:

@@ -14,8 +14,18 @@ import pytest
 
 from tqcheck.errors import UsageError
 from tqcheck.io.reports import completed_ids, open_report, partial_path, read_report, summary_text
-from tqcheck.model import (Category, EngineInfo, Flag, RunSignature, Segment, SegmentResult, Severity, Side,
-                           Span, Summary)
+from tqcheck.model import (
+    Category,
+    EngineInfo,
+    Flag,
+    RunSignature,
+    Segment,
+    SegmentResult,
+    Severity,
+    Side,
+    Span,
+    Summary,
+)
 
 SIGNATURE = RunSignature(
     tqcheck_version="0.1.0",

@@ -68,7 +68,8 @@ def xliff2(unit_source: str, unit_target: str = "Fine.") -> str:
 def tmx(seg_source: str, seg_target: str = "Fine.", declaration: str = '<?xml version="1.0" encoding="UTF-8"?>') -> str:
     return (f'{declaration}\n<tmx version="1.4"><header srclang="fr" adminlang="en" segtype="sentence" '
             'datatype="plaintext" o-tmf="x" creationtool="t" creationtoolversion="1"/><body>\n'
-            f'<tu tuid="t1"><tuv xml:lang="fr"><seg>{seg_source}</seg></tuv><tuv xml:lang="en"><seg>{seg_target}</seg></tuv></tu>\n'
+            f'<tu tuid="t1"><tuv xml:lang="fr"><seg>{seg_source}</seg></tuv>'
+            f'<tuv xml:lang="en"><seg>{seg_target}</seg></tuv></tu>\n'
             '<tu tuid="t2"><tuv xml:lang="fr"><seg>Bien.</seg></tuv><tuv xml:lang="en"><seg>Good.</seg></tuv></tu>\n'
             '</body></tmx>\n')
 

@@ -93,14 +93,14 @@ SOURCE_DOC = """Le budget 2025
 Le gouvernement a présenté mardi un projet de budget qui prévoit une hausse des dépenses militaires et une baisse des aides au logement. Le vote aura lieu en mars.
 
 Merci de votre attention.
-"""
+"""  # noqa: E501 - a document: one paragraph a line
 
 TARGET_DOC = """The 2025 budget
 
 The government presented a draft budget on Tuesday. It provides for higher military spending and lower housing aid. The vote will take place in March.
 
 Thank you for your attention.
-"""
+"""  # noqa: E501 - a document: one paragraph a line
 
 
 def test_document_pair_aligns_one_to_two(tmp_path):
@@ -111,7 +111,8 @@ def test_document_pair_aligns_one_to_two(tmp_path):
     one_to_two = segments[1]
     assert one_to_two.metadata["alignment"] == "1-2"
     assert one_to_two.source.startswith("Le gouvernement a présenté") and one_to_two.source.endswith("logement.")
-    assert one_to_two.mt == "The government presented a draft budget on Tuesday. It provides for higher military spending and lower housing aid."
+    assert one_to_two.mt == ("The government presented a draft budget on Tuesday. "
+                             "It provides for higher military spending and lower housing aid.")
     assert (segments[2].source, segments[2].mt) == ("Le vote aura lieu en mars.", "The vote will take place in March.")
     assert segments[1].origin == f"{tgt}:3" and segments[0].doc_id == "mt.en.txt"
 

@@ -61,7 +61,7 @@ SDLXLIFF = """<?xml version="1.0" encoding="utf-8"?>
   </body>
  </file>
 </xliff>
-"""
+"""  # noqa: E501 - an XLIFF document as a tool writes it
 
 
 def test_xliff2_sample_ids_languages_and_placeholders():

@@ -7,8 +7,7 @@ import random
 
 import pytest
 
-from tqcheck.fusion.metrics import (average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc,
-                              span_counts)
+from tqcheck.fusion.metrics import average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc, span_counts
 
 
 @pytest.mark.parametrize("labels, scores, expected", [

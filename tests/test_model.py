@@ -4,8 +4,18 @@ import json
 
 import pytest
 
-from tqcheck.model import (Category, EngineInfo, Flag, RunSignature, Segment, SegmentResult, Severity,
-                           Side, Span, Summary)
+from tqcheck.model import (
+    Category,
+    EngineInfo,
+    Flag,
+    RunSignature,
+    Segment,
+    SegmentResult,
+    Severity,
+    Side,
+    Span,
+    Summary,
+)
 
 
 def test_severity_order_and_weights():

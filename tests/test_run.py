@@ -3,7 +3,6 @@ by accident, a resumed run counted whole, the pandas API keeping the feed's colu
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 import tqcheck
 from tqcheck.config import CheckConfig, EngineConfig
 from tqcheck.engines.translate.apertium import ApertiumTranslator, apertium_installed
-from tqcheck.errors import InputError, UsageError
+from tqcheck.errors import UsageError
 from tqcheck.model import Category, Flag, Segment, SegmentResult, Severity, Span, Summary
 from tqcheck.run import Checker, ResultCollector, StoreSink, resolve_languages
 
@@ -170,9 +169,9 @@ def test_repeated_ids_are_one_line_with_a_count(tmp_path):
     feed.write_text("id,source,mt\n" + "".join(f"7,Bonjour {i}.,Hello {i}.\n" for i in range(30)), encoding="utf-8")
     result = cli("check", str(feed), "-l", "fr-en", "--rules-only", "-o", str(tmp_path / "r.jsonl"))
     assert result.returncode == 0, result.stderr
-    lines = [l for l in result.stderr.splitlines() if "repeat an id" in l]
+    lines = [line for line in result.stderr.splitlines() if "repeat an id" in line]
     assert len(lines) == 1 and lines[0].count("feed.csv:") == 5 and "24 more" in lines[0]
-    ids = [json.loads(l)["segment"]["id"] for l in (tmp_path / "r.jsonl").read_text().splitlines()[1:-1]]
+    ids = [json.loads(line)["segment"]["id"] for line in (tmp_path / "r.jsonl").read_text().splitlines()[1:-1]]
     assert len(set(ids)) == 30
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from _signal_fakes import TableLM, TableTranslator
 
 from tqcheck.engines.cache import EngineCache
 from tqcheck.model import Category, Segment
 from tqcheck.signals import EMPTY, EngineSlot
 from tqcheck.signals.homograph import HomographSignal
-
-from _signal_fakes import TableLM, TableTranslator
 
 MT = "They hoped to reach it after twelve hours of market."
 TABLE = {("en", "fr"): {"hoped": "espéraient", "reach": "atteindre", "twelve": "douze", "hours": "heures",

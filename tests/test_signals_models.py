@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from _signal_fakes import BagEmbedder, ScoringTable, TableLM, TableTranslator
 
 from tqcheck.config import CheckConfig, EngineConfig
 from tqcheck.engines.base import TokenScore
@@ -16,8 +17,6 @@ from tqcheck.signals.forced import ForcedDecodingSignal
 from tqcheck.signals.pseudo_reference import PseudoReferenceSignal
 from tqcheck.signals.reference import CorpusMetrics, ReferenceSignal
 from tqcheck.signals.surprisal import sentence_scores
-
-from _signal_fakes import BagEmbedder, ScoringTable, TableLM, TableTranslator
 
 SOURCE = "Ils espéraient l'atteindre après douze heures de marche."
 MT_BAD = "They hoped to reach it after twelve hours of market."

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from _signal_fakes import TableTranslator
 
 from tqcheck.model import Category, Segment, Side
 from tqcheck.signals import EMPTY, EngineSlot
 from tqcheck.signals.roundtrip import RoundTripSignal
-
-from _signal_fakes import TableTranslator
 
 SOURCE = "Ils espéraient l'atteindre après douze heures de marche."
 MT_BAD = "They hoped to reach it after twelve hours of market."

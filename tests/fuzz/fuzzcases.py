@@ -29,10 +29,11 @@ import re
 import signal
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -83,7 +84,7 @@ SDLXLIFF = """<?xml version="1.0" encoding="utf-8"?>
   </body>
  </file>
 </xliff>
-"""
+"""  # noqa: E501 - an XLIFF document as a tool writes it
 
 #: Format -> (file suffix, seed bytes). The suffix decides how ``read_segments`` reads the case.
 FORMATS: dict[str, tuple[str, Callable[[], bytes]]] = {
@@ -321,8 +322,9 @@ _CSV = [("csv", 6, _csv_structure)]
 _ENCODINGS = ["bogus", "UTF-16", "UTF-32", "utf-16le", "UTF-16BE", "ISO-8859-1", "windows-1252", "Shift_JIS",
               "hex", "rot13", "ascii", "utf-7", "cp037", "idna", "", "UTF8", "utf-8-sig", "koi8-r", "undefined",
               "unicode_escape", "punycode", "euc-jp", "\xe9"]
-_RECODINGS = [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""), ("utf-32-le", b"\xff\xfe\x00\x00"),
-              ("utf-32-be", b""), ("latin-1", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-8", b"\xff\xfe")]
+_RECODINGS = [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),
+              ("utf-32-le", b"\xff\xfe\x00\x00"), ("utf-32-be", b""), ("latin-1", b""),
+              ("utf-8", b"\xef\xbb\xbf"), ("utf-8", b"\xff\xfe")]
 
 
 def _xml_encoding(rng: random.Random, data: bytes, fmt: str) -> bytes:

@@ -12,8 +12,8 @@ what a linear check takes (well under a second here), so it catches a hang, not 
 from __future__ import annotations
 
 import pytest
-
 from fuzzcases import CASE_LIMIT_S, time_limit
+
 from tqcheck.checks import build_checks, run_checks
 from tqcheck.checks.brackets_quotes import BracketsQuotesCheck
 from tqcheck.config import CheckConfig

@@ -20,8 +20,7 @@ import os
 import time
 
 import pytest
-
-from fuzzcases import FORMATS, Case, make_case, run_case, rules_only_pipeline
+from fuzzcases import FORMATS, Case, make_case, rules_only_pipeline, run_case
 
 CASES = int(os.environ.get("TQCHECK_FUZZ_CASES", "300"))
 SEED = int(os.environ.get("TQCHECK_FUZZ_SEED", "17"))
