@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 #: XLM-RoBERTa large, the encoder of Unbabel/wmt22-cometkiwi-da and wmt23-cometkiwi-da-xl's smaller sibling.
 XLMR_LARGE = dict(vocab_size=250002, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,

@@ -21,9 +21,10 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -193,7 +194,7 @@ def code_version() -> str:
 
 
 def utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def command_line() -> str:
@@ -235,7 +236,7 @@ def consume(iterator: Iterable[Any]) -> int:
 class OneCore:
     """Pin this process to one CPU while inside the block (for the 'on one core' targets)."""
 
-    def __enter__(self) -> "OneCore":
+    def __enter__(self) -> OneCore:
         self._before = None
         if hasattr(os, "sched_setaffinity"):
             self._before = os.sched_getaffinity(0)

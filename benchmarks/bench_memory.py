@@ -70,7 +70,8 @@ def main() -> None:
                    help="offline-default feeds cycle through this many distinct pairs (default 100)")
     p.add_argument("--tmp", default=None, help="where to write feeds and reports (default a temp folder)")
     args = p.parse_args()
-    sizes = [int(x) for x in (args.sizes if args.sizes is not None else ("1000,10000" if args.quick else "10000,100000,1000000")).split(",") if x]
+    sizes = [int(x) for x in (args.sizes if args.sizes is not None
+                              else ("1000,10000" if args.quick else "10000,100000,1000000")).split(",") if x]
     default_sizes = [int(x) for x in (args.default_sizes if args.default_sizes is not None
                                       else ("100,300" if args.quick else "1000,10000")).split(",") if x]
     section = C.Section("Peak memory of `tqcheck check` as the feed grows")

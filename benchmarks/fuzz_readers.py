@@ -31,7 +31,7 @@ import _common
 
 sys.path.insert(0, str(_common.ROOT / "tests" / "fuzz"))
 
-from fuzzcases import CASE_LIMIT_S, FORMATS, make_case, run_case, rules_only_pipeline  # noqa: E402
+from fuzzcases import CASE_LIMIT_S, FORMATS, make_case, rules_only_pipeline, run_case  # noqa: E402
 
 
 def main() -> None:

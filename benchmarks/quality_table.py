@@ -74,7 +74,8 @@ def demetr_rows(results: Path, prefix: str, configs: list[tuple[str, str]]) -> l
 BIO_HEAD = ("| config | lp | risk ROC-AUC [95% CI] | queue-order ROC-AUC | tau | shown / major flags | "
             "shown on error | major on major | flags per segment | major reach |\n"
             "|---|---|---|---|---|---|---|---|---|---|")
-DEMETR_HEAD = ("| config | perturbed rated worse [95% CI] | ties | minor / major / critical | shown flag on changed span |\n"
+DEMETR_HEAD = ("| config | perturbed rated worse [95% CI] | ties | minor / major / critical | "
+               "shown flag on changed span |\n"
                "|---|---|---|---|---|")
 
 
