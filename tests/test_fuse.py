@@ -223,7 +223,8 @@ def test_the_lead_of_a_finding_is_its_most_precise_source():
               Span(*MARKET), {"kind": "near_homograph", "source_word": "marche"}, confidence=3.0)
     qe = Flag("qe", Severity.MINOR, Category.NON_FLUENT, "“market” may be wrong", Span(*MARKET),
               {"kind": "qe"}, confidence=0.95)
-    [flag] = Fusion(cal).fuse(SEG, [], outputs(qe=SignalOutput({}, {}, [qe]), roundtrip=SignalOutput({}, {}, [rt]))).flags
+    [flag] = Fusion(cal).fuse(SEG, [], outputs(qe=SignalOutput({}, {}, [qe]),
+                                               roundtrip=SignalOutput({}, {}, [rt]))).flags
     assert flag.check == "roundtrip" and flag.message.startswith("“market” may be a misreading")
     assert flag.category is Category.MISTRANSLATION and flag.evidence["source_word"] == "marche"
     assert flag.evidence["also"]["qe"]["message"] == "“market” may be wrong"
@@ -253,7 +254,8 @@ def test_a_line_of_one_or_two_words_gets_no_segment_risk_flag():
         assert short.risk > MAJOR_FLOOR and short.flags == ()  # the risk is kept, the alarm is not raised
     three = Segment(id="t", mt="Send them back.", source="Renvoyez-les.", source_lang="fr", target_lang="en")
     assert [f.check for f in fusion.fuse(three, [], outs).flags] == ["risk"]
-    cjk = Segment(id="z", mt="我们今天在市场上买了很多新鲜的水果和蔬菜。", source="x", source_lang="fr", target_lang="zh")
+    cjk = Segment(id="z", mt="我们今天在市场上买了很多新鲜的水果和蔬菜。", source="x", source_lang="fr",
+                  target_lang="zh")
     assert [f.check for f in Fusion(calibration(pooled=cal.pairs["fr-en"])).fuse(cjk, [], outs).flags] == ["risk"]
 
 

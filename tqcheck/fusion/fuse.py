@@ -22,8 +22,9 @@ overlapping it, and ``p_major``, a major or critical one, from which checks poin
 strongly, the kind of text it covers, its length and the segment's risk. Severity follows the
 measurement, with floors fixed here and documented: **major** from ``MAJOR_FLOOR`` (a human calls it a
 major error at least 40 % of the time; critical where a rule check declared critical), **minor** from
-``SHOW_FLOOR`` (right at least half of the time), and below that a **hint**, kept in the JSONL report and the store, out of the default
-views and of ``--fail-on``. The finding's message is its most precise member's (a rule check's before
+``SHOW_FLOOR`` (right at least half of the time), and below that a **hint**, kept in the JSONL report and
+the store, out of the default views and of ``--fail-on``. The finding's message is its most precise
+member's (a rule check's before
 a signal's on a tie); the others are in its evidence. A finding the calibration never measured (a
 check or signal it does not know, or no flag model at all) keeps a rule check's declared severity
 and is a hint when it comes from a signal: a flag nobody measured is a hint.
@@ -36,14 +37,14 @@ measured major gets one segment-level flag (``check="risk"``) saying so, with ``
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from tqcheck.fusion.calibration import (
-    MIN_CHECK_FINDINGS,
     MIN_CHARS_FOR_RISK_FLAG,
+    MIN_CHECK_FINDINGS,
     MIN_WORDS_FOR_RISK_FLAG,
     NOT_FUSED,
     Calibration,
@@ -97,11 +98,11 @@ class Evidence:
                 "outputs": {name: out.to_dict() for name, out in self.outputs.items()}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Evidence":
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
         return cls(Segment.from_dict(data["segment"]), tuple(Flag.from_dict(f) for f in data.get("rule_flags") or ()),
                    {name: SignalOutput.from_dict(out) for name, out in (data.get("outputs") or {}).items()})
 
-    def restricted(self, signals: Iterable[str]) -> "Evidence":
+    def restricted(self, signals: Iterable[str]) -> Evidence:
         """The same evidence as if only ``signals`` (and the rule checks) had run."""
         keep = set(signals) | set(NOT_FUSED)
         return Evidence(self.segment, self.rule_flags, {k: v for k, v in self.outputs.items() if k in keep})
@@ -115,7 +116,7 @@ class Fusion:
         self.calibration_id = calibration_id or (calibration.name if calibration else "none")
 
     @classmethod
-    def load(cls, path: str | Path | None) -> "Fusion":
+    def load(cls, path: str | Path | None) -> Fusion:
         """A calibration file, or the shipped default for None (no calibration if none ships)."""
         calibration, calibration_id = load_calibration(path)
         return cls(calibration, calibration_id=calibration_id)
