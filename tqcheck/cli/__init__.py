@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("tqcheck.cli.store:export_command", "Export reviewed segments from the store."),
     "engines": ("tqcheck.cli.engines:engines", "List engines and what is installed."),
     "train-qe": ("tqcheck.cli.train_qe:train_qe", "Train the learned quality-estimation model."),
+    "serve": ("tqcheck.cli.serve:serve", "Serve the checker over HTTP (POST /v1/check)."),
 }
 
 
