@@ -79,7 +79,8 @@ class RayExecutor:
         self.in_flight = max(1, in_flight)
         self.on_block_failed = on_block_failed
         self.calibration_id: str | None = None
-        self.failed_blocks = 0
+        self.failed_blocks = 0  # blocks reported as not checked
+        self.retried_blocks = 0  # sends of a block again after its worker died
         self.actors: list[Any] = []
         self._engines: dict[str, EngineInfo] = {}
 
@@ -176,6 +177,7 @@ class RayExecutor:
                 block.tries += 1
                 block.errors.append(_first_line(exc))
                 if block.tries < self.tries:
+                    self.retried_blocks += 1
                     retry.append(block)
                 else:
                     finished[block.index] = (block, None)
