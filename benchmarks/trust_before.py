@@ -64,9 +64,9 @@ def main() -> None:
     for lp in ("fr-en", "en-fr"):
         part = report["by_lp"][lp]
         flags = part["flags"]
-        table.add(lp, part["segments"]["roc_auc"]["value"], f"{flags['shown']} / {flags['major']}",
-                  flags["shown_on_error"]["value"], flags["major_on_major"]["value"],
-                  flags["flags_per_segment"]["value"], flags["major_reach"]["value"])
+        table.add(lp, f"{part['segments']['roc_auc']['value']:.3f}", f"{flags['shown']} / {flags['major']}",
+                  *(f"{flags[k]['value']:.3f}" for k in ("shown_on_error", "major_on_major", "flags_per_segment",
+                                                         "major_reach")))
     section.tables.append((None, table))
     section.notes.append(f"Older code: git {commit} in {args.tree}; its shipped settings, cross-validated by its "
                          "own calibrate module; scored by this tree's tqcheck.fusion.evaluate.")

@@ -131,11 +131,26 @@ def test_overlapping_claims_of_any_kind_become_one_finding_with_every_source():
     signals = outputs(roundtrip=SignalOutput({}, {}, [cand("roundtrip", MARKET, 2.0)]),
                       qe=SignalOutput({}, {}, [cand("qe", (MARKET[0] - 3, MARKET[1]), 0.7, Category.NON_FLUENT)]))
     [finding] = Fusion(None).findings(SEG, [number], signals)
-    assert finding.span == Span(MARKET[0] - 3, MARKET[1])  # the union of the claims
+    assert finding.span == Span(*MARKET)  # the rule check's own span: the signals support it
     assert finding.check == "numbers" and finding.evidence["rule_severity"] == "major"
     assert finding.evidence["sources"] == {"numbers": None, "roundtrip": 2.0, "qe": 0.7}
     assert finding.evidence["kinds"] == ["qe:qe", "roundtrip:roundtrip"]
     assert set(finding.evidence["also"]) == {"roundtrip", "qe"}
+
+
+def test_signals_spanning_two_rule_findings_do_not_glue_them_together():
+    mt = "The #migrants caravan leaves #huixtla #Mexico"
+    seg = Segment(id="t", mt=mt, source="x", source_lang="fr", target_lang="en")
+    first = Flag("urls_handles", Severity.MINOR, Category.MARKUP, "hashtag changed",
+                 Span(mt.index("#migrants"), mt.index("#migrants") + 9))
+    second = Flag("urls_handles", Severity.MINOR, Category.MARKUP, "hashtag repeated",
+                  Span(mt.index("#Mexico"), len(mt)))
+    whole = cand("qe", (0, len(mt)), 0.8)
+    findings = Fusion(None).findings(seg, [first, second], outputs(qe=SignalOutput({}, {}, [whole])))
+    assert [f.span.text_in(seg) for f in findings] == ["#migrants", "#Mexico"]
+    assert all(f.evidence["sources"] == {"urls_handles": None, "qe": 0.8} for f in findings)
+    alone = Fusion(None).findings(seg, [], outputs(qe=SignalOutput({}, {}, [whole])))
+    assert [f.span.text_in(seg) for f in alone] == [mt]
 
 
 def test_signal_spans_snap_to_whole_tokens_rule_spans_do_not():

@@ -151,17 +151,23 @@ class Fusion:
         """Every claim about the segment merged into findings, not yet measured (see the module
         docstring): the flags ``measure`` turns into a result's flags, and what fitting labels.
 
-        Rule checks point at exactly what they mean (a broken ``@ handle``), so only signal
-        candidates are snapped to whole tokens."""
+        Rule checks point at exactly what they mean (a broken ``@ handle``): only signal candidates
+        are snapped to whole tokens, rule flags on the same characters are one finding, and signal
+        candidates on a rule finding's characters support it without moving its span (a QE tag over
+        a whole tweet does not glue two hashtag findings into one)."""
         signal_claims = [_snapped(f, segment) if f.span is not None else f
                          for name, out in outputs.items() if name not in NOT_FUSED for f in out.flags]
         rules = {id(f) for f in rule_flags}
-        claims = list(rule_flags) + signal_claims
-        out = [_finding([c], segment, rules) for c in claims if c.span is None]
-        for cluster in _clusters([c for c in claims if c.span is not None]):
-            if all(c.evidence.get("explained_by") for c in cluster):
-                continue  # an engine's blind spot that nothing else confirms
-            out.append(_finding(cluster, segment, rules))
+        out = [_finding([c], segment, rules) for c in (*rule_flags, *signal_claims) if c.span is None]
+        rule_clusters = _clusters([f for f in rule_flags if f.span is not None])
+        support: list[list[Flag]] = [[] for _ in rule_clusters]
+        for cluster in _clusters([c for c in signal_claims if c.span is not None]):
+            hits = [i for i, rule_cluster in enumerate(rule_clusters) if _cluster_overlap(rule_cluster, cluster)]
+            for i in hits:  # the signals agree with a rule check: support for its finding, on its span
+                support[i].extend(cluster)
+            if not hits and not all(c.evidence.get("explained_by") for c in cluster):
+                out.append(_finding(cluster, segment, rules))  # (an explained loss alone: the engine's blind spot)
+        out += [_finding(rule_cluster + extra, segment, rules) for rule_cluster, extra in zip(rule_clusters, support)]
         return out
 
 
@@ -206,9 +212,8 @@ def _finding(cluster: Sequence[Flag], segment: Segment, rules: set[int]) -> Flag
         evidence["also"] = others
     span = None
     if lead.span is not None:
-        start = min(c.span.start for c in cluster if c.span is not None)
-        end = max(c.span.end for c in cluster if c.span is not None)
-        span = Span(start, end, lead.span.side)
+        placed = [c.span for c in (from_rules or cluster) if c.span is not None]
+        span = Span(min(p.start for p in placed), max(p.end for p in placed), lead.span.side)
     return Flag(lead.check, lead.severity, lead.category, lead.message, span, evidence, lead.confidence)
 
 
@@ -336,6 +341,10 @@ def _trim_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _too_short_for_a_risk_flag(mt: str) -> bool:
     return len(words(mt)) < MIN_WORDS_FOR_RISK_FLAG and len(mt.strip()) < MIN_CHARS_FOR_RISK_FLAG
+
+
+def _cluster_overlap(a: Sequence[Flag], b: Sequence[Flag]) -> bool:
+    return any(x.span is not None and y.span is not None and x.span.overlaps(y.span) for x in a for y in b)
 
 
 def _clusters(flags: list[Flag]) -> list[list[Flag]]:
