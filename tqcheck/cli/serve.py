@@ -69,7 +69,7 @@ def serve(host: str, port: int, token: str | None, db: str | None, max_segments:
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
-    app = create_app(config, token=token, store=store, max_segments=max_segments, max_queue=max_queue,
+    app = create_app(config, token=token or None, store=store, max_segments=max_segments, max_queue=max_queue,
                      max_body=max_body * 1024 * 1024, timeout=timeout, warm_pairs=warm_pairs)
     click.echo(f"tqcheck: serving on http://{host}:{port} (API docs at /docs; ready when /readyz answers 200"
                + ("; bearer token required" if token else "") + ")", err=True)
