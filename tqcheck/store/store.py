@@ -600,15 +600,18 @@ class Store:
             raise StoreError(f"no segment {seg_id!r} in run {run_id}", where=self.url)
         return self.segment(pk)
 
-    def _records(self, segment_ids: Sequence[int]) -> list[SegmentRecord]:
+    def _records(self, segment_ids: Sequence[int], conn: Any = None) -> list[SegmentRecord]:
+        """The segments' records, read on ``conn`` (inside its transaction) or a new connection."""
         if not segment_ids:
             return []
-        with self.engine.connect() as conn:
-            segs = conn.execute(select(_SEG).where(_SEG.c.id.in_(segment_ids))).all()
-            flags = conn.execute(select(_FLAG).where(_FLAG.c.segment_id.in_(segment_ids))
-                                 .order_by(_FLAG.c.segment_id, _FLAG.c.position)).all()
-            reviews = conn.execute(select(_REVIEW).where(_REVIEW.c.segment_id.in_(segment_ids))
-                                   .order_by(_REVIEW.c.segment_id, _REVIEW.c.id)).all()
+        if conn is None:
+            with self.engine.connect() as own:
+                return self._records(segment_ids, own)
+        segs = conn.execute(select(_SEG).where(_SEG.c.id.in_(segment_ids))).all()
+        flags = conn.execute(select(_FLAG).where(_FLAG.c.segment_id.in_(segment_ids))
+                             .order_by(_FLAG.c.segment_id, _FLAG.c.position)).all()
+        reviews = conn.execute(select(_REVIEW).where(_REVIEW.c.segment_id.in_(segment_ids))
+                               .order_by(_REVIEW.c.segment_id, _REVIEW.c.id)).all()
         flags_by: dict[int, list[FlagRecord]] = {}
         for row in flags:
             flags_by.setdefault(row.segment_id, []).append(_flag_record(row))
@@ -660,7 +663,8 @@ class Store:
 
         ``based_on_version`` is the ``version`` of the ``SegmentRecord`` the reviewer was looking
         at. Confirm, dismiss and reopen name a flag; fix carries the corrected target; any action
-        may carry a comment. Returns the segment as saved (with its new version).
+        may carry a comment. Returns the segment as this save left it (its new version), read in
+        the same transaction, never a later reviewer's.
         """
         action = Action(action)
         reviewer = (reviewer or "").strip()
@@ -713,6 +717,9 @@ class Store:
                     action=action.value, comment=comment,
                     edited_target=edited_target if action is Action.FIX else None,
                     created_at=now, segment_version=based_on_version + 1))
+                # Read back inside this transaction: after the commit another reviewer may already
+                # have saved over it, and the caller must get the version *this* save made.
+                saved = self._records([segment_id], conn)[0]
                 conflict = False
             else:
                 conflict = True
@@ -726,7 +733,7 @@ class Store:
                 fix="look at their change, then keep it or save yours again over it",
                 yours=attempt, theirs=theirs,
             )
-        return self.segment(segment_id)
+        return saved
 
     # -- what calibration and the dashboard read ------------------------------------------------
 
