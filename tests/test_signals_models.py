@@ -111,6 +111,20 @@ def test_reference_signal_and_corpus_metrics():
     assert corpus.signatures()["chrf"].startswith("nrefs:1")
 
 
+def test_streamed_corpus_metrics_equal_sacrebleu_on_the_whole_corpus():
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    hyps = ["The cat sat on the mat.", "Hello world", "More than 300 people came.", "", "Le chat, dit-il ."]
+    refs = ["The cat is on the mat.", "Hello, world!", "More than 3,000 people came.", "Nothing.", "The cat."]
+    corpus = CorpusMetrics()
+    for h, r in zip(hyps, refs):
+        corpus.add(h, r)
+    whole = {"chrf": CHRF(), "chrf++": CHRF(word_order=2), "bleu": BLEU(), "ter": TER()}
+    for name, metric in whole.items():
+        assert corpus.result()[name] == pytest.approx(round(metric.corpus_score(hyps, [refs]).score, 4), abs=1e-4)
+        assert corpus.signatures()[name] == str(metric.get_signature())
+
+
 def test_build_signals_follows_the_configuration():
     def resolver(role, spec, *, source_lang, target_lang):
         raise AssertionError("engines must resolve lazily, not while building signals")

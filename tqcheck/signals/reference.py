@@ -39,27 +39,33 @@ class ReferenceSignal:
 class CorpusMetrics:
     """Corpus chrF, chrF++, BLEU and TER over the (hypothesis, reference) pairs added so far.
 
-    Keeps the texts (two strings per segment) because sacrebleu's corpus statistics need them all;
-    for a feed of millions of lines turn metrics off in the configuration (``[run] metrics = false``).
+    Keeps each metric's sufficient statistics summed (n-gram matches and totals, character n-gram
+    counts, edits and reference lengths), not the texts: sacrebleu's corpus score is a function of
+    their sums, so the memory of a run stays flat in the feed's length, and the figures equal
+    ``metric.corpus_score(all hypotheses, [all references])`` (a test checks it).
     """
 
     def __init__(self, *, lang: str | None = None) -> None:
         self.lang = lang
-        self.hypotheses: list[str] = []
-        self.references: list[str] = []
+        self.count = 0
+        self._sums: dict[str, Any] = {}
 
     def add(self, hypothesis: str, reference: str) -> None:
-        self.hypotheses.append(hypothesis)
-        self.references.append(reference)
+        import numpy as np
+
+        for name, metric in self._corpus().items():
+            stats = np.asarray(metric._extract_corpus_statistics([hypothesis], [[reference]]), dtype=float)
+            stats = stats.sum(axis=0) if stats.ndim > 1 else stats
+            self._sums[name] = stats if name not in self._sums else self._sums[name] + stats
+        self.count += 1
 
     def result(self) -> dict[str, float]:
-        if not self.hypotheses:
+        if not self.count:
             return {}
-        self._scored = True
-        return {name: round(float(metric.corpus_score(self.hypotheses, [self.references]).score), 4)
+        return {name: round(float(metric._compute_score_from_stats(list(self._sums[name])).score), 4)
                 for name, metric in self._corpus().items()}
 
-    def _corpus(self) -> dict:
+    def _corpus(self) -> dict[str, Any]:
         if not hasattr(self, "_corpus_metrics"):
             from sacrebleu.metrics import BLEU, CHRF, TER
 
@@ -72,9 +78,6 @@ class CorpusMetrics:
 
     def signatures(self) -> dict[str, str]:
         """sacrebleu signatures; empty before any pair was added (sacrebleu needs the reference count)."""
-        if not self.hypotheses:
+        if not self.count:
             return {}
-        metrics = self._corpus()
-        if not getattr(self, "_scored", False):
-            self.result()
-        return {name: str(metric.get_signature()) for name, metric in metrics.items()}
+        return {name: str(metric.get_signature()) for name, metric in self._corpus().items()}
