@@ -10,7 +10,7 @@ def main() -> None:
     import babel
     from babel import Locale
     LANGS = ["en", "fr", "es", "de", "it", "pt", "nl"]
-    terr = {}
+    terr: dict[str, set[str]] = {}
     for lang in LANGS:
         loc = Locale(lang)
         for code, name in loc.territories.items():
@@ -19,7 +19,7 @@ def main() -> None:
             terr.setdefault(code, set()).add(name)
     months = {lang: [Locale(lang).months["format"]["wide"][i] for i in range(1, 13)] for lang in LANGS}
     days = {lang: [Locale(lang).days["format"]["wide"][i] for i in range(7)] for lang in LANGS}
-    langs = {}
+    langs: dict[str, set[str]] = {}
     for lang in LANGS:
         for code in LANGS + ["ar", "zh", "ja", "ru"]:
             langs.setdefault(code, set()).add(Locale(lang).languages[code])

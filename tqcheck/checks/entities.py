@@ -29,12 +29,16 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Literal
 
 from tqcheck.checks._names import concept_names, concepts, max_name_words
 from tqcheck.checks._text import base_lang, fold, has_digit, sentence_initial_indexes
 from tqcheck.checks.base import Check
 from tqcheck.model import Category, Flag, Segment, Severity, Side
 from tqcheck.text.tokens import Token, tokens_of
+
+if TYPE_CHECKING:
+    from tqcheck.text.hunspell import SpellerSet
 
 _PARTICLES = frozenset("de del della di da du des le la van von der den ter bin ben al el y e "
                        "of the and & dos das do".split())
@@ -253,9 +257,9 @@ class EntitiesCheck(Check):
         src_words = [j for j, tok in enumerate(src_tokens) if tok.kind == "word"]
         exonyms: dict[str, tuple[set[str], str | None]] = {}  # phrase -> translations, the one in the MT
         candidates: _Candidates | None = None
-        adjacent: set[tuple[str, str]] | None = None
+        adjacent: set[tuple[str, str]] = set()  # the MT's adjacent words, filled with ``candidates``
 
-        src_speller = None
+        src_speller: SpellerSet | Literal[False] | None = None  # False: no dictionary
         for run in runs:
             run = _trim(run, src_tokens)
             words = [i for i in run if fold(src_tokens[i].text) not in _FUNCTION]

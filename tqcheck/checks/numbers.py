@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from tqcheck.checks._numwords import SCALES, word_value
 from tqcheck.checks._text import base_lang, has_digit, masked
@@ -188,7 +189,7 @@ class _Pool:
     independent of how many there are (a segment of thousands of numbers made the plain scan
     quadratic). An item is never moved; a taken one is marked and skipped."""
 
-    def __init__(self, items: list, keys: Callable[[object], Iterable[object]]) -> None:
+    def __init__(self, items: list, keys: Callable[[Any], Iterable[object]]) -> None:
         self.items = items
         self.left = [True] * len(items)
         self._by_key: dict[object, list[int]] = {}

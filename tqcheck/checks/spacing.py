@@ -158,9 +158,9 @@ class SpacingCheck(Check):
         if self.edges:
             source = segment.source
             for pattern, where in ((_LEADING, "leading"), (_TRAILING, "trailing")):
-                match = pattern.search(mt)
-                if match and not (source and pattern.search(source)):
-                    add(match.start(), match.end(), f"{where} whitespace")
+                edge = pattern.search(mt)
+                if edge and not (source and pattern.search(source)):
+                    add(edge.start(), edge.end(), f"{where} whitespace")
         for pattern in (_MISSING_AFTER_STOP, _MISSING_AFTER_COMMA):
             for match in pattern.finditer(text):
                 start, end = match.span("mark")

@@ -166,11 +166,11 @@ class TagsCheck(Check):
                     )
                     return
         if self.strict_order and [_norm(t.text) for t in src_codes] != [_norm(t.text) for t in mt_codes]:
-            for expected, tok in zip(src_codes, mt_codes):
-                if _norm(expected.text) != _norm(tok.text):
+            for src_tok, tok in zip(src_codes, mt_codes):
+                if _norm(src_tok.text) != _norm(tok.text):
                     yield self.flag(
                         f"tags in another order than the source: {tok.text} where the source has "
-                        f"{expected.text}", (tok.start, tok.end), severity=Severity.MINOR,
+                        f"{src_tok.text}", (tok.start, tok.end), severity=Severity.MINOR,
                         evidence={"source_order": [t.text for t in src_codes],
                                   "mt_order": [t.text for t in mt_codes]},
                     )

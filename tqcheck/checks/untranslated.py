@@ -148,10 +148,12 @@ class UntranslatedCheck(Check):
                 yield copy
                 return
             for flag in self._stretches(mt_tokens, src_tokens):
+                assert flag.span is not None  # a copied stretch is always placed
                 flagged.append((flag.span.start, flag.span.end))
                 yield flag
             if self.dictionary_words and src_lang and tgt_lang:
                 for flag in self._words(mt_tokens, src_tokens, src_lang, tgt_lang):
+                    assert flag.span is not None  # a copied word is always placed
                     if not any(s < flag.span.end and flag.span.start < e for s, e in flagged):
                         flagged.append((flag.span.start, flag.span.end))
                         yield flag

@@ -148,6 +148,7 @@ class UrlsHandlesCheck(Check):
         repaired: set[str] = set()  # keys of broken MT tokens, so a source token is not "missing"
 
         for flag, key in self._broken(mt, mt_tokens, source):
+            assert flag.span is not None  # a broken token is always placed
             flagged[flag.span.start:flag.span.end] = b"\x01" * (flag.span.end - flag.span.start)
             repaired.add(key)
             yield flag
