@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from tqcheck.langcodes import base_lang
 
 if TYPE_CHECKING:
+    from lingua import Language
+
     from tqcheck.model import Segment
 
 __all__ = ["DEFAULT_LANGUAGES", "detect_language", "detect_pair", "detect_stretches", "language_name"]
@@ -44,7 +46,7 @@ def _base(code: str) -> str:
 
 
 @cache
-def _supported() -> dict[str, object]:
+def _supported() -> dict[str, Language]:
     from lingua import Language
 
     return {lang.iso_code_639_1.name.lower(): lang for lang in Language.all()}

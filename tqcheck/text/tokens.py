@@ -107,7 +107,7 @@ def _punct_or_symbol(char: str) -> str:
 
 
 def _specials(text: str) -> list[tuple[int, int, str]]:
-    found = []
+    found: list[tuple[int, int, int, str]] = []
     for priority, (kind, pattern, may_contain) in enumerate(_SPECIALS):
         if may_contain(text):
             found.extend((m.start(), priority, m.end(), kind) for m in pattern.finditer(text)
