@@ -94,11 +94,11 @@ def detect_format(paths: Sequence[str | Path], explicit: str | None = None) -> s
     for path in paths:
         if str(path) == STDIN:
             raise UsageError("stdin (-) cannot be mixed with files", fix="give either files or -")
-        fmt = _extension_format(path)
-        if fmt is None:
+        path_fmt = _extension_format(path)
+        if path_fmt is None:
             raise UsageError(f"cannot tell the format of {display_name(path)} from its name",
                              fix=f"pass --format with one of: {listed}")
-        formats.append(fmt)
+        formats.append(path_fmt)
     if len(set(formats)) > 1:
         raise UsageError(f"the inputs are of different formats ({', '.join(sorted(set(formats)))})",
                          fix="check one format at a time")

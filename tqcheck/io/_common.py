@@ -228,7 +228,7 @@ def _validate_wide(fh: BinaryIO, encoding: str, name: str) -> None:
 def open_text(path: Path, encoding: str, *, newline: str | None = None) -> TextIO:
     """Open a (possibly gzipped) text file in the encoding ``sniff_encoding`` chose."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding=encoding, newline=newline)  # type: ignore[return-value]
+        return gzip.open(path, "rt", encoding=encoding, newline=newline)
     return open(path, encoding=encoding, newline=newline)
 
 
@@ -338,7 +338,7 @@ def screen(segment: Segment, ctx: ReadContext) -> Segment | None:
     import dataclasses
 
     where = segment.origin or f"segment {segment.id}"
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
     for name in ("source", "mt", "reference", "id", "doc_id"):
         text = getattr(segment, name)
         if not text:

@@ -87,7 +87,7 @@ def highlight(text: str, flags: Sequence[Flag], side: Side) -> str:
         if start == end:
             gaps.setdefault(start, []).append(flag)
     out: list[str] = []
-    for a, b in zip(cuts, cuts[1:] + [None]):  # type: ignore[operator]
+    for a, b in zip(cuts, cuts[1:] + [None]):
         if a in gaps:
             out.append(_mark("\u2038", gaps[a], extra="gap"))
         if b is None:

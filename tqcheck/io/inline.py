@@ -171,8 +171,8 @@ def restore(target: ET.Element, text: str, placeholders: Iterable[Mapping[str, A
     import defusedxml.ElementTree as SafeET
 
     known: dict[str, Mapping[str, Any]] = {}
-    for record in placeholders:
-        known.setdefault(record["ph"], record)
+    for placeholder in placeholders:
+        known.setdefault(placeholder["ph"], placeholder)
     for child in list(target):
         target.remove(child)
     target.text = None

@@ -127,7 +127,7 @@ def _document_pair(source_path: str | Path, target_path: str | Path, ctx: ReadCo
     tgt = _Document(target_path, ctx.target_lang, ctx)
     doc_id = Path(target_path).name
     if len(src.paragraphs) == len(tgt.paragraphs):
-        groups = [((i,), (i,)) for i in range(len(src.paragraphs))]
+        groups: list[tuple[tuple[int, ...], tuple[int, ...]]] = [((i,), (i,)) for i in range(len(src.paragraphs))]
     else:
         def paragraph_text(doc: _Document, sentences: list[tuple[int, int]]) -> str:
             return doc.slice(doc.span(sentences))

@@ -98,7 +98,7 @@ def _segment(tu: ET.Element, position: int, header_source: str | None, seen_targ
     others = [lang for lang in langs if lang != source_lang]
     if ctx.target_lang:
         target_lang = _match(ctx.target_lang, others)
-        target_label = ctx.target_lang
+        target_label: str | None = ctx.target_lang
     elif len(others) > 1:
         raise UsageError(f"{where} holds several target languages ({', '.join(others)})",
                          fix="choose one with --target-lang")

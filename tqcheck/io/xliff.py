@@ -244,6 +244,7 @@ def write_xliff(path: str | Path, out_path: str | Path, targets: Mapping[str, st
     except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
         raise xml_error(exc, name) from exc
     root = tree.getroot()
+    assert root is not None  # a parsed document has a root element
     v2 = is_v2(root)
     written: set[str] = set()
     for seg, unit, parents in segment_slots(root):
@@ -314,8 +315,8 @@ def new_target(seg: SegmentXml, unit: ET.Element, parents: dict[int, ET.Element]
     outer = _child(unit, "target")
     if outer is None:
         outer = ET.Element(f"{ns}target")
-        anchor = _child(unit, "seg-source")
-        unit.insert(list(unit).index(anchor) + 1 if anchor is not None else len(unit), outer)
+        seg_source = _child(unit, "seg-source")
+        unit.insert(list(unit).index(seg_source) + 1 if seg_source is not None else len(unit), outer)
     mark = ET.Element(f"{ns}mrk", {"mtype": "seg", "mid": seg.segment_id})
     outer.append(mark)
     return mark
