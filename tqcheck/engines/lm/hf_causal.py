@@ -118,7 +118,7 @@ class HFCausalLM:
                 model = load_hf(self.model_id, AutoModelForCausalLM.from_pretrained,
                                 what="language model", dtype=resolve_dtype(self.dtype, device),
                                 **self._load_kwargs())
-            model.to(device)
+            model.to(device)  # type: ignore[arg-type]  # transformers' @wraps on .to() hides the bound self
             model.eval()
             self.device = device
             self._model = model
@@ -150,7 +150,7 @@ class HFCausalLM:
         """
         if not self.supports(lang):
             raise EngineUnavailable(f"language model {self.model_id} is not meant for {lang!r}",
-                                    fix=f"it covers {', '.join(self.languages or ())}")
+                                    fix=f"it covers {', '.join(map(str, self.languages or ()))}")
         texts = list(texts)
         out: list[TokenScores] = [()] * len(texts)
         todo = [i for i, text in enumerate(texts) if text.strip()]
@@ -173,7 +173,7 @@ class HFCausalLM:
         if getattr(tokenizer, "is_fast", False):
             enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
             ids = list(enc["input_ids"])[:limit]
-            spans: list[tuple[int, int] | None] = [tuple(o) for o in enc["offset_mapping"]][:limit]
+            spans: list[tuple[int, int] | None] = [(s, e) for s, e in enc["offset_mapping"][:limit]]
         else:
             ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])[:limit]
             spans = align_pieces(tokenizer.convert_ids_to_tokens(ids), text,
@@ -321,7 +321,7 @@ class SmolLM2(HFCausalLM):
                         self.converted_dir, dtype=resolve_dtype(self.dtype, device))
                 if self._tokenizer is None:
                     self._tokenizer = AutoTokenizer.from_pretrained(self.converted_dir)
-                model.to(device)
+                model.to(device)  # type: ignore[arg-type]  # transformers' @wraps on .to() hides the bound self
                 model.eval()
                 self.device = device
                 self._model = model

@@ -57,8 +57,9 @@ def mode_graph(modes: Sequence[str]) -> dict[tuple[str, str], str]:
         match = _MODE.match(mode)
         if not match:
             continue
-        key = (base_lang(match.group(1)), base_lang(match.group(2)))
-        graph.setdefault(key, mode)
+        source, target = base_lang(match.group(1)), base_lang(match.group(2))
+        if source and target:  # always: the pattern matched two codes
+            graph.setdefault((source, target), mode)
     return graph
 
 
@@ -74,10 +75,11 @@ def find_route(graph: dict[tuple[str, str], str], source: str, target: str,
                max_hops: int = 2, prefer: Sequence[str] = PREFERRED_PIVOTS) -> list[str] | None:
     """The shortest chain of modes from ``source`` to ``target``, or None. Among chains of the same
     length, the one whose pivot languages come first in ``prefer`` (then alphabetical order)."""
-    source, target = base_lang(source), base_lang(target)
-    if source == target:
-        return None
-    rank: dict[str, int] = {}
+    source_code, target_code = base_lang(source), base_lang(target)
+    if source_code is None or target_code is None or source_code == target_code:
+        return None  # (a code that is not one routes nowhere)
+    source, target = source_code, target_code
+    rank: dict[str | None, int] = {}
     for lang in prefer:
         rank.setdefault(base_lang(lang), len(rank))
     frontier: list[tuple[str, list[str], list[str]]] = [(source, [], [])]  # lang, modes, pivots
@@ -139,7 +141,7 @@ class ApertiumTranslator:
     # -- what is installed ------------------------------------------------------------------------
 
     @cached_property
-    def modes(self) -> list[str]:
+    def modes(self) -> tuple[str, ...]:
         return list_modes(self.datadir)
 
     @cached_property

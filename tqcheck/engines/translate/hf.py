@@ -162,7 +162,7 @@ class HFTranslator:
         if override:
             return override
         if self.family == "nllb":
-            return NLLB_CODES.get(base_lang(lang))
+            return NLLB_CODES.get(base_lang(lang) or "")
         if self.family == "m2m100":
             code = base_lang(lang)
             return code if code in M2M100_CODES else None
@@ -373,11 +373,11 @@ class HFTranslator:
                 logits[..., tokenizer.pad_token_id] = float("-inf")
             logprobs = torch.log_softmax(logits, dim=-1)
             gathered = logprobs.gather(-1, labels.clamp(min=0).to(model.device).unsqueeze(-1))
-        gathered = gathered.squeeze(-1).cpu().tolist()
+        row_logprobs_all: list[list[float]] = gathered.squeeze(-1).cpu().tolist()
         special = self._special_ids
         results = []
         for row, (ids, target) in enumerate(zip(label_ids, targets)):
-            row_logprobs = gathered[row][:len(ids)]
+            row_logprobs = row_logprobs_all[row][:len(ids)]
             if fast:
                 offsets = labelled["offset_mapping"][row]
                 results.append(_scores_from_offsets(ids, offsets, row_logprobs, target, special))
@@ -390,7 +390,7 @@ def _scores_from_offsets(ids: list[int], offsets: Sequence[tuple[int, int]],
                          logprobs: list[float], text: str, special: set[int]) -> TokenScores:
     from tqcheck.engines.offsets import scores_from_spans
 
-    kept = [(tuple(offset), lp) for tok, offset, lp in zip(ids, offsets, logprobs)
+    kept = [((start, end), lp) for tok, (start, end), lp in zip(ids, offsets, logprobs)
             if tok not in special]
     return scores_from_spans([span for span, _ in kept], [lp for _, lp in kept], text)
 
