@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tqcheck.errors import ConfigError
 from tqcheck.model import Flag, Segment, Side, _frozen_mapping
@@ -40,6 +40,8 @@ TARGET_ONLY = "/target-only"
 #: Version 2: findings are measured by a ``FlagModel`` (version 1 had per-signal span models and
 #: thresholds, which a copy editor could not read as a precision).
 FORMAT = "tqcheck-calibration/2"
+#: Platt (slope, offset) of the error logit, then of the major logit.
+Recalibration = tuple[float, float, float, float]
 
 
 def calibration_key(segment: Segment) -> str:
@@ -249,7 +251,7 @@ class FlagModel:
     high: tuple[float, ...] = ()
     #: Platt recalibration of each logit, fit on out-of-fold predictions (a logistic model over many
     #: indicators is overconfident at its top, where the flags that become major are).
-    recalibration: tuple[float, float, float, float] = (1.0, 0.0, 1.0, 0.0)
+    recalibration: Recalibration = (1.0, 0.0, 1.0, 0.0)
     #: How many findings of each check the model was fit on: a check seen fewer than
     #: ``MIN_CHECK_FINDINGS`` times is measured by the pooled model instead, where one exists.
     counts: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
@@ -300,7 +302,7 @@ class FlagModel:
                    tuple(map(float, data["coef_error"])), float(data["intercept_error"]),
                    tuple(map(float, data["coef_major"])), float(data["intercept_major"]), data.get("cv") or {},
                    tuple(map(float, data.get("low") or ())), tuple(map(float, data.get("high") or ())),
-                   tuple(map(float, data.get("recalibration") or (1.0, 0.0, 1.0, 0.0))),
+                   cast(Recalibration, tuple(map(float, data.get("recalibration") or (1.0, 0.0, 1.0, 0.0)))),
                    {str(k): int(v) for k, v in (data.get("counts") or {}).items()})
 
 

@@ -88,7 +88,7 @@ def _segment_block(items: list[LabelledSegment], results: Mapping[str, SegmentRe
             groups, resamples, seed)
     graded = [i for i, (item, _) in enumerate(rows) if item.badness is not None]
     if graded:
-        bad = [rows[i][0].badness if rows[i][0].badness is not None else math.nan for i in range(len(rows))]
+        bad = [item.badness if item.badness is not None else math.nan for item, _ in rows]
         block["badness"] = rows[graded[0]][0].badness_kind
 
         def corr(metric: Callable[[list[float], list[float]], float]) -> Callable[[Sequence[int]], float]:
@@ -113,7 +113,7 @@ def _prf_block(counts: list[tuple[int, int, int]], groups: list[str], resamples:
     tp = sum(c[0] for c in counts)
     pr = sum(c[1] for c in counts)
     gd = sum(c[2] for c in counts)
-    out = {"chars_predicted": pr, "chars_gold": gd, "chars_overlap": tp}
+    out: dict[str, Any] = {"chars_predicted": pr, "chars_gold": gd, "chars_overlap": tp}
     for k, name in enumerate(("precision", "recall", "f1")):
         out[name] = _estimate(stat(k), groups, resamples, seed)
     return out
@@ -202,10 +202,10 @@ def _pair_block(pairs: list[LabelledPair], results: Mapping[str, SegmentResult],
 
     block["by_severity"] = subset(lambda p: p.severity)
     block["by_kind"] = subset(lambda p: p.kind)
-    located = [(p, bad) for p, _, bad in rows if p.diff_span is not None]
+    located = [(p.diff_span, bad) for p, _, bad in rows if p.diff_span is not None]
     if located:
-        hits = [any(s < p.diff_span[1] and p.diff_span[0] < e for s, e in predicted_spans(bad))
-                for p, bad in located]
+        hits = [any(s < span[1] and span[0] < e for s, e in predicted_spans(bad))
+                for span, bad in located]
         block["flag_on_diff_span"] = {"n": len(located), "rate": _clean(sum(hits) / len(hits))}
     return block
 
@@ -233,7 +233,7 @@ def _flag_block(items: list[LabelledSegment], results: Mapping[str, SegmentResul
     if not rows:
         return None
     groups = [item.group for item, _ in rows]
-    per_row = []
+    per_row: list[tuple[Any, ...]] = []  # (shown, majors, hints): where each flag lands; has_major
     every: list[tuple[float, bool]] = []
     for item, res in rows:
         shown = [_lands(f, item) for f in res.shown_flags]

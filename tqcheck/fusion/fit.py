@@ -41,7 +41,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tqcheck.fusion.calibration import (
     NOT_FUSED,
@@ -49,6 +49,7 @@ from tqcheck.fusion.calibration import (
     Calibration,
     FlagModel,
     PairCalibration,
+    Recalibration,
     RiskModel,
     calibration_key,
     finding_features,
@@ -418,7 +419,8 @@ def _risk_cv(rows: Sequence[Row], pairs: Sequence[PairRow], risk: Mapping[str, f
         out.update(roc_auc=_r(roc_auc(labels, risks)), pr_auc=_r(average_precision(labels, risks)))
         graded = [r for r in labelled if r.badness is not None]
         if len(graded) > 2:
-            out["kendall_tau"] = _r(kendall_tau([risk[r.id] for r in graded], [r.badness for r in graded]))
+            out["kendall_tau"] = _r(kendall_tau([risk[r.id] for r in graded],
+                                                [r.badness for r in graded if r.badness is not None]))
     if pairs:
         out["pair_accuracy"] = _r(pair_accuracy(pairs, risk))
     return out
@@ -509,8 +511,8 @@ def fit_flag_model(rows: Sequence[FindingRow], *, folds: int | None = DEFAULT_FO
                 counts[name[len("check="):]] = counts.get(name[len("check="):], 0) + 1
     return FlagModel(tuple(features), r6(mean), r6(scale), r6(coef_error), round(b_error, 6), r6(coef_major),
                      round(b_major, 6), cv, tuple(round(float(v), 6) if c else 0.0 for v, c in zip(low, continuous)),
-                     tuple(round(float(v), 6) if c else 1.0 for v, c in zip(high, continuous)), r6((se, oe, sm, om)),
-                     dict(sorted(counts.items())))
+                     tuple(round(float(v), 6) if c else 1.0 for v, c in zip(high, continuous)),
+                     cast(Recalibration, r6((se, oe, sm, om))), dict(sorted(counts.items())))
 
 
 def _flag_out_of_fold(rows: Sequence[FindingRow], features: Sequence[str], folds: int) -> tuple[Any, Any]:

@@ -111,8 +111,8 @@ def parse_record(data: Mapping[str, Any], where: str) -> LabelledSegment | Label
                           fix="see ../shared/eval/README.md for the schema") from None
     src_lang, tgt_lang = _langs(data.get("lp"), where)
     source = data.get("source")
-    common = dict(source=source, source_lang=src_lang, target_lang=tgt_lang,
-                  reference=data.get("reference"), doc_id=data.get("doc_id"), origin=where)
+    common: dict[str, Any] = dict(source=source, source_lang=src_lang, target_lang=tgt_lang,
+                                  reference=data.get("reference"), doc_id=data.get("doc_id"), origin=where)
     group = f"{data.get('lp')}|{source if source is not None else mt}"
     if "mt_perturbed" in data:
         clean_id = f"clean:{data.get('lp')}:{data.get('item_id', rid)}"
@@ -187,7 +187,10 @@ def read_labelled(path: str | Path, *, limit: int | None = None) -> LabelledData
                 raise InputError(f"invalid JSON: {exc.msg}", where=where) from exc
             item = parse_record(record, where)
             item = _unique_id(item, seen)
-            (data.pairs if isinstance(item, LabelledPair) else data.segments).append(item)
+            if isinstance(item, LabelledPair):
+                data.pairs.append(item)
+            else:
+                data.segments.append(item)
             n += 1
     if n == 0:
         raise InputError("no records", where=str(path), fix="expected one JSON object per line")
