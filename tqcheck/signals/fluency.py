@@ -67,4 +67,4 @@ class FluencySignal:
                  "tokens": [[t.text, round(t.logprob, 3)] for t in tokens
                             if t.end > word.start and t.start < word.end]},
                 confidence=round(z, 3)))
-        return SignalOutput(scores, {}, flags)
+        return SignalOutput(scores, {}, tuple(flags))

@@ -61,4 +61,4 @@ class ForcedDecodingSignal:
                  confidence=round(z, 3))
             for word, surprisal, z in spike_words(text, tokens)
         ]
-        return SignalOutput(scores, {}, flags)
+        return SignalOutput(scores, {}, tuple(flags))

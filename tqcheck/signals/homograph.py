@@ -90,7 +90,7 @@ class HomographSignal:
             swaps = self._swaps(batch, to_src, to_tgt, src, tgt)
             for i, mine in zip(idx, self._scored(lm, batch, swaps, tgt)):
                 if mine:
-                    out[i] = SignalOutput({}, {}, [self._flag(swap, gain, src) for swap, gain in mine])
+                    out[i] = SignalOutput({}, {}, tuple(self._flag(swap, gain, src) for swap, gain in mine))
         return out
 
     def _swaps(self, batch: list[Segment], to_src: Any, to_tgt: Any, src: str, tgt: str) -> list[list[Swap]]:

@@ -74,4 +74,4 @@ class PseudoReferenceSignal(TranslatorSignal):
                                    "kind": "differs_from_reference_model"},
                                   confidence=float(sum(1 for i in unmatched
                                                        if start <= mt_words[i].start < end))))
-        return SignalOutput(scores, {"pseudo_reference": pseudo}, flags)
+        return SignalOutput(scores, {"pseudo_reference": pseudo}, tuple(flags))

@@ -77,8 +77,7 @@ class QESignal:
         idx = [i for i, s in enumerate(segments) if self.applies(s)]
         if not idx:
             return out
-        sources = [segments[i].source if segments[i].source and segments[i].source.strip() else None
-                   for i in idx]
+        sources = [segments[i].source if (segments[i].source or "").strip() else None for i in idx]
         preds = self._predict([segments[i].mt for i in idx], sources)
         for i, src, pred in zip(idx, sources, preds):
             flags = tuple(self._flag(segments[i], src is not None, span) for span in pred.spans)

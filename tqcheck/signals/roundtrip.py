@@ -211,7 +211,7 @@ class RoundTripSignal(TranslatorSignal):
                                             "kind": "lost_in_round_trip"}, confidence=1.0)
                 for w in lost
             ]
-            outputs.append(SignalOutput(scores, {"back_translation": bt, "round_trip_target": rt}, flags))
+            outputs.append(SignalOutput(scores, {"back_translation": bt, "round_trip_target": rt}, tuple(flags)))
         return outputs
 
 
@@ -277,7 +277,7 @@ class _Analysis:
     def output(self) -> SignalOutput:
         self._lost_and_replaced()
         self.scores["roundtrip.homographs"] = float(len(self.homograph_sources))
-        return SignalOutput(self.scores, {"back_translation": self.back}, self.flags)
+        return SignalOutput(self.scores, {"back_translation": self.back}, tuple(self.flags))
 
     def _lost_and_replaced(self) -> None:
         """Pair each remaining lost source word with an unsupported MT word at the same place."""
