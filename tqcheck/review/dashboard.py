@@ -44,14 +44,15 @@ def flag_frame(store: Store, run_ids: Sequence[int] = ()) -> pd.DataFrame:
 
 def over_time(flags: pd.DataFrame, by: str) -> pd.DataFrame:
     """Flags per run date and ``by`` (severity or category)."""
+    # as_index=False: the sums are a DataFrame, which pandas-stubs cannot tell (it says Series)
     return (flags.groupby(["date", by], as_index=False)["flags"].sum()
-            .sort_values(["date", by]).reset_index(drop=True))
+            .sort_values(["date", by]).reset_index(drop=True))  # type: ignore[call-overload]
 
 
 def by_dimension(flags: pd.DataFrame, dimension: str, colour: str = "severity") -> pd.DataFrame:
     column = DIMENSIONS.get(dimension, dimension)
     return (flags.groupby([column, colour], as_index=False)["flags"].sum()
-            .sort_values([column, colour]).reset_index(drop=True))
+            .sort_values([column, colour]).reset_index(drop=True))  # type: ignore[call-overload]  # as above
 
 
 def precision_frame(flags: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +82,7 @@ def risk_frame(store: Store, run_ids: Sequence[int] = (), *, bins: int = 20) -> 
     frame = pd.DataFrame(rows, columns=["run_id", "lang_pair", "status", "bin", "segments", "flags",
                                         "risk_low", "risk_high"])
     return (frame.groupby(["risk_low", "risk_high"], as_index=False)["segments"].sum()
-            .sort_values("risk_low").reset_index(drop=True))
+            .sort_values("risk_low").reset_index(drop=True))  # type: ignore[call-overload]  # as in over_time
 
 
 def status_frame(store: Store, run_ids: Sequence[int] = ()) -> pd.DataFrame:

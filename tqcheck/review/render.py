@@ -153,7 +153,7 @@ def word_diff(a: str, b: str) -> list[DiffChunk]:
 
 def missing_words(a: str, b: str) -> list[str]:
     """Words of ``a`` that have no counterpart in ``b`` (e.g. source words lost in the round trip)."""
-    words = []
+    words: list[str] = []
     for chunk in word_diff(a, b):
         if chunk.kind in ("delete", "replace"):
             words.extend(t.group() for t in _tokens(chunk.a) if t.group()[0].isalnum())
@@ -169,7 +169,7 @@ def diff_html(a_label: str, a: str, b_label: str, b: str) -> str:
     wrapping at any width.
     """
     gap = '<span class="tq-diff-gap" style="color:#adb5bd;">&#8709;</span>'
-    parts = []
+    parts: list[str] = []
     for chunk in word_diff(a, b):
         if chunk.kind == "equal":
             parts.extend(f'<span class="tq-same">{esc(w)}</span>' for w in chunk.a.split())

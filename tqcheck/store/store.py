@@ -13,10 +13,11 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Integer,
     and_,
     cast,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -77,12 +79,13 @@ from tqcheck.store.schema import (
     SegmentRow,
 )
 
-_SEG = SegmentRow.__table__
-_FLAG = FlagRow.__table__
-_REVIEW = ReviewRow.__table__
-_RUN = RunRow.__table__
-_FILE = RunFileRow.__table__
-_META = MetaRow.__table__
+# The mapped classes' tables, as Tables (``__table__`` is typed as any FROM clause).
+_SEG = Base.metadata.tables[SegmentRow.__tablename__]
+_FLAG = Base.metadata.tables[FlagRow.__tablename__]
+_REVIEW = Base.metadata.tables[ReviewRow.__tablename__]
+_RUN = Base.metadata.tables[RunRow.__tablename__]
+_FILE = Base.metadata.tables[RunFileRow.__tablename__]
+_META = Base.metadata.tables[MetaRow.__tablename__]
 
 _SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
 _EVERYTHING_FLAGGED = QueueFilter()  # frozen: safe as a default argument
@@ -112,6 +115,12 @@ def _utcnow() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
+@overload
+def _aware(value: _dt.datetime) -> _dt.datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+@overload
+def _aware(value: _dt.datetime | None) -> _dt.datetime | None: ...
 def _aware(value: _dt.datetime | None) -> _dt.datetime | None:
     # SQLite keeps no time zone; everything is written in UTC, so read it back as UTC.
     if value is not None and value.tzinfo is None:
@@ -285,7 +294,7 @@ class Store:
                 segment_count=0,
                 flagged_count=0,
             ))
-            return int(result.inserted_primary_key[0])
+            return int(result.inserted_primary_key[0])  # type: ignore[index]  # an INSERT's key is known
 
     def add_results(self, run_id: int, results: Iterable[SegmentResult]) -> int:
         """Append results to a run, in order, in batched inserts; returns how many were added.
@@ -439,7 +448,7 @@ class Store:
         with self.engine.begin() as conn:
             result = conn.execute(insert(_FILE).values(run_id=run_id, name=name, format=format,
                                                        content=content))
-            return int(result.inserted_primary_key[0])
+            return int(result.inserted_primary_key[0])  # type: ignore[index]  # an INSERT's key is known
 
     def run_file(self, file_id: int) -> tuple[str, str | None, bytes]:
         with self.engine.connect() as conn:
@@ -480,8 +489,8 @@ class Store:
 
     def facets(self, run_ids: Sequence[int] = ()) -> dict[str, list[str]]:
         """The values the queue can filter on, for filter widgets."""
-        seg_where = _SEG.c.run_id.in_(run_ids) if run_ids else True
-        flag_where = _FLAG.c.run_id.in_(run_ids) if run_ids else True
+        seg_where = _SEG.c.run_id.in_(run_ids) if run_ids else true()
+        flag_where = _FLAG.c.run_id.in_(run_ids) if run_ids else true()
         with self.engine.connect() as conn:
             pairs = conn.execute(select(_SEG.c.lang_pair).where(seg_where).distinct()).scalars().all()
             cats = conn.execute(select(_FLAG.c.category).where(flag_where).distinct()).scalars().all()
@@ -796,7 +805,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             # SQLite's floor() exists only in builds with the math functions; a cast truncates,
             # which is floor for risks >= 0. PostgreSQL's cast rounds, so it gets floor().
-            bucket = cast(_SEG.c.risk * bins, Integer)
+            bucket: ColumnElement[Any] = cast(_SEG.c.risk * bins, Integer)
         else:
             bucket = func.floor(_SEG.c.risk * bins)
         stmt = (

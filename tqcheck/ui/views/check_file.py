@@ -85,7 +85,7 @@ def _run(data: bytes, name: str) -> int:
     from tqcheck.run import Checker, StoreSink
 
     config = CheckConfig().with_rules_only() if rules_only else replace(
-        CheckConfig(), engines=EngineConfig(**engines))
+        CheckConfig(), engines=EngineConfig(**engines))  # type: ignore[arg-type]  # roles: str fields
     skipped: list = []
     with tempfile.TemporaryDirectory(prefix="tqcheck-upload-") as tmp:
         path = Path(tmp) / _safe_name(name)
@@ -127,7 +127,7 @@ if uploaded is not None and uploaded.size > limit:
                        f"{limit / 1e6:.0f} MB (tqcheck review --max-upload-mb)"))
 elif st.button("Check", key="c_run", type="primary", disabled=uploaded is None):
     try:
-        new_run = _run(uploaded.getvalue(), uploaded.name)
+        new_run = _run(uploaded.getvalue(), uploaded.name)  # type: ignore[union-attr]  # disabled without one
     except TqcheckError as exc:
         st.error(md_escape(str(exc)))
     else:

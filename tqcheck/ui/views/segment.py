@@ -8,6 +8,7 @@ All feed text is rendered escaped (``tqcheck.review.render``) or as plain text w
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -91,10 +92,10 @@ position = workflow.position(store, queue_filter, record.id)
 nav = st.columns([1, 1, 1, 3])
 if nav[0].button("Previous", key="s_prev", shortcut="K", disabled=position.previous is None,
                  icon=":material/arrow_back:", help="Previous segment of the queue (K)"):
-    open_segment(position.previous)
+    open_segment(position.previous)  # type: ignore[arg-type]  # the button is disabled without one
 if nav[1].button("Next", key="s_next", shortcut="J", disabled=position.next is None,
                  icon=":material/arrow_forward:", help="Next segment of the queue (J)"):
-    open_segment(position.next)
+    open_segment(position.next)  # type: ignore[arg-type]  # the button is disabled without one
 if nav[2].button("Queue", key="s_queue", shortcut="Q", help="Back to the queue (Q)"):
     st.switch_page(PAGE_FILES["queue"])
 if not name:
@@ -127,7 +128,7 @@ if conflict is not None and conflict.theirs.id == record.id:
             st.session_state["conflict"] = None
             st.rerun()
         if b2.button("Save mine over theirs", key="s_apply_mine", type="primary"):
-            saved = guarded(lambda: workflow.apply_mine(store, conflict))
+            saved = guarded(partial(workflow.apply_mine, store, conflict))
             if saved is not None:
                 _saw(saved)
                 notice("Saved your change over theirs.")
