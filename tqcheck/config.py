@@ -65,7 +65,7 @@ class EngineConfig:
 
     @classmethod
     def rules_only(cls) -> EngineConfig:
-        return cls(**{role: "none" for role in ENGINE_ROLES})
+        return cls(**{role: "none" for role in ENGINE_ROLES})  # type: ignore[arg-type]  # roles: str fields
 
 
 #: Segments per pipeline batch. Each batch starts every Apertium pipeline anew (about 1 s for English ->

@@ -38,22 +38,22 @@ class Severity(str, enum.Enum):
         """MQM penalty weight (1 / 5 / 10), as in the human labels of ../shared/eval."""
         return _SEVERITY_WEIGHT[self]
 
-    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+    def __lt__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
         return self.rank < other.rank
 
-    def __le__(self, other: object) -> bool:  # type: ignore[override]
+    def __le__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
         return self.rank <= other.rank
 
-    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+    def __gt__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
         return self.rank > other.rank
 
-    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+    def __ge__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
         return self.rank >= other.rank
@@ -338,7 +338,8 @@ class EngineInfo:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EngineInfo:
-        return cls(**{k: data.get(k) for k in ("role", "name", "model_id", "revision", "version")})
+        fields: dict[str, Any] = {k: data.get(k) for k in ("role", "name", "model_id", "revision", "version")}
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -431,9 +432,10 @@ class Summary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Summary:
         counts = ("segments", "flagged", "skipped_records", "hints")
-        return cls(**{k: data.get(k) or (0 if k in counts else {})
-                      for k in ("segments", "flagged", "by_severity", "by_category", "by_check",
-                                "skipped_records", "corpus_metrics", "hints")})
+        fields: dict[str, Any] = {k: data.get(k) or (0 if k in counts else {})
+                                  for k in ("segments", "flagged", "by_severity", "by_category", "by_check",
+                                            "skipped_records", "corpus_metrics", "hints")}
+        return cls(**fields)
 
 
 class SummaryTally:

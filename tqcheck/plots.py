@@ -34,7 +34,7 @@ def reliability_points(labels: Sequence[bool], risks: Sequence[float], bins: int
         sums[b][0] += r
         sums[b][1] += bool(y)
         sums[b][2] += 1
-    return [(p / n, o / n, n) for p, o, n in sums if n]
+    return [(p / n, o / n, int(n)) for p, o, n in sums if n]
 
 
 def pr_points(labels: Sequence[bool], risks: Sequence[float]) -> list[tuple[float, float]]:
@@ -82,10 +82,10 @@ def save_calibration_plots(curves: Mapping[str, Curve], prefix: str | Path, *, t
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for name, (labels, risks) in sorted(curves.items()):
-        pts = pr_points(labels, risks)
-        if pts:
+        pr = pr_points(labels, risks)
+        if pr:
             base = sum(bool(y) for y in labels) / len(labels)
-            line, = ax.step([p[0] for p in pts], [p[1] for p in pts], where="post", label=f"{name}")
+            line, = ax.step([p[0] for p in pr], [p[1] for p in pr], where="post", label=f"{name}")
             ax.axhline(base, color=line.get_color(), linestyle=":", linewidth=1)
     ax.set_xlabel("recall (segments with a major error)")
     ax.set_ylabel("precision")

@@ -187,7 +187,7 @@ def with_languages(segments: Iterable[Segment], source_lang: str | None,
     Target-only segments get the source language too: their round trip goes through it.
     """
     for segment in segments:
-        changes = {}
+        changes: dict[str, Any] = {}
         if segment.source_lang is None and source_lang:
             changes["source_lang"] = source_lang
         if segment.target_lang is None and target_lang:
@@ -493,7 +493,8 @@ def check(data: Any, *, source_lang: str | None = None, target_lang: str | None 
     if rules_only:
         config = config.with_rules_only()
     elif engines:
-        config = dataclasses.replace(config, engines=dataclasses.replace(config.engines, **engines))
+        # (mypy cannot see that ``engines`` holds only roles, checked above: all str fields)
+        config = dataclasses.replace(config, engines=dataclasses.replace(config.engines, **engines))  # type: ignore[arg-type]
     if calibration is not None:
         config = dataclasses.replace(config, calibration=calibration)
     skipped: list[RecordError] = []

@@ -197,7 +197,8 @@ def dev_split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[di
     """
     import hashlib
 
-    select, held = [], []
+    select: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
     for row in rows:
         h = int(hashlib.md5(row["source"].encode()).hexdigest(), 16) % 2
         (select if h == 0 else held).append(row)

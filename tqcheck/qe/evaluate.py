@@ -81,8 +81,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             preds = predictor.predict(mts=[r["mt"] for r in select], sources=sources(select))
         block = _bio_block(select, preds, [0.3, 0.4, 0.5, 0.6])
         block["auc_mean"] = (block["fr-en.auc.p_major"] + block["en-fr.auc.p_major"]) / 2
-        report = {"weights": str(args.weights or "shipped"), "target_only": args.target_only,
-                  "bio_selection_half": block}
+        report: dict[str, Any] = {"weights": str(args.weights or "shipped"), "target_only": args.target_only,
+                                  "bio_selection_half": block}
         print(json.dumps(report, indent=1, default=float))
         if args.json:
             args.json.write_text(json.dumps(report, indent=1, default=float) + "\n")
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     thresholds = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]
     select, held = dev_split(bio)
     sel_ids = {id(r) for r in select}
-    report: dict[str, Any] = {
+    report = {
         "weights": str(args.weights or "shipped"),
         "target_only": args.target_only,
         "bio_all": _bio_block(bio, bio_preds, thresholds),

@@ -82,11 +82,11 @@ def evaluate_rows(predictor: Any, rows: list[dict[str, Any]]) -> dict[str, float
     out["auc_mean"] = sum(aucs) / len(aucs) if aucs else math.nan
     tp = fp = fn = 0
     for row, pred in zip(rows, preds):
-        gold = set()
+        gold: set[int] = set()
         for s in row["spans"]:
             if s["severity"] in ("major", "critical"):
                 gold.update(range(s["start"], s["end"]))
-        hyp = set()
+        hyp: set[int] = set()
         for sp in pred.spans:
             hyp.update(i for i in range(sp.start, sp.end) if not row["mt"][i].isspace())
         gold = {i for i in gold if not row["mt"][i].isspace()}
