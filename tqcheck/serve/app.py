@@ -338,7 +338,7 @@ class AccessLog:
             await self.app(scope, receive, send_with_status)
         finally:
             state = scope.get("state") or {}
-            line = {"time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            line = {"time": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
                     "request_id": request_id, "method": scope.get("method"), "path": scope.get("path"),
                     "status": status, "segments": state.get("segments"),
                     "ms": round((time.perf_counter() - start) * 1000, 1)}
