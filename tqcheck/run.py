@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
+import functools
 import itertools
 import platform
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -243,17 +244,11 @@ class Checker:
 
         ``engines`` and ``calibration`` are what an executor's workers used, merged with this
         process's own."""
-        versions = {"python": platform.python_version()}
-        for package in VERSIONED_PACKAGES:
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                pass
         return RunSignature(
             tqcheck_version=__version__,
             config_hash=self.config.hash(),
             engines=_merged_engines(self.pipeline.engines(), engines),
-            versions=versions,
+            versions=dict(_package_versions()),
             language_pairs=tuple(sorted(set(language_pairs))),
             metric_signatures=metric_signatures or {},
             calibration=self.pipeline.calibration_id or calibration,
@@ -333,6 +328,19 @@ class Checker:
         fits the fusion on it, and cross-validation, which re-fuses it fold by fold)."""
         stream, *_ = resolve_languages(segments, source_lang, target_lang, detect=detect)
         return list(self.pipeline.evidence(stream, progress=progress))
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
+    """Python's and the ``VERSIONED_PACKAGES``' versions, read once a process: reading package metadata
+    costs milliseconds per package, and a service makes two signatures per request."""
+    versions = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
 
 
 @contextlib.contextmanager
