@@ -101,14 +101,18 @@ def make_segments(pairs: Sequence[tuple[str, str]], *, prefix: str = "s") -> lis
             for i, (src, mt) in enumerate(pairs)]
 
 
-def write_feed(path: Path, n: int, *, distinct: int | None = None) -> Path:
+def write_feed(path: Path, n: int, *, distinct: int | None = None, references: bool = False) -> Path:
     """A JSONL feed of ``n`` records (``id``, ``source``, ``mt``), streamed to disk, cycling through
-    the first ``distinct`` pairs (all 907 by default)."""
+    the first ``distinct`` pairs (all 907 by default); with ``references`` each record also has a
+    ``reference`` (the next pair's MT: a real sentence, not the MT itself)."""
     base = load_pairs()[:distinct] if distinct else load_pairs()
     with path.open("w", encoding="utf-8") as handle:
         for i in range(n):
             src, mt = base[i % len(base)]
-            handle.write(json.dumps({"id": f"s{i}", "source": src, "mt": mt}, ensure_ascii=False))
+            record = {"id": f"s{i}", "source": src, "mt": mt}
+            if references:
+                record["reference"] = base[(i + 1) % len(base)][1]
+            handle.write(json.dumps(record, ensure_ascii=False))
             handle.write("\n")
     return path
 

@@ -69,6 +69,8 @@ def main() -> None:
     p.add_argument("--distinct", type=int, default=100,
                    help="offline-default feeds cycle through this many distinct pairs (default 100)")
     p.add_argument("--tmp", default=None, help="where to write feeds and reports (default a temp folder)")
+    p.add_argument("--references", action="store_true",
+                   help="rules-only feeds carry a human reference per record (corpus chrF/BLEU/TER are computed)")
     args = p.parse_args()
     sizes = [int(x) for x in (args.sizes if args.sizes is not None
                               else ("1000,10000" if args.quick else "10000,100000,1000000")).split(",") if x]
@@ -82,11 +84,11 @@ def main() -> None:
     rates: dict[int, float] = {}
     try:
         for size in sizes:
-            feed = C.write_feed(work / f"feed{size}.jsonl", size)
+            feed = C.write_feed(work / f"feed{size}.jsonl", size, references=args.references)
             out = work / f"out{size}.jsonl"
             wall, peak, code, err = run_check(feed, out, ["--rules-only"], one_core=True)
             ok = code == 0
-            table.add("rules only, one core", size, wall, size / wall if ok else None, peak, count_lines(out), code,
+            table.add("rules only, one core" + (", with references" if args.references else ""), size, wall, size / wall if ok else None, peak, count_lines(out), code,
                       "" if ok else f"failed: {last_line(err)}")
             print(f"[{C.utc_now()}] {table.rows[-1]}", file=sys.stderr, flush=True)
             if not ok:

@@ -9,6 +9,7 @@ corpus-level scores of a run with their sacrebleu signatures, so every number ca
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tqcheck.model import EngineInfo, Segment
 from tqcheck.signals._common import SentenceMetrics
