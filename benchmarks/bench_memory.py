@@ -88,7 +88,8 @@ def main() -> None:
             out = work / f"out{size}.jsonl"
             wall, peak, code, err = run_check(feed, out, ["--rules-only"], one_core=True)
             ok = code == 0
-            table.add("rules only, one core" + (", with references" if args.references else ""), size, wall, size / wall if ok else None, peak, count_lines(out), code,
+            label = "rules only, one core" + (", with references" if args.references else "")
+            table.add(label, size, wall, size / wall if ok else None, peak, count_lines(out), code,
                       "" if ok else f"failed: {last_line(err)}")
             print(f"[{C.utc_now()}] {table.rows[-1]}", file=sys.stderr, flush=True)
             if not ok:
