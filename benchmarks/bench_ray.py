@@ -19,6 +19,7 @@ so that the second run of a feed does no less work than the first.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -40,13 +41,19 @@ def apertium_ready() -> bool:
         return False
 
 
-def run_cli(feed: Path, out: Path, extra: list[str]) -> tuple[float, int, str]:
+def run_cli(feed: Path, out: Path, extra: list[str]) -> tuple[float, float, int, str]:
+    """Run the CLI once: wall seconds, CPU seconds of it and every process it waited for (Apertium's pipes,
+    Ray's processes), exit code, stderr tail."""
     exe = C.ROOT / ".venv" / "bin" / "tqcheck"
     argv = [str(exe) if exe.exists() else "tqcheck", "check", str(feed), "-l", "fr-en", "-o", str(out), "-q",
             "--cache", "none", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True)
-    return time.perf_counter() - start, proc.returncode, proc.stderr[-500:]
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.returncode, proc.stderr[-500:]
 
 
 def report_body(path: Path) -> list[dict]:
@@ -87,7 +94,7 @@ def main() -> None:
         configs.insert(0, ("rules + Apertium back-translation", ["--back-translator", "apertium", *ENGINE_NONE]))
     section = C.Section(f"Ray executor: {args.jobs} local workers vs one process")
     table = C.Table(["configuration", "run", "segments", "wall s", "segments/s", "ratio to one process",
-                     "report identical", "exit"])
+                     "CPU s", "cores busy (CPU s / wall s)", "report identical", "exit"])
     work = Path(tempfile.mkdtemp(prefix="tqbench-ray-"))
     facts: dict[str, float] = {}
     try:
@@ -95,23 +102,24 @@ def main() -> None:
         small = C.write_feed(work / "small.jsonl", 10)
         for label, extra in configs:
             local_out, ray_out = work / "local.jsonl", work / "ray.jsonl"
-            local_wall, local_code, local_err = run_cli(feed, local_out, extra)
-            ray_wall, ray_code, ray_err = run_cli(feed, ray_out, [*extra, "--executor", "ray", "--jobs",
-                                                                  str(args.jobs)])
+            local_wall, local_cpu, local_code, local_err = run_cli(feed, local_out, extra)
+            ray_wall, _, ray_code, ray_err = run_cli(feed, ray_out, [*extra, "--executor", "ray", "--jobs",
+                                                                           str(args.jobs)])
             same = (local_code == ray_code == 0 and report_body(local_out) == report_body(ray_out))
             for err, code in ((local_err, local_code), (ray_err, ray_code)):
                 if code != 0:
                     print(err, file=sys.stderr)
-            table.add(label, "one process", n, local_wall, n / local_wall, 1.0, "—", local_code)
-            table.add(label, f"Ray, {args.jobs} workers", n, ray_wall, n / ray_wall, local_wall / ray_wall,
-                      "yes" if same else "**no**", ray_code)
+            table.add(label, "one process", n, local_wall, n / local_wall, 1.0, local_cpu, local_cpu / local_wall,
+                      "—", local_code)
+            table.add(label, f"Ray, {args.jobs} workers", n, ray_wall, n / ray_wall, local_wall / ray_wall, None,
+                      None, "yes" if same else "**no**", ray_code)
             facts[f"{label} local"], facts[f"{label} ray"] = local_wall, ray_wall
             if label != "rules only":
                 facts["driver"] = driver_cost(local_out)
             local_out.unlink(missing_ok=True)
             ray_out.unlink(missing_ok=True)
-        tiny_local, _, _ = run_cli(small, work / "t.jsonl", ["--rules-only"])
-        tiny_ray, _, _ = run_cli(small, work / "t.jsonl", ["--rules-only", "--executor", "ray", "--jobs",
+        tiny_local, _, _, _ = run_cli(small, work / "t.jsonl", ["--rules-only"])
+        tiny_ray, _, _, _ = run_cli(small, work / "t.jsonl", ["--rules-only", "--executor", "ray", "--jobs",
                                                            str(args.jobs)])
         facts["overhead"] = tiny_ray - tiny_local
         if "driver" not in facts:
@@ -152,17 +160,24 @@ def main() -> None:
         "Each run: `tqcheck check FEED.jsonl -l fr-en -o OUT.jsonl -q --cache none CONFIG` in its own process, "
         f"Ray adding `--executor ray --jobs {args.jobs}` (a local Ray instance started and stopped by the run); "
         "CONFIG is `--back-translator apertium --reference-model none --lm none --embedder none --qe none` "
-        "or `--rules-only`. 'report identical': every line of the two JSONL reports equal but the signature's "
-        "created_at.",
+        "or `--rules-only`. 'CPU s': user + system time of the one-process run and of the processes it waited "
+        "for (Apertium's pipes); not given for Ray, whose workers are not processes the run waits for. "
+        "'report identical': every "
+        "line of the two JSONL reports equal but the signature's created_at.",
         "The driver's cost leaves out Ray's transfer of the blocks (serialised dicts through the object store); "
         "on a real network that adds to it, so the driver's ceiling is an upper bound.",
         "Apertium " + ("installed: its row is the main configuration." if apertium
                        else "not installed: rules only."),
-        "On this 2-core machine the two workers share the cores with the driver, Ray's own processes "
-        "(GCS, raylet) and, with Apertium, the pipes of each batch (several processes per translation), "
-        "which a single process already spreads over both cores; so the ratio measures what Ray costs here "
-        "more than what it gains. Ray pays where workers get cores of their own: more nodes, or more cores "
-        "per node than one process can use.",
+        f"Why {facts[f'{main_label} local'] / facts[f'{main_label} ray']:.2f}x on this machine: its 2 cores are "
+        f"shared by the {jobs} workers, the driver, Ray's own processes (GCS, raylet) and"
+        + (" Apertium's pipes (several processes per batch). One process alternates between Python (rule "
+           "checks, comparison, fusion) and waiting for each batch's pipes; workers side by side overlap "
+           "one's Python with the other's pipes (one process keeps the 'cores busy' figure of its row busy, of 2). "
+           if apertium else " nothing else. ")
+        + "Under load from other jobs (the load averages above), a run of more processes also gets a larger "
+        "share of the cores, which flatters Ray. Rules only, Ray's fixed cost is larger than the whole "
+        "one-process run: Ray pays for feeds whose engine work outweighs its start-up, and for workers that "
+        "get cores of their own (more nodes, or more cores than one process can use).",
     ]
     C.finish(section, args)
 
