@@ -259,7 +259,8 @@ def test_hints_stay_in_jsonl_and_out_of_the_other_reports_unless_asked(tmp_path)
     assert [f["check"] for f in json.loads(row["flags"])] == ["fluency", "numbers"]
     write_all(tmp_path / "r.html", items=items)
     page = (tmp_path / "r.html").read_text()
-    assert "odd word" not in page and "1 hint(s) not shown" in page and "right 80% (major 50%)" in page
+    assert "odd word" not in page and "1 hint(s) not shown" in page
+    assert "right 80% of the time, a major error 50%" in page
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".html"])
@@ -299,7 +300,7 @@ def test_html_puts_flagged_segments_first_and_marks_spans(tmp_path):
     write_all(path)
     page = path.read_text(encoding="utf-8")
     assert page.index("<h3>n02</h3>") < page.index("Without flags")
-    assert ('<mark class="sev-major multi" title="major: 3 000 became 300; minor: surprising tokens">300</mark>'
+    assert ('<mark class="sev-major multi" title="major: 3 000 became 300\n\nminor: surprising tokens">300</mark>'
             in page)
     assert 'class="sev-critical multi"' in page  # the tag span overlaps the fluency span
     assert "Back-translation" in page and "Pseudo-reference" in page
@@ -308,24 +309,25 @@ def test_html_puts_flagged_segments_first_and_marks_spans(tmp_path):
 
 
 def test_overlapping_spans_render_without_crossed_tags():
-    from tqcheck.io.html_report import highlight
+    from tqcheck.io.markup import highlight, marks_of
 
     seg_text = "abcdefghij"
     flags = [Flag("a", Severity.MINOR, Category.OTHER, "first", Span(1, 6)),
              Flag("b", Severity.CRITICAL, Category.OTHER, "second", Span(4, 9)),
              Flag("c", Severity.MAJOR, Category.OMISSION, "gap", Span(9, 9))]
-    html_text = highlight(seg_text, flags, Side.MT)
+    html_text = highlight(seg_text, marks_of(flags, Side.MT))
     assert html_text == ('a<mark class="sev-minor" title="minor: first">bcd</mark>'
-                         '<mark class="sev-critical multi" title="minor: first; critical: second">ef</mark>'
+                         '<mark class="sev-critical multi" title="minor: first\n\ncritical: second">ef</mark>'
                          '<mark class="sev-critical" title="critical: second">ghi</mark>'
                          '<mark class="sev-major gap" title="major: gap">\u2038</mark>j')
 
 
 def test_spans_out_of_range_are_clamped():
-    from tqcheck.io.html_report import highlight
+    from tqcheck.io.markup import highlight, marks_of
 
     flag = Flag("a", Severity.MINOR, Category.OTHER, "too far", Span(3, 99))
-    assert highlight("abcde", [flag], Side.MT) == 'abc<mark class="sev-minor" title="minor: too far">de</mark>'
+    expected = 'abc<mark class="sev-minor" title="minor: too far">de</mark>'
+    assert highlight("abcde", marks_of([flag], Side.MT)) == expected
 
 
 # ------------------------------------------------------------------------------------- terminal

@@ -140,10 +140,11 @@ def test_quotes_cannot_break_out_of_attributes():
 
 def test_spans_highlight_the_right_text_and_overlaps_split():
     text = "Follow @ LaurentRaphael1 for 3,000 updates."
-    marks = [Mark(7, 24, 1, Severity.MAJOR, "handle"), Mark(20, 34, 2, Severity.MINOR, "overlap"),
-             Mark(29, 34, 3, Severity.CRITICAL, "number")]
+    marks = [Mark(7, 24, Severity.MAJOR, "handle", 1), Mark(20, 34, Severity.MINOR, "overlap", 2),
+             Mark(29, 34, Severity.CRITICAL, "number", 3)]
     markup = highlight_html(text, marks)
-    pieces = re.findall(r'<mark class="tq-flag tq-(\w+)" data-flags="([\d,]+)"[^>]*>([^<]*)</mark>', markup)
+    pieces = re.findall(r'<mark class="tq-flag sev-(\w+)(?: multi)?" title="[^"]*" data-flags="([\d,]+)"[^>]*>([^<]*)</mark>',
+                        markup)
     assert pieces == [("major", "1", "@ LaurentRaph"), ("major", "1,2", "ael1"), ("minor", "2", " for "),
                       ("critical", "2,3", "3,000")]
     assert html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<sup[^>]*>.*?</sup>", "", markup))) == text
@@ -151,8 +152,8 @@ def test_spans_highlight_the_right_text_and_overlaps_split():
 
 def test_dismissed_flags_are_struck_through_and_confirmed_underlined():
     text = "market day"
-    dismissed = highlight_html(text, [Mark(0, 6, 1, Severity.MAJOR, "t", Decision.DISMISSED)])
-    confirmed = highlight_html(text, [Mark(0, 6, 1, Severity.MAJOR, "t", Decision.CONFIRMED)])
+    dismissed = highlight_html(text, [Mark(0, 6, Severity.MAJOR, "t", 1, Decision.DISMISSED.value)])
+    confirmed = highlight_html(text, [Mark(0, 6, Severity.MAJOR, "t", 1, Decision.CONFIRMED.value)])
     assert "line-through" in dismissed and "border-bottom" not in dismissed
     assert "border-bottom" in confirmed and "line-through" not in confirmed
 

@@ -2,7 +2,8 @@
 
 Segments come from feeds and files nobody vetted; a segment may well contain ``<script>`` or
 ``<img onerror=...>``. Every piece of text and every attribute value that reaches the HTML here goes
-through ``html.escape(..., quote=True)``; the only markup is the fixed tags written in this module.
+through ``tqcheck.io.markup.esc``; spans are highlighted by ``tqcheck.io.markup.highlight``, the one
+highlighter the HTML report uses too; the only markup is fixed tags.
 The UI then hands the result to ``st.html``, which sanitises once more.
 
 Two views: the MT with its flagged spans highlighted (the tooltip of a mark shows the flag and its
@@ -13,42 +14,20 @@ back-translation, MT against the reference model's translation).
 from __future__ import annotations
 
 import difflib
-import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tqcheck.model import Severity, Side
-from tqcheck.store.records import Decision, FlagRecord
+from tqcheck.io.markup import Mark, esc, highlight
+from tqcheck.model import Side
+from tqcheck.store.records import FlagRecord
 
-_SEVERITY_COLOUR = {
-    Severity.MINOR: "#fff3bf",
-    Severity.MAJOR: "#ffd8a8",
-    Severity.CRITICAL: "#ffc9c9",
-}
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
 
 
-def esc(text: Any) -> str:
-    """Escape anything for HTML text or a quoted attribute value."""
-    return html.escape("" if text is None else str(text), quote=True)
-
-
 # -- flagged spans ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A highlighted span: which flag (its number on the page), how bad, what the tooltip says."""
-
-    start: int
-    end: int
-    number: int
-    severity: Severity
-    tooltip: str
-    decision: Decision | None = None
 
 
 def evidence_summary(evidence: Mapping[str, Any], *, limit: int = 300) -> str:
@@ -69,55 +48,22 @@ def flag_marks(flags: Sequence[FlagRecord], side: Side = Side.MT) -> list[Mark]:
         flag = record.flag
         if flag.span is None or flag.span.side is not side:
             continue
-        tooltip = f"{number}. {flag.severity.value} · {flag.category.value} · {flag.check}: {flag.message}"
+        label = "hint" if flag.hint else flag.severity.value
+        tooltip = f"{number}. {label} · {flag.category.value} · {flag.check}: {flag.message}"
         if record.decision is not None:
             tooltip += f"\n[{record.decision.value}]"
         if flag.evidence:
             tooltip += "\n" + evidence_summary(flag.evidence)
-        marks.append(Mark(flag.span.start, flag.span.end, number, flag.severity, tooltip,
-                          record.decision))
+        marks.append(Mark(flag.span.start, flag.span.end, flag.severity, tooltip, number,
+                          record.decision.value if record.decision else None, flag.hint))
     return marks
 
 
 def highlight_html(text: str, marks: Iterable[Mark]) -> str:
-    """``text`` with the marked spans highlighted; overlapping spans are split where they cross.
-
-    Each piece covered by one or more flags becomes a ``<mark>`` coloured by the worst severity
-    covering it, with the flags' descriptions as its tooltip; the flag numbers follow the end of
-    each span as superscripts, so that the list of flags below can be matched to the text.
-    Dismissed flags are drawn struck through and pale, confirmed ones with a solid underline.
-    """
-    marks = [m for m in marks if m.start < len(text) or (m.start == m.end == len(text))]
-    clamped = [Mark(max(0, m.start), min(len(text), max(m.end, m.start)), m.number, m.severity,
-                    m.tooltip, m.decision) for m in marks]
-    cuts = {0, len(text)}
-    for m in clamped:
-        cuts.update((m.start, m.end))
-    points = sorted(cuts)
-    out: list[str] = []
-    for a, b in zip(points, points[1:]):
-        piece = text[a:b]
-        covering = [m for m in clamped if m.start <= a and b <= m.end and m.start < m.end]
-        if covering:
-            live = [m for m in covering if m.decision is not Decision.DISMISSED]
-            worst = max((m.severity for m in (live or covering)), key=lambda s: s.rank)
-            style = f"background:{_SEVERITY_COLOUR[worst]};padding:0 1px;border-radius:2px;"
-            if not live:
-                style += "opacity:0.55;text-decoration:line-through;"
-            elif any(m.decision is Decision.CONFIRMED for m in live):
-                style += "border-bottom:2px solid #c92a2a;"
-            tooltip = "\n\n".join(m.tooltip for m in covering)
-            numbers = ",".join(str(m.number) for m in covering)
-            out.append(f'<mark class="tq-flag tq-{esc(worst.value)}" data-flags="{esc(numbers)}" '
-                       f'title="{esc(tooltip)}" style="{style}">{esc(piece)}</mark>')
-        else:
-            out.append(esc(piece))
-        ending = [m for m in clamped if m.end == b]
-        if ending:
-            out.append('<sup class="tq-flag-no" style="color:#868e96;">'
-                       + esc(",".join(str(m.number) for m in ending)) + "</sup>")
+    """``text`` with the marked spans highlighted (``tqcheck.io.markup.highlight``, inline colours, flag
+    numbers as superscripts; dismissed flags struck through and pale, confirmed ones underlined)."""
     return ('<div class="tq-text" style="font-size:1.1rem;line-height:1.9;white-space:pre-wrap;">'
-            + "".join(out) + "</div>")
+            + highlight(text, marks, inline_style=True) + "</div>")
 
 
 # -- aligned differences ----------------------------------------------------------------------------

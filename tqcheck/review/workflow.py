@@ -68,13 +68,10 @@ def next_undecided(record: SegmentRecord) -> int | None:
 
 
 def likelihood(flag: Flag) -> str:
-    """How often a flag like this one is right on human labels, in words; empty when unmeasured."""
-    if flag.p_error is None:
-        return "not measured"
-    text = f"right {flag.p_error:.0%} of the time"
-    if flag.p_major is not None:
-        text += f", a major error {flag.p_major:.0%}"
-    return text
+    """How often a flag like this one is right on human labels, in words (``tqcheck.io.markup``)."""
+    from tqcheck.io.markup import likelihood as words
+
+    return words(flag)
 
 
 # -- conflicts ----------------------------------------------------------------------------------------
