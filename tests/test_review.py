@@ -143,8 +143,8 @@ def test_spans_highlight_the_right_text_and_overlaps_split():
     marks = [Mark(7, 24, Severity.MAJOR, "handle", 1), Mark(20, 34, Severity.MINOR, "overlap", 2),
              Mark(29, 34, Severity.CRITICAL, "number", 3)]
     markup = highlight_html(text, marks)
-    pieces = re.findall(r'<mark class="tq-flag sev-(\w+)(?: multi)?" title="[^"]*" data-flags="([\d,]+)"[^>]*>([^<]*)</mark>',
-                        markup)
+    mark = r'<mark class="tq-flag sev-(\w+)(?: multi)?" title="[^"]*" data-flags="([\d,]+)"[^>]*>([^<]*)</mark>'
+    pieces = re.findall(mark, markup)
     assert pieces == [("major", "1", "@ LaurentRaph"), ("major", "1,2", "ael1"), ("minor", "2", " for "),
                       ("critical", "2,3", "3,000")]
     assert html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<sup[^>]*>.*?</sup>", "", markup))) == text
