@@ -72,3 +72,23 @@ def test_acronyms_are_optional():
 
 def test_german_source_stands_aside():
     assert found("Die Regierung hat das Gesetz beschlossen.", "The cabinet passed it.", "de") == []
+
+
+def test_weekday_and_month_names_in_any_cldr_locale_are_not_missing_names():
+    from babel import Locale, localedata
+
+    from tqcheck.checks.entities import EntitiesCheck
+
+    check = EntitiesCheck()
+    source = "The minister speaks on Wednesday and leaves in October."
+    missed = []
+    codes = sorted(code for code in localedata.locale_identifiers() if "_" not in code and len(code) == 2)
+    assert len(codes) > 100
+    for code in codes:
+        locale = Locale.parse(code)
+        wednesday, october = locale.days["format"]["wide"][2], locale.months["format"]["wide"][10]
+        mt = f"X {wednesday} Y {october} Z."
+        flags = [f for f in check.run(Segment("w", mt, source, "en", code))]
+        if flags:
+            missed.append((code, wednesday, october, [f.message for f in flags]))
+    assert missed == []

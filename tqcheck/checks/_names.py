@@ -1,17 +1,24 @@
 """Names that translation changes: countries, regions, cities, institutions, holidays, months, days.
 
-The entities check must not flag "Allemagne" as missing from "Germany". Countries, regions, language
-names, months and days come from CLDR (``_cldr_names``); cities, institutions and a few other
-exonyms that CLDR does not cover are listed here by hand. Each group is one concept; two names of a
-concept are translations of each other.
+The entities check must not flag "Allemagne" as missing from "Germany", nor "mercredi" from
+"Wednesday". Countries, regions, language names, months and days come from CLDR through Babel, for
+the languages of the segment (and the few this list is written in), so any CLDR locale is covered;
+cities, institutions and a few other exonyms that CLDR does not cover are listed here by hand. Each
+group is one concept; two names of a concept are translations of each other.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from tqcheck.checks._cldr_names import DAYS, LANGUAGES, MONTHS, TERRITORIES
 from tqcheck.checks._text import fold
+from tqcheck.langcodes import base_lang
+
+#: Languages the hand-written lists below are in: their CLDR names are always loaded too.
+BASE_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
+#: Languages whose names are loaded in every language (the names a news text most often writes).
+NAMED_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl", "ar", "zh", "ja", "ru", "uk", "pl", "tr", "ko",
+                   "hi", "el", "sv", "da", "no", "fi", "cs", "ro", "hu", "he", "fa")
 
 # One concept per line, names separated by "|".
 _MANUAL = """
@@ -197,15 +204,55 @@ SV|Salvadoran|Salvadorans|Salvadorian|salvadorien|salvadorienne|salvadoriens|Sal
 """
 
 
+def _cldr_groups(langs: tuple[str, ...]) -> list[list[str]]:
+    """Groups of CLDR names (one concept each) in ``langs``: territories, languages, months, days."""
+    from babel import Locale, UnknownLocaleError
+
+    territories: dict[str, set[str]] = {}
+    languages: dict[str, set[str]] = {}
+    months: dict[int, set[str]] = {}
+    days: dict[int, set[str]] = {}
+    for lang in langs:
+        try:
+            locale = Locale.parse(lang)
+        except (UnknownLocaleError, ValueError):
+            continue
+        for code, name in locale.territories.items():
+            if code not in ("ZZ", "QO", "EZ", "UN", "XA", "XB"):
+                territories.setdefault(code, set()).add(name)
+        for code in NAMED_LANGUAGES:
+            if code in locale.languages:
+                languages.setdefault(code, set()).add(locale.languages[code])
+        for context in ("format", "stand-alone"):
+            for i, name in locale.months[context]["wide"].items():
+                months.setdefault(i, set()).add(name)
+            for i, name in locale.days[context]["wide"].items():
+                days.setdefault(i, set()).add(name)
+    return [sorted(g) for table in (territories, languages, months, days) for g in table.values()]
+
+
+def _languages(langs: tuple[str | None, ...]) -> tuple[str, ...]:
+    return tuple(sorted(set(BASE_LANGUAGES) | {b for lang in langs if (b := base_lang(lang))}))
+
+
+def concepts(*langs: str | None) -> dict[str, frozenset[int]]:
+    """Folded name -> ids of the concepts it names (a name may name several: "Georgia"), with the
+    CLDR names of ``langs`` (a segment's source and target languages) and the base languages."""
+    return _index(_languages(langs))[0]
+
+
+def concept_names(*langs: str | None) -> dict[int, frozenset[str]]:
+    """Concept id -> the folded names of that concept."""
+    return _index(_languages(langs))[1]
+
+
+def max_name_words(*langs: str | None) -> int:
+    return _index(_languages(langs))[2]
+
+
 @cache
-def concepts() -> dict[str, frozenset[int]]:
-    """Folded name -> ids of the concepts it names (a name may name several: "Georgia")."""
-    groups: list[list[str]] = []
-    groups.extend(list(names) for names in TERRITORIES.values())
-    groups.extend(list(names) for names in LANGUAGES.values())
-    for table in (MONTHS, DAYS):
-        width = len(next(iter(table.values())))
-        groups.extend([table[lang][i] for lang in table] for i in range(width))
+def _index(langs: tuple[str, ...]) -> tuple[dict[str, frozenset[int]], dict[int, frozenset[str]], int]:
+    groups = _cldr_groups(langs)
     for block in (_MANUAL, _DEMONYMS):
         for line in block.strip().splitlines():
             groups.append([n for n in line.split("|") if n])
@@ -213,19 +260,10 @@ def concepts() -> dict[str, frozenset[int]]:
     for cid, names in enumerate(groups):
         for name in names:
             index.setdefault(fold(name), set()).add(cid)
-    return {name: frozenset(ids) for name, ids in index.items()}
-
-
-@cache
-def concept_names() -> dict[int, frozenset[str]]:
-    """Concept id -> the folded names of that concept."""
-    out: dict[int, set[str]] = {}
-    for name, ids in concepts().items():
+    by_name = {name: frozenset(ids) for name, ids in index.items()}
+    by_concept: dict[int, set[str]] = {}
+    for name, ids in by_name.items():
         for cid in ids:
-            out.setdefault(cid, set()).add(name)
-    return {cid: frozenset(names) for cid, names in out.items()}
-
-
-@cache
-def max_name_words() -> int:
-    return max(len(name.split()) for name in concepts())
+            by_concept.setdefault(cid, set()).add(name)
+    longest = max(len(name.split()) for name in by_name)
+    return by_name, {cid: frozenset(names) for cid, names in by_concept.items()}, longest

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from tqcheck.checks._names import concept_names, concepts, max_name_words
@@ -53,6 +53,29 @@ _FUNCTION = _PARTICLES | frozenset("la le les l the a an el los las il lo gli i 
 _CAPS_UNDER = 5
 _NORMALIZE = re.compile(r"[^\w']+")
 _NO_NAME_LANGS = frozenset({"de", "lb"})
+#: Scripts written without spaces between words: a name is found in the MT as a substring.
+_UNSPACED_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my"})
+#: A translation of a name matches an MT word that starts with all but this many of its letters
+#: (at least ``_MIN_STEM``): case endings ("środa" -> "w środę", "keskiviikko" -> "keskiviikkona").
+_INFLECTION = 2
+_MIN_STEM = 4
+
+
+def _translation_in(translation: str, mt_text: str, mt_unspaced: str | None) -> bool:
+    """Whether a (folded) translation of a name is in the MT: as words, inflected, or, in a script
+    without spaces, as a substring."""
+    phrase = _NORMALIZE.sub(" ", translation).strip()
+    if not phrase:
+        return False
+    if f" {phrase} " in mt_text:
+        return True
+    if mt_unspaced is not None:
+        return phrase.replace(" ", "") in mt_unspaced
+    words = phrase.split()
+    if len(words) == 1 and len(phrase) > _MIN_STEM:
+        stem = phrase[: max(_MIN_STEM, len(phrase) - _INFLECTION)]
+        return f" {stem}" in mt_text
+    return False
 
 
 _ROMAN = re.compile(r"[IVXLC]+(?:e|er|ème|th|st|nd|rd)?")
@@ -249,9 +272,11 @@ class EntitiesCheck(Check):
         mt_words = _MtWords(part for tok in mt_tokens if tok.kind in ("word", "hashtag", "handle")
                             for part in fold(tok.text.lstrip("#@")).replace("'", "-").split("-") if part)
         mt_text = " " + " ".join(_NORMALIZE.sub(" ", fold(mt)).split()) + " "
-        index = concepts()
-        names = concept_names()
-        longest = max_name_words()
+        mt_unspaced = mt_text.replace(" ", "") if base_lang(segment.target_lang) in _UNSPACED_LANGS else None
+        langs = (segment.source_lang, segment.target_lang)
+        index = concepts(*langs)
+        names = concept_names(*langs)
+        longest = max_name_words(*langs)
         used_mt: set[str] = set()
         used_groups: set[tuple[str, str]] = set()  # groups of MT words already in used_mt
         src_words = [j for j, tok in enumerate(src_tokens) if tok.kind == "word"]
@@ -283,7 +308,7 @@ class EntitiesCheck(Check):
                     if phrase not in exonyms:
                         translations = set().union(*(names[c] for c in ids))
                         exonyms[phrase] = translations, next(
-                            (t for t in translations if f" {_NORMALIZE.sub(' ', t).strip()} " in mt_text), None)
+                            (t for t in sorted(translations) if _translation_in(t, mt_text, mt_unspaced)), None)
                     translations, hit = exonyms[phrase]
                     if hit is None:
                         # Not translated as listed; it may still be kept or adapted ("Canada" /
@@ -320,7 +345,7 @@ class EntitiesCheck(Check):
                 start, end = src_tokens[missing[0]].start, src_tokens[missing[-1]].end
             name = source[src_tokens[run[0]].start:src_tokens[run[-1]].end]
             if candidates is None:
-                candidates = _Candidates(self._unmatched_mt_names(mt_tokens, source))
+                candidates = _Candidates(self._unmatched_mt_names(mt_tokens, source, index))
                 adjacent = _adjacent_words(mt_tokens)
             replacements = candidates.first(used_mt)
             if _title_run(adjacent, replacements) and _lower_follows(src_tokens, run[-1]) \
@@ -355,7 +380,8 @@ class EntitiesCheck(Check):
             return None
 
     @staticmethod
-    def _unmatched_mt_names(mt_tokens: tuple[Token, ...], source: str) -> list[tuple[str, str]]:
+    def _unmatched_mt_names(mt_tokens: tuple[Token, ...], source: str,
+                            index: Mapping[str, frozenset[int]]) -> list[tuple[str, str]]:
         """Capitalised MT words (folded, as written) that are not in the source: what a missing name
         may have become. Which of them a name of the source uses is decided later (``_Candidates``)."""
         initial = sentence_initial_indexes(mt_tokens)
@@ -367,7 +393,7 @@ class EntitiesCheck(Check):
                 continue
             key = fold(tok.text)
             if key not in in_source:
-                in_source[key] = key in _STOP or key in src_fold or key in concepts()
+                in_source[key] = key in _STOP or key in src_fold or key in index
             if not in_source[key]:
                 out.append((key, tok.text))
         return out
