@@ -56,6 +56,19 @@ def run_cli(feed: Path, out: Path, extra: list[str]) -> tuple[float, float, int,
     return wall, cpu, proc.returncode, proc.stderr[-500:]
 
 
+def code_fingerprint() -> str:
+    """A hash of the library's source: other engineers change the tree while a benchmark runs, and two
+    reports made by different code are not a test of the executor."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((C.ROOT / "tqcheck").rglob("*")):
+        if path.suffix in (".py", ".json") and path.is_file():
+            digest.update(str(path.relative_to(C.ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def report_body(path: Path) -> list[dict]:
     """The report without the signature's time, the one field two runs may differ in."""
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -102,17 +115,20 @@ def main() -> None:
         small = C.write_feed(work / "small.jsonl", 10)
         for label, extra in configs:
             local_out, ray_out = work / "local.jsonl", work / "ray.jsonl"
+            code_before = code_fingerprint()
             local_wall, local_cpu, local_code, local_err = run_cli(feed, local_out, extra)
             ray_wall, _, ray_code, ray_err = run_cli(feed, ray_out, [*extra, "--executor", "ray", "--jobs",
                                                                            str(args.jobs)])
             same = (local_code == ray_code == 0 and report_body(local_out) == report_body(ray_out))
+            changed = code_fingerprint() != code_before
             for err, code in ((local_err, local_code), (ray_err, ray_code)):
                 if code != 0:
                     print(err, file=sys.stderr)
             table.add(label, "one process", n, local_wall, n / local_wall, 1.0, local_cpu, local_cpu / local_wall,
                       "—", local_code)
             table.add(label, f"Ray, {args.jobs} workers", n, ray_wall, n / ray_wall, local_wall / ray_wall, None,
-                      None, "yes" if same else "**no**", ray_code)
+                      None, ("yes" if same else "**no**") + (" (tqcheck/ changed during the pair)" if changed else ""),
+                      ray_code)
             facts[f"{label} local"], facts[f"{label} ray"] = local_wall, ray_wall
             if label != "rules only":
                 facts["driver"] = driver_cost(local_out)
