@@ -300,6 +300,8 @@ class Section:
     title: str
     tables: list[tuple[str | None, Table]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Markdown printed after the tables as it is (tables another script already formatted).
+    blocks: list[str] = field(default_factory=list)
     load_start: str = field(default_factory=load_average)
     code: str = field(default_factory=code_version)
     started: str = field(default_factory=utc_now)
@@ -322,6 +324,8 @@ class Section:
             if caption:
                 body += [caption, ""]
             body += [table.markdown(), ""]
+        for block in self.blocks:
+            body += [block.strip(), ""]
         if self.notes:
             body += [f"- {note}" for note in self.notes] + [""]
         return "\n".join(head + body)

