@@ -18,6 +18,8 @@ from tqcheck.review.render import (
     flag_marks,
     highlight_html,
     missing_words,
+    tracked_changes,
+    tracked_html,
     word_diff,
 )
 from tqcheck.store import Decision, FlagRecord, QueueFilter, SegmentConflict, Store
@@ -211,6 +213,52 @@ def test_diff_html_escapes_both_texts_and_keeps_them_whole():
     assert re.sub(r"\s", "", "".join(sides.a)) == re.sub(r"\s", "", source)
     assert re.sub(r"\s", "", "".join(sides.b)) == re.sub(r"\s", "", back)
     assert '<span class="tq-same">ici</span>' in markup and "tq-diff-pair" in markup
+
+
+def _reading(markup: str, *, skip: str) -> str:
+    """The text a browser shows for a tracked-changes block, leaving out the ``skip`` elements
+    (white space collapsed, as HTML shows it)."""
+    body = markup.split("</div>", 1)[1]  # after the legend
+    body = re.sub(rf"<{skip}[^>]*>.*?</{skip}>", "", body)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", body)).split())
+
+
+@pytest.mark.parametrize(("base", "other", "expected"), [
+    ("Il partait en marche chaque matin.", "Il allait au marché chaque matin.",
+     [("same", "Il "), ("del", "partait en marche "), ("ins", "allait au marché "), ("same", "chaque "),
+      ("same", "matin"), ("same", ".")]),
+    ("Send them back in return.", "Send them back in return.",
+     [("same", "Send "), ("same", "them "), ("same", "back "), ("same", "in "), ("same", "return"),
+      ("same", ".")]),
+    ("a b c", "a c", [("same", "a "), ("del", "b "), ("same", "c")]),
+    ("a c", "A b c", [("same", "A "), ("ins", "b "), ("same", "c")]),  # case does not count; other's spelling
+    ("", "New words", [("ins", "New words")]),
+    ("Old words", "", [("del", "Old words")]),
+])
+def test_tracked_changes_reads_other_as_an_edit_of_base(base, other, expected):
+    assert tracked_changes(base, other) == expected
+
+
+def test_tracked_html_reads_as_the_engine_sentence_with_the_base_struck_through():
+    source = "Il partait en marche chaque matin."
+    back = "Il allait au marché chaque matin."
+    markup = tracked_html("Back-translation", source, back, base_label="source")
+    assert _reading(markup, skip="del") == back  # without the struck words: the back-translation
+    assert _reading(markup, skip="ins") == source  # without the inserted ones: the source
+    assert "1 difference from the source" in markup
+    assert '<del class="tq-del"' in markup and '<ins class="tq-ins"' in markup
+    same = tracked_html("Reference model", "He walked.", "He walked.", base_label="MT")
+    assert "the same words as the MT" in same and "tq-del" not in same and "tq-ins" not in same
+
+
+def test_tracked_html_escapes_text_and_labels():
+    base = 'Cliquez <script>alert(1)</script> ici'
+    other = 'Click "><img src=x onerror=alert(1)> here'
+    markup = tracked_html('"><img src=x onerror=alert(1)>', base, other, base_label="<script>alert(1)</script>")
+    tags = {t for t, _ in parse(markup).tags}
+    assert tags <= {"div", "b", "del", "ins"}
+    assert "<script" not in markup and "<img" not in markup
+    assert _reading(markup, skip="del") == other and _reading(markup, skip="ins") == base
 
 
 # -- dashboard numbers ------------------------------------------------------------------------------

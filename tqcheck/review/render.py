@@ -6,9 +6,10 @@ through ``tqcheck.io.markup.esc``; spans are highlighted by ``tqcheck.io.markup.
 highlighter the HTML report uses too; the only markup is fixed tags.
 The UI then hands the result to ``st.html``, which sanitises once more.
 
-Two views: the MT with its flagged spans highlighted (the tooltip of a mark shows the flag and its
-evidence), and two texts aligned word by word with the differences stacked (source against
-back-translation, MT against the reference model's translation).
+Views: the MT with its flagged spans highlighted (the tooltip of a mark shows the flag and its
+evidence); an engine's wording as one plain sentence with the differences marked inline, like track
+changes (``tracked_html``: what an editor reads first); two texts aligned word by word with the
+differences stacked (``diff_html``: the detail, behind an expander).
 """
 
 from __future__ import annotations
@@ -129,3 +130,69 @@ def diff_html(a_label: str, a: str, b_label: str, b: str) -> str:
               f'<span style="background:#d3f9d8;">{esc(b_label)}</span> below · shared words once</div>')
     return ('<div class="tq-diff" style="margin-bottom:0.8rem;">' + legend
             + '<div style="font-size:1.02rem;line-height:2.6;">' + " ".join(parts) + "</div></div>")
+
+
+# -- track changes ----------------------------------------------------------------------------------
+
+_DEL_STYLE = "background:#ffe3e3;color:#a61e4d;text-decoration:line-through;"
+_INS_STYLE = "background:#d3f9d8;color:#2b8a3e;text-decoration:none;"
+
+
+def _pieces(text: str, toks: Sequence[re.Match[str]], i: int, j: int) -> list[tuple[str, str]]:
+    """Tokens ``i``..``j`` of ``text``, each with the white space that follows it (kept as written)."""
+    out = []
+    for k in range(i, j):
+        end = toks[k + 1].start() if k + 1 < len(toks) else len(text)
+        word = toks[k].group()
+        out.append((word, text[toks[k].end():end]))
+    return out
+
+
+def tracked_changes(base: str, other: str) -> list[tuple[str, str]]:
+    """``other`` read as an edit of ``base``: ``(kind, text)`` pieces in reading order, kind one of
+    ``same``, ``del`` (words of ``base`` that ``other`` lacks) and ``ins`` (words only ``other``
+    has). Words are compared ignoring case (``word_diff``); the text is ``other``'s own spelling and
+    spacing for ``same`` and ``ins``, ``base``'s for ``del``. Joining the ``same`` and ``ins`` pieces
+    gives ``other`` back (up to white space); ``same`` and ``del``, ``base``."""
+    ta, tb = _tokens(base), _tokens(other)
+    matcher = difflib.SequenceMatcher(a=[t.group().casefold() for t in ta],
+                                      b=[t.group().casefold() for t in tb], autojunk=False)
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.extend(("same", w + sp) for w, sp in _pieces(other, tb, j1, j2))
+            continue
+        if i2 > i1:
+            out.append(("del", "".join(w + sp for w, sp in _pieces(base, ta, i1, i2))))
+        if j2 > j1:
+            out.append(("ins", "".join(w + sp for w, sp in _pieces(other, tb, j1, j2))))
+    return out
+
+
+def tracked_html(label: str, base: str, other: str, *, base_label: str) -> str:
+    """``other`` (an engine's wording) as one plain sentence, with its differences from ``base``
+    marked inline like track changes: ``base``'s words it lacks struck through in red (``<del>``),
+    its own words in green (``<ins>``). An editor reads one sentence instead of two stacked ones;
+    all text escaped, the only markup fixed tags; white space as written, outside the tags."""
+    parts: list[str] = []
+    changed = 0
+    previous = "same"
+    for kind, text in tracked_changes(base, other):
+        if kind == "same":
+            parts.append(esc(text))
+        else:
+            changed += kind == "del" or previous == "same"  # a replacement is one difference
+            core = text.rstrip()
+            style = _DEL_STYLE if kind == "del" else _INS_STYLE
+            parts.append(f'<{kind} class="tq-{kind}" style="{style}">{esc(core)}</{kind}>'
+                         + esc(text[len(core):]))
+        previous = kind
+    verdict = (f"the same words as the {base_label}" if not changed else
+               f"{changed} difference{'s' if changed != 1 else ''} from the {base_label}")
+    head = (f'<div class="tq-tracked-label" style="color:#495057;font-size:0.85rem;">'
+            f'<b>{esc(label)}</b> · {esc(verdict)} · '
+            f'<del style="{_DEL_STYLE}">{esc(base_label)} only</del> '
+            f'<ins style="{_INS_STYLE}">{esc(label)} only</ins></div>')
+    return ('<div class="tq-tracked" style="margin-bottom:0.8rem;">' + head
+            + '<div style="font-size:1.05rem;line-height:1.8;">' + "".join(parts).rstrip()
+            + "</div></div>")
