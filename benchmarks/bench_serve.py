@@ -2,10 +2,14 @@
 
 Why: a desk's tools call the service concurrently, in small requests; the service must answer every
 one (no error, no hang), batch them for the engines, and refuse what is over its limits at once with a
-4xx a client can act on. Rules only, so that the table measures the service (HTTP, JSON, the
-micro-batcher, the run per request) rather than an engine.
+4xx a client can act on. Rules only by default, so that the table measures the service (HTTP, JSON, the
+micro-batcher, the run per request) rather than an engine; ``--engine apertium`` adds one real offline
+engine (Apertium back-translation, the round trip) with the engine cache off, so that every segment is
+translated.
 
     tqcheck serve --port PORT --rules-only                    # the server, in its own process
+    tqcheck serve --port PORT --back-translator apertium --reference-model none --lm none \
+        --embedder none --qe none --cache none --warm fr-en   # --engine apertium
     8 client threads (httpx, one connection each) send 2,000 POST /v1/check of 1-20 segments (seeded)
 
 Then two limit checks: one request over ``--max-segments`` (413 expected), and a second server with
@@ -13,6 +17,7 @@ Then two limit checks: one request over ``--max-segments`` (413 expected), and a
 those over the bound; every request answered).
 
     .venv/bin/python benchmarks/bench_serve.py [--quick] [--record] [--requests 2000] [--clients 8]
+        [--engine rules|apertium]
 """
 
 from __future__ import annotations
@@ -38,14 +43,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: What the server runs: the rule checks only, or the rules plus Apertium's round trip (one real engine).
+ENGINES = {
+    "rules": ["--rules-only"],
+    "apertium": ["--back-translator", "apertium", "--reference-model", "none", "--lm", "none", "--embedder",
+                 "none", "--qe", "none", "--cache", "none", "--warm", "fr-en"],
+}
+
+
 @contextmanager
-def server(*extra: str) -> Iterator[str]:
+def server(*extra: str, engine: str = "rules") -> Iterator[str]:
     """A ``tqcheck serve`` process on a free loopback port, ready; terminated after."""
     import httpx
 
     port = free_port()
     exe = C.ROOT / ".venv" / "bin" / "tqcheck"
-    argv = [str(exe) if exe.exists() else "tqcheck", "serve", "--port", str(port), "--rules-only", *extra]
+    argv = [str(exe) if exe.exists() else "tqcheck", "serve", "--port", str(port), *ENGINES[engine], *extra]
     env = {k: v for k, v in os.environ.items() if k != "TQCHECK_TOKEN"}
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -130,17 +143,21 @@ def main() -> None:
     p = C.parser(__doc__.split("\n")[0])
     p.add_argument("--requests", type=int, default=None, help="requests (default 2000; 200 with --quick)")
     p.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    p.add_argument("--engine", choices=sorted(ENGINES), default="rules",
+                   help="rules only (default), or the rules plus Apertium back-translation")
     args = p.parse_args()
     import httpx
 
     total = args.requests or (200 if args.quick else 2000)
     batches = requests_for(total)
     segments = sum(len(b) for b in batches)
-    section = C.Section(f"tqcheck serve: {args.clients} concurrent clients, {total} requests of 1-20 segments")
+    what = "rules only" if args.engine == "rules" else "rules + Apertium round trip, cache off"
+    section = C.Section(f"tqcheck serve: {args.clients} concurrent clients, {total} requests of 1-20 segments "
+                        f"({what})")
     table = C.Table(["requests", "segments", "clients", "errors", "wall s", "requests/s", "segments/s",
                      "p50 ms", "p95 ms", "max ms"])
     limits = C.Table(["check", "expected", "got", "met?"])
-    with server() as base:
+    with server(engine=args.engine) as base:
         httpx.post(f"{base}/v1/check", json={"segments": batches[0], "language_pair": "fr-en"}, timeout=60)  # warm
         result = load(base, batches, args.clients)
         lat = result["latencies"]
@@ -177,10 +194,13 @@ def main() -> None:
     section.notes += [
         f"Requests: {total} POST /v1/check, sizes uniform in 1-20 segments (seed 0), {segments} segments in all, "
         "drawn from the fr->en pairs of ../shared/eval (source and MT only), `language_pair` fr-en.",
-        f"Server: `tqcheck serve --port PORT --rules-only` (defaults: --max-queue 64, --max-segments 1000, "
+        f"Server: `tqcheck serve --port PORT {' '.join(ENGINES[args.engine])}` (defaults: --max-queue 64, "
+        "--max-segments 1000, "
         f"micro-batches of up to 128 segments gathered within 20 ms); clients: {args.clients} threads of this "
         "script, one httpx connection each, on the same 2 cores as the server (the clients' JSON work competes "
         "with the server's).",
+        f"Command: `.venv/bin/python benchmarks/bench_serve.py --requests {total} --clients {args.clients} "
+        f"--engine {args.engine} --record`.",
         "Latency: from sending the request to the parsed answer, per request; errors: any status but 200 or a "
         "response whose result count differs from its segment count.",
     ]
