@@ -71,12 +71,28 @@ def test_reviewers_in_several_processes_lose_nothing_on_postgresql(pg_url):  # n
     assert saved == logged == PROCESSES * DECISIONS and bad == 0
 
 
+def downgrade_to_2(con: sqlite3.Connection) -> None:
+    """Make a current SQLite store look as schema version 2 left it (no assignment, claims, batches,
+    document index or settings)."""
+    for index in ("ix_tq_segments_document", "ix_tq_segments_assigned_to", "ix_tq_segments_claimed_by",
+                  "ix_tq_reviews_batch"):
+        con.execute(f"DROP INDEX {index}")
+    for table, column in (("tq_segments", "assigned_to"), ("tq_segments", "assigned_by"),
+                          ("tq_segments", "claimed_by"), ("tq_segments", "claimed_until"),
+                          ("tq_reviews", "batch")):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    con.execute("DROP TABLE tq_settings")
+    con.execute("UPDATE tq_meta SET value = '2' WHERE key = 'schema_version'")
+    con.commit()
+
+
 def test_a_schema_1_store_is_upgraded_in_place(tmp_path):
     path = tmp_path / "old.sqlite"
     with Store.open(path) as store:
         rid = store.start_run(signature(), name="old")
         store.add_results(rid, results())
     con = sqlite3.connect(path)  # what version 1 had: no measured precision, no hints
+    downgrade_to_2(con)
     for table, column in (("tq_flags", "p_error"), ("tq_flags", "p_major"), ("tq_flags", "hint"),
                           ("tq_segments", "n_hints")):
         con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

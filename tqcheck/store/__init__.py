@@ -5,8 +5,15 @@ Importing this package imports SQLAlchemy but nothing heavier.
 """
 
 from tqcheck.store.records import (
+    QUEUE_ORDERS,
     Action,
+    BulkConflict,
+    BulkRecord,
+    BulkResult,
+    BulkSelection,
+    Claim,
     Decision,
+    DocumentSummary,
     FlagRecord,
     QueueFilter,
     QueueRow,
@@ -18,11 +25,19 @@ from tqcheck.store.records import (
     SegmentRecord,
 )
 from tqcheck.store.schema import SCHEMA_VERSION
-from tqcheck.store.store import Store, default_store_path, store_url
+from tqcheck.store.store import CLAIM_TTL, Store, default_store_path, store_url
 
 __all__ = [
+    "CLAIM_TTL",
+    "QUEUE_ORDERS",
     "Action",
+    "BulkConflict",
+    "BulkRecord",
+    "BulkResult",
+    "BulkSelection",
+    "Claim",
     "Decision",
+    "DocumentSummary",
     "FlagRecord",
     "QueueFilter",
     "QueueRow",

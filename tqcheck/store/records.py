@@ -83,6 +83,8 @@ class ReviewRecord:
     edited_target: str | None
     created_at: _dt.datetime
     segment_version: int
+    #: The bulk action this entry was part of (``undo:<batch>``: a reopen that undid one), else None.
+    batch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,10 @@ class SegmentRecord:
     updated_at: _dt.datetime | None = None
     updated_by: str | None = None
     reviews: tuple[ReviewRecord, ...] = ()
+    assigned_to: str | None = None
+    assigned_by: str | None = None
+    claimed_by: str | None = None
+    claimed_until: _dt.datetime | None = None
 
     @property
     def target(self) -> str:
@@ -123,9 +129,23 @@ class SegmentRecord:
                 return record
         raise KeyError(flag_id)
 
+    def open_flags(self, *, include_hints: bool = False) -> tuple[FlagRecord, ...]:
+        """The flags nobody has decided yet (hints only with ``include_hints``: they wait for nobody)."""
+        return tuple(f for f in self.flags if f.decision is None and (include_hints or not f.flag.hint))
+
+    def holder(self, now: _dt.datetime) -> str | None:
+        """Who has the segment open at ``now`` (a claim not yet expired), else None."""
+        if self.claimed_by and self.claimed_until is not None and self.claimed_until > now:
+            return self.claimed_by
+        return None
+
     def to_result(self) -> SegmentResult:
         return SegmentResult(self.segment, tuple(f.flag for f in self.flags), self.scores,
                              self.artifacts, self.risk)
+
+
+#: The orders the queue can walk in.
+QUEUE_ORDERS = ("priority", "article")
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,15 @@ class QueueFilter:
     flagged_only: bool = True
     #: Also match hints (findings below the display floor): off in the default queue.
     include_hints: bool = False
+    #: Documents (``Segment.doc_id``), and reviewers the segments are assigned to ("my queue").
+    doc_ids: tuple[str, ...] = ()
+    assigned_to: tuple[str, ...] = ()
+    #: ``priority``: most likely errors first; ``article``: each run's segments in input order.
+    order: str = "priority"
+
+    def __post_init__(self) -> None:
+        if self.order not in QUEUE_ORDERS:
+            raise ValueError(f"unknown queue order {self.order!r}: one of {', '.join(QUEUE_ORDERS)}")
 
 
 @dataclass(frozen=True)
@@ -159,6 +188,12 @@ class QueueRow:
     n_flags: int
     status: ReviewStatus
     edited: bool
+    doc_id: str | None = None
+    position: int = 0
+    version: int = 0
+    assigned_to: str | None = None
+    #: Who has it open now (a live claim), else None.
+    claimed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +207,8 @@ class ReviewAction:
     comment: str | None = None
     edited_target: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: The flags of a decision on several at once ("dismiss all"); ``flag_id`` is then None.
+    flag_ids: tuple[int, ...] = ()
 
 
 class SegmentConflict(ReviewConflict):
@@ -191,3 +228,82 @@ class SegmentConflict(ReviewConflict):
     def their_changes(self) -> tuple[ReviewRecord, ...]:
         """The log entries saved since the version the refused save was based on."""
         return tuple(r for r in self.theirs.reviews if r.segment_version > self.yours.based_on_version)
+
+
+# -- several segments at once ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """One document of a run (``doc_id`` None: the run's segments without one), for choosing an article."""
+
+    run_id: int
+    doc_id: str | None
+    segments: int
+    flagged: int
+    #: Flagged segments with a shown flag nobody has decided yet.
+    to_review: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.doc_id if self.doc_id is not None else '(no document)'} · run {self.run_id}"
+
+
+@dataclass(frozen=True)
+class BulkSelection:
+    """The open flags a bulk action is about, each segment with the version it had when they were
+    picked: a segment saved since is reported as a conflict, never decided over."""
+
+    flags: tuple[tuple[int, int], ...]  # (segment id, flag id), in queue order
+    versions: Mapping[int, int] = field(default_factory=dict)
+
+    @property
+    def segment_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(segment for segment, _ in self.flags))
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+
+@dataclass(frozen=True)
+class BulkConflict:
+    """A segment a bulk action left alone, and why (saved by someone since, or open by someone)."""
+
+    segment_id: int
+    seg_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk action (or its undo) did: the flags and segments it changed, what it left alone."""
+
+    batch: str
+    action: Action
+    reviewer: str
+    flags: int
+    segments: int
+    conflicts: tuple[BulkConflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class BulkRecord:
+    """A bulk action as the log has it: for "undo the last bulk action"."""
+
+    batch: str
+    action: Action
+    reviewer: str
+    flags: int
+    segments: int
+    created_at: _dt.datetime
+    undone: bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a segment after a claim was tried: ``taken`` when it is the one who asked."""
+
+    segment_id: int
+    holder: str | None
+    until: _dt.datetime | None
+    taken: bool

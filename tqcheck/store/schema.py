@@ -10,7 +10,13 @@ Four tables hold what a run produced and what reviewers decided about it:
   a ``hint`` (below the display floor: stored, out of the default queue), and its current decision
   (confirmed / dismissed / undecided);
 * ``tq_reviews``: the append-only log of every action a reviewer took, so that no decision is lost
-  and calibration can learn from them.
+  and calibration can learn from them; the actions of one bulk action share a ``batch`` (its undo is
+  logged as reopens under ``undo:<batch>``).
+
+A segment may be ``assigned_to`` a reviewer (durable: "my queue"; ``assigned_by`` says who), and
+``claimed_by`` one until ``claimed_until`` (the segment a reviewer has open: "next" never hands it to
+another reviewer before the claim expires). Neither changes the segment's ``version``: they are not review decisions.
+``tq_settings`` keeps what a QA lead sets for everyone (thresholds), one JSON value per key.
 
 ``tq_meta`` records the schema version; ``tq_run_files`` keeps an uploaded input (an XLIFF) so that
 corrections can be written back into the very file a CAT tool produced. Table names carry a ``tq_``
@@ -18,8 +24,9 @@ prefix so that the store can live in a shared PostgreSQL database beside other t
 
 The indexes follow what the queue sorts and filters by: ``priority`` (risk, or an MQM-penalty proxy
 in runs without calibrated risk) descending, within a run or a review status; a covering index
-answers the counts. Filters on flags (severity, category, check) are checked per segment through
-``ix_tq_flags_segment`` while the queue walks the priority order, which stops after one page.
+answers the counts; ``(run, document, position)`` reads an article in order. Filters on flags
+(severity, category, check) are checked per segment through ``ix_tq_flags_segment`` while the queue
+walks the priority order, which stops after one page.
 """
 
 from __future__ import annotations
@@ -42,15 +49,28 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Bump when a table or column changes; ``Store.open`` upgrades a database of an older version it
 #: knows how to (``MIGRATIONS``) and refuses any other.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Statements that take a store from version N to N + 1, keyed by N (plain SQL both SQLite and
 #: PostgreSQL run). 1 -> 2: flags carry their measured precision and a hint mark; segments count hints.
+#: 2 -> 3: assignments and expiring claims on segments, bulk actions' batch in the log, documents in
+#: order (an index), and the settings table (a QA lead's thresholds).
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE tq_flags ADD COLUMN p_error FLOAT",
         "ALTER TABLE tq_flags ADD COLUMN p_major FLOAT",
         "ALTER TABLE tq_flags ADD COLUMN hint BOOLEAN NOT NULL DEFAULT FALSE",
         "ALTER TABLE tq_segments ADD COLUMN n_hints INTEGER NOT NULL DEFAULT 0"),
+    2: ("ALTER TABLE tq_segments ADD COLUMN assigned_to VARCHAR(200)",
+        "ALTER TABLE tq_segments ADD COLUMN assigned_by VARCHAR(200)",
+        "ALTER TABLE tq_segments ADD COLUMN claimed_by VARCHAR(200)",
+        "ALTER TABLE tq_segments ADD COLUMN claimed_until TIMESTAMP WITH TIME ZONE",
+        "ALTER TABLE tq_reviews ADD COLUMN batch VARCHAR(64)",
+        "CREATE INDEX ix_tq_segments_document ON tq_segments (run_id, doc_id, position)",
+        "CREATE INDEX ix_tq_segments_assigned_to ON tq_segments (assigned_to)",
+        "CREATE INDEX ix_tq_segments_claimed_by ON tq_segments (claimed_by)",
+        "CREATE INDEX ix_tq_reviews_batch ON tq_reviews (batch)",
+        "CREATE TABLE tq_settings (key VARCHAR(200) NOT NULL PRIMARY KEY, value TEXT NOT NULL, "
+        "updated_by VARCHAR(200), updated_at TIMESTAMP WITH TIME ZONE)"),
 }
 
 
@@ -124,10 +144,17 @@ class SegmentRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str | None] = mapped_column(String(200))
+    #: Who should review it ("my queue"); set by a QA lead or taken by the reviewer.
+    assigned_to: Mapped[str | None] = mapped_column(String(200), index=True)
+    assigned_by: Mapped[str | None] = mapped_column(String(200))
+    #: Who has it open, until when: "next" hands it to nobody else before then.
+    claimed_by: Mapped[str | None] = mapped_column(String(200), index=True)
+    claimed_until: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_tq_segments_counts", "status", "n_flags", "run_id", "lang_pair"),
         Index("ix_tq_segments_run_position", "run_id", "position", unique=True),
+        Index("ix_tq_segments_document", "run_id", "doc_id", "position"),
     )
 
 
@@ -183,3 +210,14 @@ class ReviewRow(Base):
     created_at: Mapped[_dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     #: The segment's version after this action: ties each log entry to the state it produced.
     segment_version: Mapped[int] = mapped_column(Integer)
+    #: The bulk action this entry belongs to (``undo:<batch>`` for the reopens that undid one).
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class SettingRow(Base):
+    __tablename__ = "tq_settings"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[_dt.datetime | None] = mapped_column(DateTime(timezone=True))

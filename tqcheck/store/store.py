@@ -4,6 +4,10 @@ SQLite (in WAL mode, so that the UI reads while a run writes) is the embedded de
 URL works, PostgreSQL included, so that a team can share one store. Every reviewer action is saved the
 moment it is made, in one transaction with the segment's version check: a save based on a stale
 version raises ``SegmentConflict`` (a ``ReviewConflict``) carrying both sides instead of overwriting.
+A bulk action (``bulk_review``) is one transaction with the same check per segment: segments saved
+since they were picked are reported (``BulkResult.conflicts``) and left alone; its undo is logged as
+reopens. Claims (``claim``, ``claim_next``) make sure two reviewers are never handed the same segment
+at once; they expire, so a reviewer who walks away blocks nobody for long.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, overload
 
@@ -20,6 +26,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     and_,
+    case,
     cast,
     create_engine,
     delete,
@@ -56,7 +63,13 @@ from tqcheck.model import (
 )
 from tqcheck.store.records import (
     Action,
+    BulkConflict,
+    BulkRecord,
+    BulkResult,
+    BulkSelection,
+    Claim,
     Decision,
+    DocumentSummary,
     FlagRecord,
     QueueFilter,
     QueueRow,
@@ -77,6 +90,7 @@ from tqcheck.store.schema import (
     RunFileRow,
     RunRow,
     SegmentRow,
+    SettingRow,
 )
 
 # The mapped classes' tables, as Tables (``__table__`` is typed as any FROM clause).
@@ -86,10 +100,15 @@ _REVIEW = Base.metadata.tables[ReviewRow.__tablename__]
 _RUN = Base.metadata.tables[RunRow.__tablename__]
 _FILE = Base.metadata.tables[RunFileRow.__tablename__]
 _META = Base.metadata.tables[MetaRow.__tablename__]
+_SETTING = Base.metadata.tables[SettingRow.__tablename__]
 
 _SEVERITY_BY_RANK = {s.rank: s.value for s in Severity}
 _EVERYTHING_FLAGGED = QueueFilter()  # frozen: safe as a default argument
 _INSERT_BATCH = 2000
+_IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+#: How long a claim holds a segment for its reviewer unless renewed (opening it again, saving).
+CLAIM_TTL = _dt.timedelta(minutes=15)
+_DECIDING = {Action.CONFIRM: Decision.CONFIRMED.value, Action.DISMISS: Decision.DISMISSED.value}
 
 
 def default_store_path() -> Path:
@@ -509,6 +528,10 @@ class Store:
         where: list[Any] = []
         if f.run_ids:
             where.append(_SEG.c.run_id.in_(f.run_ids))
+        if f.doc_ids:
+            where.append(_SEG.c.doc_id.in_(f.doc_ids))
+        if f.assigned_to:
+            where.append(_SEG.c.assigned_to.in_(f.assigned_to))
         if f.lang_pairs:
             where.append(_SEG.c.lang_pair.in_(f.lang_pairs))
         if f.statuses:
@@ -516,16 +539,7 @@ class Store:
         if f.flagged_only:
             where.append((_SEG.c.n_flags + _SEG.c.n_hints > 0) if f.include_hints else (_SEG.c.n_flags > 0))
         if f.severities or f.categories or f.checks:
-            cond = [_FLAG.c.segment_id == _SEG.c.id]
-            if not f.include_hints:
-                cond.append(_FLAG.c.hint.is_(False))
-            if f.severities:
-                cond.append(_FLAG.c.severity_rank.in_([Severity(s).rank for s in f.severities]))
-            if f.categories:
-                cond.append(_FLAG.c.category.in_(f.categories))
-            if f.checks:
-                cond.append(_FLAG.c.check.in_(f.checks))
-            where.append(exists().where(and_(*cond)))
+            where.append(exists().where(and_(_FLAG.c.segment_id == _SEG.c.id, *_flag_where(f))))
         text = f.text.strip()
         if text:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -539,22 +553,26 @@ class Store:
 
     def queue(self, queue_filter: QueueFilter = _EVERYTHING_FLAGGED, *, limit: int = 50,
               offset: int = 0) -> list[QueueRow]:
-        """The segments a reviewer should look at, riskiest first."""
+        """The segments a reviewer should look at: riskiest first, or in article order."""
         stmt = (
             select(_SEG.c.id, _SEG.c.run_id, _SEG.c.seg_id, _SEG.c.lang_pair, _SEG.c.mt, _SEG.c.risk,
                    _SEG.c.priority, _SEG.c.worst_severity, _SEG.c.n_flags, _SEG.c.status,
-                   _SEG.c.edited_target.is_not(None).label("edited"))
+                   _SEG.c.edited_target.is_not(None).label("edited"), _SEG.c.doc_id, _SEG.c.position,
+                   _SEG.c.version, _SEG.c.assigned_to, _SEG.c.claimed_by, _SEG.c.claimed_until)
             .where(*self._queue_where(queue_filter))
-            .order_by(_SEG.c.priority.desc(), _SEG.c.id.asc())
+            .order_by(*_queue_order(queue_filter))
             .limit(limit).offset(offset)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
+        now = _utcnow()
         return [
             QueueRow(id=r.id, run_id=r.run_id, seg_id=r.seg_id, lang_pair=r.lang_pair, mt=r.mt,
                      risk=r.risk, priority=r.priority,
                      worst_severity=_SEVERITY_BY_RANK.get(r.worst_severity),
-                     n_flags=r.n_flags, status=ReviewStatus(r.status), edited=bool(r.edited))
+                     n_flags=r.n_flags, status=ReviewStatus(r.status), edited=bool(r.edited),
+                     doc_id=r.doc_id, position=r.position, version=r.version, assigned_to=r.assigned_to,
+                     claimed_by=_live_holder(r.claimed_by, r.claimed_until, now))
             for r in rows
         ]
 
@@ -570,25 +588,49 @@ class Store:
         the queue shows unreviewed segments): its place in the sort order is still known.
         """
         with self.engine.connect() as conn:
-            priority = conn.execute(select(_SEG.c.priority).where(_SEG.c.id == segment_id)).scalar()
-            if priority is None:
-                return None, None
             where = self._queue_where(queue_filter)
-            # Each side in two plain range queries (ties on priority by id, then lower / higher
-            # priorities): an OR of both would keep the database from walking the index.
-            nxt = conn.execute(select(_SEG.c.id).where(*where, _SEG.c.priority == priority,
-                                                       _SEG.c.id > segment_id)
-                               .order_by(_SEG.c.id.asc()).limit(1)).scalar()
-            if nxt is None:
-                nxt = conn.execute(select(_SEG.c.id).where(*where, _SEG.c.priority < priority)
-                                   .order_by(_SEG.c.priority.desc(), _SEG.c.id.asc()).limit(1)).scalar()
-            prev = conn.execute(select(_SEG.c.id).where(*where, _SEG.c.priority == priority,
-                                                        _SEG.c.id < segment_id)
-                                .order_by(_SEG.c.id.desc()).limit(1)).scalar()
-            if prev is None:
-                prev = conn.execute(select(_SEG.c.id).where(*where, _SEG.c.priority > priority)
-                                    .order_by(_SEG.c.priority.asc(), _SEG.c.id.desc()).limit(1)).scalar()
-        return prev, nxt
+            after = self._walk(conn, queue_filter, where, segment_id, limit=1)
+            before = self._walk(conn, queue_filter, where, segment_id, limit=1, backwards=True)
+        if after is None:
+            return None, None
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def _walk(self, conn: Any, f: QueueFilter, where: Sequence[Any], anchor: int | None, *, limit: int,
+              backwards: bool = False) -> list[int] | None:
+        """Up to ``limit`` ids of the queue after (or before) the segment ``anchor`` in the queue's
+        order, from the start when ``anchor`` is None; None when the anchor does not exist.
+
+        Each side is two plain range queries (the anchor's ties, then the rest): an OR of both would
+        keep the database from walking the index.
+        """
+        if anchor is None:
+            stmt = select(_SEG.c.id).where(*where).order_by(*_queue_order(f)).limit(limit)
+            return list(conn.execute(stmt).scalars())
+        if f.order == "article":
+            key = conn.execute(select(_SEG.c.run_id, _SEG.c.position).where(_SEG.c.id == anchor)).first()
+            if key is None:
+                return None
+            near: list[Any] = [_SEG.c.run_id == key.run_id,
+                               (_SEG.c.position < key.position) if backwards else (_SEG.c.position > key.position)]
+            far: list[Any] = [(_SEG.c.run_id < key.run_id) if backwards else (_SEG.c.run_id > key.run_id)]
+            near_order: list[Any] = [_SEG.c.position.desc() if backwards else _SEG.c.position.asc()]
+            far_order: list[Any] = ([_SEG.c.run_id.desc(), _SEG.c.position.desc()] if backwards
+                                    else [_SEG.c.run_id.asc(), _SEG.c.position.asc()])
+        else:
+            priority = conn.execute(select(_SEG.c.priority).where(_SEG.c.id == anchor)).scalar()
+            if priority is None:
+                return None
+            near = [_SEG.c.priority == priority, (_SEG.c.id < anchor) if backwards else (_SEG.c.id > anchor)]
+            far = [(_SEG.c.priority > priority) if backwards else (_SEG.c.priority < priority)]
+            near_order = [_SEG.c.id.desc() if backwards else _SEG.c.id.asc()]
+            far_order = ([_SEG.c.priority.asc(), _SEG.c.id.desc()] if backwards
+                         else [_SEG.c.priority.desc(), _SEG.c.id.asc()])
+        ids = list(conn.execute(select(_SEG.c.id).where(*where, *near).order_by(*near_order)
+                                .limit(limit)).scalars())
+        if len(ids) < limit:
+            ids += conn.execute(select(_SEG.c.id).where(*where, *far).order_by(*far_order)
+                                .limit(limit - len(ids))).scalars()
+        return ids
 
     # -- one segment ----------------------------------------------------------------------------
 
@@ -667,27 +709,33 @@ class Store:
         flag_id: int | None = None,
         comment: str | None = None,
         edited_target: str | None = None,
+        flag_ids: Sequence[int] = (),
     ) -> SegmentRecord:
         """Save one reviewer action now, or raise ``SegmentConflict`` if the segment moved on.
 
         ``based_on_version`` is the ``version`` of the ``SegmentRecord`` the reviewer was looking
-        at. Confirm, dismiss and reopen name a flag; fix carries the corrected target; any action
-        may carry a comment. Returns the segment as this save left it (its new version), read in
-        the same transaction, never a later reviewer's.
+        at. Confirm, dismiss and reopen name a flag, or several of the segment's flags at once with
+        ``flag_ids`` ("dismiss all": one save, one version, one log entry per flag); fix carries
+        the corrected target; any action may carry a comment. Returns the segment as this save left
+        it (its new version), read in the same transaction, never a later reviewer's.
         """
         action = Action(action)
-        reviewer = (reviewer or "").strip()
-        if not reviewer:
-            raise UsageError("a review needs the reviewer's name", fix="enter your name first")
+        reviewer = _reviewer_name(reviewer)
         comment = comment.strip() if comment and comment.strip() else None
-        if action in (Action.CONFIRM, Action.DISMISS, Action.REOPEN) and flag_id is None:
+        targets = tuple(dict.fromkeys([*([flag_id] if flag_id is not None else []), *flag_ids]))
+        deciding = action in (Action.CONFIRM, Action.DISMISS, Action.REOPEN)
+        if deciding and not targets:
             raise UsageError(f"'{action.value}' needs the flag it is about")
+        if flag_ids and not deciding:
+            raise UsageError(f"'{action.value}' is about the segment, not about several flags",
+                             fix="confirm, dismiss or reopen several flags; fix or comment the segment")
         if action is Action.FIX and edited_target is None:
             raise UsageError("a fix needs the corrected target text")
         if action is Action.COMMENT and comment is None:
             raise UsageError("the comment is empty", fix="write something before saving")
         attempt = ReviewAction(action, reviewer, based_on_version, flag_id, comment,
-                               edited_target if action is Action.FIX else None)
+                               edited_target if action is Action.FIX else None,
+                               flag_ids=tuple(flag_ids))
         now = _utcnow()
         with self.engine.begin() as conn:
             seg = conn.execute(select(_SEG.c.run_id, _SEG.c.seg_id).where(_SEG.c.id == segment_id)).first()
@@ -701,31 +749,27 @@ class Store:
                                   .where(_SEG.c.id == segment_id, _SEG.c.version == based_on_version)
                                   .values(**values))
             if bumped.rowcount == 1:
-                if flag_id is not None:
-                    belongs = conn.execute(select(_FLAG.c.id).where(
-                        _FLAG.c.id == flag_id, _FLAG.c.segment_id == segment_id)).first()
-                    if belongs is None:
-                        raise StoreError(f"flag {flag_id} is not a flag of segment {seg.seg_id!r}",
+                if targets:
+                    belongs = set(conn.execute(select(_FLAG.c.id).where(
+                        _FLAG.c.id.in_(targets), _FLAG.c.segment_id == segment_id)).scalars())
+                    stray = [f for f in targets if f not in belongs]
+                    if stray:  # raising rolls the version bump back
+                        raise StoreError(f"flag {stray[0]} is not a flag of segment {seg.seg_id!r}",
                                          where=f"run {seg.run_id}")
-                    if action in (Action.CONFIRM, Action.DISMISS, Action.REOPEN):
-                        decision = {Action.CONFIRM: Decision.CONFIRMED.value,
-                                    Action.DISMISS: Decision.DISMISSED.value}.get(action)
-                        conn.execute(update(_FLAG).where(_FLAG.c.id == flag_id).values(
+                    if deciding:
+                        decision = _DECIDING.get(action)
+                        conn.execute(update(_FLAG).where(_FLAG.c.id.in_(targets)).values(
                             decision=decision, decided_by=reviewer if decision else None,
                             decided_at=now if decision else None))
-                # Hints are not waiting for a decision: a segment is reviewed once its shown flags are.
-                total, decided = conn.execute(
-                    select(func.count(), func.count(_FLAG.c.decision))
-                    .where(_FLAG.c.segment_id == segment_id, _FLAG.c.hint.is_(False))
-                ).one()
-                status = (ReviewStatus.REVIEWED if (total == 0 or decided == total)
-                          else ReviewStatus.PARTIAL)
-                conn.execute(update(_SEG).where(_SEG.c.id == segment_id).values(status=status.value))
-                conn.execute(insert(_REVIEW).values(
-                    segment_id=segment_id, flag_id=flag_id, run_id=seg.run_id, reviewer=reviewer,
-                    action=action.value, comment=comment,
-                    edited_target=edited_target if action is Action.FIX else None,
-                    created_at=now, segment_version=based_on_version + 1))
+                self._refresh_status(conn, [segment_id])
+                # One log entry per flag; the comment goes with the first, so it is shown once.
+                conn.execute(insert(_REVIEW), [
+                    {"segment_id": segment_id, "flag_id": target, "run_id": seg.run_id,
+                     "reviewer": reviewer, "action": action.value, "comment": comment if i == 0 else None,
+                     "edited_target": edited_target if action is Action.FIX else None,
+                     "created_at": now, "segment_version": based_on_version + 1, "batch": None}
+                    for i, target in enumerate(targets or (None,))
+                ])
                 # Read back inside this transaction: after the commit another reviewer may already
                 # have saved over it, and the caller must get the version *this* save made.
                 saved = self._records([segment_id], conn)[0]
@@ -743,6 +787,417 @@ class Store:
                 yours=attempt, theirs=theirs,
             )
         return saved
+
+    @staticmethod
+    def _refresh_status(conn: Any, segment_ids: Sequence[int]) -> None:
+        """Set the segments' review status from their flags' decisions (inside the caller's
+        transaction). Hints are not waiting for a decision: a segment is reviewed once its shown
+        flags are, and a segment without shown flags once anyone touched it."""
+        for chunk in _chunks(list(segment_ids)):
+            counts = {row.segment_id: (row.total, row.decided) for row in conn.execute(
+                select(_FLAG.c.segment_id, func.count().label("total"),
+                       func.count(_FLAG.c.decision).label("decided"))
+                .where(_FLAG.c.segment_id.in_(chunk), _FLAG.c.hint.is_(False))
+                .group_by(_FLAG.c.segment_id))}
+            by_status: dict[str, list[int]] = {}
+            for sid in chunk:
+                total, decided = counts.get(sid, (0, 0))
+                status = ReviewStatus.REVIEWED if decided == total else ReviewStatus.PARTIAL
+                by_status.setdefault(status.value, []).append(sid)
+            for status_value, ids in by_status.items():
+                conn.execute(update(_SEG).where(_SEG.c.id.in_(ids)).values(status=status_value))
+
+    # -- documents and context ------------------------------------------------------------------
+
+    def documents(self, run_ids: Sequence[int] = ()) -> list[DocumentSummary]:
+        """The runs' documents, each run's in input order, with how much of each is left to review."""
+        flagged = case((_SEG.c.n_flags > 0, 1), else_=0)
+        open_ = case((and_(_SEG.c.n_flags > 0, _SEG.c.status != ReviewStatus.REVIEWED.value), 1), else_=0)
+        stmt = (
+            select(_SEG.c.run_id, _SEG.c.doc_id, func.count().label("segments"),
+                   func.sum(flagged).label("flagged"), func.sum(open_).label("to_review"),
+                   func.min(_SEG.c.position).label("first"))
+            .group_by(_SEG.c.run_id, _SEG.c.doc_id)
+            .order_by(_SEG.c.run_id, func.min(_SEG.c.position))
+        )
+        if run_ids:
+            stmt = stmt.where(_SEG.c.run_id.in_(run_ids))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [DocumentSummary(run_id=r.run_id, doc_id=r.doc_id, segments=int(r.segments),
+                                flagged=int(r.flagged or 0), to_review=int(r.to_review or 0))
+                for r in rows]
+
+    def article(self, run_id: int, doc_id: str | None) -> list[SegmentRecord]:
+        """A document's segments in input order (``doc_id`` None: the run's segments without one)."""
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(_SEG.c.id).where(_SEG.c.run_id == run_id, _same_doc(doc_id))
+                               .order_by(_SEG.c.position)).scalars().all()
+            return [record for chunk in _chunks(ids) for record in self._records(chunk, conn)]
+
+    def context(self, segment_id: int, *, before: int = 1,
+                after: int = 1) -> tuple[list[SegmentRecord], list[SegmentRecord]]:
+        """The sentences around a segment in its document (same run, same ``doc_id``), in input
+        order: up to ``before`` preceding and ``after`` following segments, with their flags.
+        A sentence such as "Mexico! Mexico!" cannot be judged without the one before it."""
+        with self.engine.connect() as conn:
+            key = conn.execute(select(_SEG.c.run_id, _SEG.c.doc_id, _SEG.c.position)
+                               .where(_SEG.c.id == segment_id)).first()
+            if key is None:
+                raise StoreError(f"no segment {segment_id} in the review store", where=self.url)
+            same = [_SEG.c.run_id == key.run_id, _same_doc(key.doc_id)]
+            prev_ids = conn.execute(select(_SEG.c.id).where(*same, _SEG.c.position < key.position)
+                                    .order_by(_SEG.c.position.desc()).limit(max(before, 0))).scalars().all()
+            next_ids = conn.execute(select(_SEG.c.id).where(*same, _SEG.c.position > key.position)
+                                    .order_by(_SEG.c.position.asc()).limit(max(after, 0))).scalars().all()
+            return self._records(list(reversed(prev_ids)), conn), self._records(list(next_ids), conn)
+
+    # -- several segments at once ---------------------------------------------------------------
+
+    def select_open_flags(self, queue_filter: QueueFilter = _EVERYTHING_FLAGGED, *,
+                          segment_ids: Sequence[int] | None = None) -> BulkSelection:
+        """Every undecided flag the filter's flag conditions (check, category, severity; hints only
+        with ``include_hints``) match, on the segments the filter matches (``segment_ids``: only
+        those rows), in queue order, each segment with its current version: what a bulk action
+        is about, picked before the reviewer says yes."""
+        # The flag conditions go on the joined flags themselves, not through the queue's EXISTS.
+        segments_only = replace(queue_filter, severities=(), categories=(), checks=())
+        where = [*self._queue_where(segments_only), _FLAG.c.decision.is_(None), *_flag_where(queue_filter)]
+        stmt = (select(_SEG.c.id.label("segment_id"), _FLAG.c.id.label("flag_id"), _SEG.c.version)
+                .join(_FLAG, _FLAG.c.segment_id == _SEG.c.id)
+                .order_by(*_queue_order(queue_filter), _FLAG.c.position))
+        rows: list[Any] = []
+        with self.engine.connect() as conn:
+            if segment_ids is None:
+                rows = list(conn.execute(stmt.where(*where)))
+            else:
+                wanted = list(dict.fromkeys(segment_ids))
+                for chunk in _chunks(wanted):
+                    rows += conn.execute(stmt.where(*where, _SEG.c.id.in_(chunk)))
+                if len(wanted) > _IN_CHUNK:  # each chunk came in queue order; keep the caller's rows'
+                    place = {sid: i for i, sid in enumerate(wanted)}
+                    rows.sort(key=lambda r: place[r.segment_id])
+        return BulkSelection(flags=tuple((r.segment_id, r.flag_id) for r in rows),
+                             versions={r.segment_id: r.version for r in rows})
+
+    def bulk_review(self, selection: BulkSelection, *, reviewer: str, action: Action | str) -> BulkResult:
+        """Confirm or dismiss the selected flags in one transaction, under one batch id.
+
+        A segment saved since the selection was made (its version moved), or open by another
+        reviewer (a live claim), is left alone and listed in ``conflicts``: a bulk action never
+        decides over what someone else just did or is doing. Undo with ``undo_bulk``.
+        """
+        action = Action(action)
+        if action not in _DECIDING:
+            raise UsageError(f"a bulk action confirms or dismisses, not '{action.value}'",
+                             fix="undo a bulk action with undo_bulk")
+        reviewer = _reviewer_name(reviewer)
+        batch = uuid.uuid4().hex
+        now = _utcnow()
+        by_segment: dict[int, list[int]] = {}
+        for segment_id, flag_id in selection.flags:
+            by_segment.setdefault(segment_id, []).append(flag_id)
+        done: dict[int, tuple[int, list[int]]] = {}  # segment -> (its new version, flags decided)
+        left: list[int] = []
+        with self.engine.begin() as conn:
+            # Write first: the conditional UPDATE is the version and claim check, and on SQLite it
+            # takes the write lock before anything is read, so nobody can slip in between.
+            for segment_id, flags in by_segment.items():
+                expected = selection.versions.get(segment_id)
+                if expected is None:
+                    raise UsageError(f"the selection has no version for segment {segment_id}",
+                                     fix="pick the flags with Store.select_open_flags")
+                bumped = conn.execute(update(_SEG).where(
+                    _SEG.c.id == segment_id, _SEG.c.version == expected, _free_for(reviewer, now),
+                ).values(version=_SEG.c.version + 1, updated_at=now, updated_by=reviewer))
+                if bumped.rowcount == 1:
+                    done[segment_id] = (expected + 1, flags)
+                else:
+                    left.append(segment_id)
+            decided = self._check_flags(conn, done)
+            if decided:
+                for chunk in _chunks(decided):
+                    conn.execute(update(_FLAG).where(_FLAG.c.id.in_([f for _, f in chunk])).values(
+                        decision=_DECIDING[action], decided_by=reviewer, decided_at=now))
+                runs = self._run_of(conn, list(done))
+                conn.execute(insert(_REVIEW), [
+                    {"segment_id": sid, "flag_id": fid, "run_id": runs[sid], "reviewer": reviewer,
+                     "action": action.value, "comment": None, "edited_target": None, "created_at": now,
+                     "segment_version": done[sid][0], "batch": batch}
+                    for sid, fid in decided])
+                self._refresh_status(conn, list(done))
+            conflicts = self._conflicts(conn, left, selection.versions, reviewer, now)
+        return BulkResult(batch=batch, action=action, reviewer=reviewer, flags=len(decided),
+                          segments=len({sid for sid, _ in decided}), conflicts=conflicts)
+
+    def undo_bulk(self, *, reviewer: str, batch: str | None = None) -> BulkResult:
+        """Reopen what one bulk action decided: the reviewer's last one not yet undone, or ``batch``.
+
+        Logged as reopens under the batch ``undo:<batch>``. A flag somebody decided again since
+        (its last log entry is not the bulk action's) is left alone, and so is a segment another
+        reviewer has open; both are listed in ``conflicts``.
+        """
+        reviewer = _reviewer_name(reviewer)
+        now = _utcnow()
+        with self.engine.begin() as conn:
+            if batch is None:
+                batch = self._last_batch(conn, reviewer)
+                if batch is None:
+                    raise UsageError(f"{reviewer} has no bulk action to undo")
+            entries = conn.execute(select(_REVIEW.c.id, _REVIEW.c.segment_id, _REVIEW.c.flag_id,
+                                          _REVIEW.c.action).where(_REVIEW.c.batch == batch)).all()
+            if not entries or batch.startswith("undo:"):
+                raise UsageError(f"no bulk action {batch!r} in the review store",
+                                 fix="list them with Store.bulk_actions")
+            if conn.execute(select(_REVIEW.c.id).where(_REVIEW.c.batch == "undo:" + batch).limit(1)).first():
+                raise UsageError(f"bulk action {batch} was already undone")
+            # A flag is the bulk action's still when the action is the last word on it in the log.
+            last_word: dict[int, int] = {}
+            flag_ids = [e.flag_id for e in entries]
+            for chunk in _chunks(flag_ids):
+                for row in conn.execute(select(_REVIEW.c.flag_id, func.max(_REVIEW.c.id).label("last"))
+                                        .where(_REVIEW.c.flag_id.in_(chunk)).group_by(_REVIEW.c.flag_id)):
+                    last_word[row.flag_id] = row.last
+            mine: dict[int, list[int]] = {}
+            moved: set[int] = set()
+            for e in entries:
+                if last_word.get(e.flag_id) == e.id:
+                    mine.setdefault(e.segment_id, []).append(e.flag_id)
+                else:
+                    moved.add(e.segment_id)
+            reopened: list[tuple[int, int]] = []
+            versions: dict[int, int] = {}
+            held: list[int] = []
+            for segment_id, flags in mine.items():
+                bumped = conn.execute(update(_SEG).where(_SEG.c.id == segment_id, _free_for(reviewer, now))
+                                      .values(version=_SEG.c.version + 1, updated_at=now,
+                                              updated_by=reviewer))
+                if bumped.rowcount != 1:
+                    held.append(segment_id)
+                    continue
+                versions[segment_id] = conn.execute(select(_SEG.c.version)
+                                                    .where(_SEG.c.id == segment_id)).scalar_one()
+                reopened += [(segment_id, f) for f in flags]
+            for chunk in _chunks(reopened):
+                conn.execute(update(_FLAG).where(_FLAG.c.id.in_([f for _, f in chunk])).values(
+                    decision=None, decided_by=None, decided_at=None))
+            if reopened:
+                runs = self._run_of(conn, list(versions))
+                conn.execute(insert(_REVIEW), [
+                    {"segment_id": sid, "flag_id": fid, "run_id": runs[sid], "reviewer": reviewer,
+                     "action": Action.REOPEN.value, "comment": None, "edited_target": None,
+                     "created_at": now, "segment_version": versions[sid], "batch": "undo:" + batch}
+                    for sid, fid in reopened])
+                self._refresh_status(conn, list(versions))
+            conflicts = (self._conflicts(conn, held, {}, reviewer, now)
+                         + self._conflicts(conn, sorted(moved - set(held)), {}, reviewer, now,
+                                           reason="decided again since the bulk action"))
+        return BulkResult(batch="undo:" + batch, action=Action.REOPEN, reviewer=reviewer,
+                          flags=len(reopened), segments=len(versions), conflicts=conflicts)
+
+    def bulk_actions(self, *, reviewer: str | None = None, limit: int = 10) -> list[BulkRecord]:
+        """The latest bulk actions (a reviewer's, or everyone's), newest first, each marked undone
+        or not: what "undo the last bulk action" offers."""
+        is_undo = _REVIEW.c.batch.like("undo:%")
+        stmt = (select(_REVIEW.c.batch, func.min(_REVIEW.c.action).label("action"),
+                       func.min(_REVIEW.c.reviewer).label("reviewer"), func.count().label("flags"),
+                       func.count(func.distinct(_REVIEW.c.segment_id)).label("segments"),
+                       func.min(_REVIEW.c.created_at).label("created_at"))
+                .where(_REVIEW.c.batch.is_not(None), ~is_undo)
+                .group_by(_REVIEW.c.batch).order_by(func.max(_REVIEW.c.id).desc()).limit(limit))
+        if reviewer is not None:
+            stmt = stmt.where(_REVIEW.c.reviewer == reviewer)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+            undos = {"undo:" + r.batch for r in rows}
+            undone = set(conn.execute(select(_REVIEW.c.batch).where(_REVIEW.c.batch.in_(undos)).distinct())
+                         .scalars()) if undos else set()
+        return [BulkRecord(batch=r.batch, action=Action(r.action), reviewer=r.reviewer, flags=int(r.flags),
+                           segments=int(r.segments), created_at=_aware(r.created_at),
+                           undone="undo:" + r.batch in undone)
+                for r in rows]
+
+    @staticmethod
+    def _last_batch(conn: Any, reviewer: str) -> str | None:
+        """The reviewer's latest bulk action that has not been undone."""
+        undone = select(_REVIEW.c.batch).where(_REVIEW.c.batch.like("undo:%")).distinct()
+        rows = conn.execute(select(_REVIEW.c.batch).where(
+            _REVIEW.c.reviewer == reviewer, _REVIEW.c.batch.is_not(None), ~_REVIEW.c.batch.like("undo:%"))
+            .group_by(_REVIEW.c.batch).order_by(func.max(_REVIEW.c.id).desc())).scalars().all()
+        gone = {b.removeprefix("undo:") for b in conn.execute(undone).scalars()}
+        return next((b for b in rows if b not in gone), None)
+
+    @staticmethod
+    def _check_flags(conn: Any, chosen: Mapping[int, tuple[int, list[int]]]) -> list[tuple[int, int]]:
+        """The (segment, flag) pairs of ``chosen``, each checked to be a flag of that segment."""
+        pairs = [(sid, fid) for sid, (_, flags) in chosen.items() for fid in flags]
+        real: set[tuple[int, int]] = set()
+        for chunk in _chunks(pairs):
+            real.update((r.segment_id, r.id) for r in conn.execute(
+                select(_FLAG.c.id, _FLAG.c.segment_id).where(_FLAG.c.id.in_([f for _, f in chunk]))))
+        stray = [pair for pair in pairs if pair not in real]
+        if stray:  # raising rolls the whole action back
+            raise StoreError(f"flag {stray[0][1]} is not a flag of segment {stray[0][0]}",
+                             fix="pick the flags with Store.select_open_flags")
+        return pairs
+
+    @staticmethod
+    def _run_of(conn: Any, segment_ids: Sequence[int]) -> dict[int, int]:
+        runs: dict[int, int] = {}
+        for chunk in _chunks(list(segment_ids)):
+            runs.update((r.id, r.run_id) for r in conn.execute(
+                select(_SEG.c.id, _SEG.c.run_id).where(_SEG.c.id.in_(chunk))))
+        return runs
+
+    @staticmethod
+    def _conflicts(conn: Any, segment_ids: Sequence[int], versions: Mapping[int, int], reviewer: str,
+                   now: _dt.datetime, *, reason: str | None = None) -> tuple[BulkConflict, ...]:
+        """Why each of these segments was left alone, in the order given."""
+        found: dict[int, Any] = {}
+        for chunk in _chunks(list(segment_ids)):
+            found.update((r.id, r) for r in conn.execute(
+                select(_SEG.c.id, _SEG.c.seg_id, _SEG.c.version, _SEG.c.updated_by, _SEG.c.claimed_by,
+                       _SEG.c.claimed_until).where(_SEG.c.id.in_(chunk))))
+        out = []
+        for sid in segment_ids:
+            row = found.get(sid)
+            if row is None:
+                out.append(BulkConflict(sid, "", "no longer in the review store"))
+                continue
+            holder = _live_holder(row.claimed_by, row.claimed_until, now)
+            if reason is not None:
+                why = reason
+            elif holder is not None and holder != reviewer:
+                why = f"open by {holder} until {_aware(row.claimed_until):%H:%M} UTC"
+            else:
+                why = (f"saved by {row.updated_by or 'another reviewer'} since it was picked "
+                       f"(version {versions.get(sid)} -> {row.version})")
+            out.append(BulkConflict(sid, row.seg_id, why))
+        return tuple(out)
+
+    # -- who reviews what -----------------------------------------------------------------------
+
+    def assign(self, segment_ids: Sequence[int], reviewer: str | None, *, by: str) -> int:
+        """Assign segments to a reviewer (None: unassign); returns how many were changed.
+
+        To hand over a document, assign the ids of ``article(run_id, doc_id)``. An assignment is
+        not a review decision: the segments' versions stay as they are, so nobody's open page turns
+        stale; ``by`` (who assigned) is kept beside it.
+        """
+        by = _reviewer_name(by)
+        name = (reviewer or "").strip() or None
+        changed = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(dict.fromkeys(segment_ids))):
+                changed += conn.execute(update(_SEG).where(_SEG.c.id.in_(chunk))
+                                        .values(assigned_to=name, assigned_by=by if name else None)).rowcount
+        return changed
+
+    def claim(self, segment_id: int, reviewer: str, *, ttl: _dt.timedelta = CLAIM_TTL) -> Claim:
+        """Take a segment for ``reviewer`` until ``ttl`` from now, unless someone else has it.
+
+        Atomic: one ``UPDATE ... WHERE`` nobody else holds a live claim, so two reviewers can never
+        both get it. A reviewer has one segment open at a time: taking one releases the one before.
+        Claiming again renews the claim. The returned ``Claim`` says who holds it (``taken``: you).
+        """
+        reviewer = _reviewer_name(reviewer)
+        now = _utcnow()
+        with self.engine.begin() as conn:
+            taken = self._take(conn, segment_id, reviewer, now, ttl)
+            row = conn.execute(select(_SEG.c.claimed_by, _SEG.c.claimed_until)
+                               .where(_SEG.c.id == segment_id)).first()
+        if row is None:
+            raise StoreError(f"no segment {segment_id} in the review store", where=self.url)
+        return Claim(segment_id=segment_id, holder=_live_holder(row.claimed_by, row.claimed_until, now),
+                     until=_aware(row.claimed_until) if row.claimed_by else None, taken=taken)
+
+    @staticmethod
+    def _take(conn: Any, segment_id: int, reviewer: str, now: _dt.datetime, ttl: _dt.timedelta,
+              *, still: Sequence[Any] = ()) -> bool:
+        """Claim in one conditional UPDATE; ``still``: conditions the segment must meet at that
+        moment too (not reviewed by someone since the walk saw it)."""
+        taken = conn.execute(update(_SEG).where(_SEG.c.id == segment_id, _free_for(reviewer, now), *still)
+                             .values(claimed_by=reviewer, claimed_until=now + ttl)).rowcount == 1
+        if taken:
+            conn.execute(update(_SEG).where(_SEG.c.claimed_by == reviewer, _SEG.c.id != segment_id)
+                         .values(claimed_by=None, claimed_until=None))
+        return bool(taken)
+
+    def release(self, segment_id: int, reviewer: str) -> bool:
+        """Let go of a segment the reviewer holds; False when they did not hold it."""
+        reviewer = _reviewer_name(reviewer)
+        with self.engine.begin() as conn:
+            return bool(conn.execute(update(_SEG).where(_SEG.c.id == segment_id, _SEG.c.claimed_by == reviewer)
+                                     .values(claimed_by=None, claimed_until=None)).rowcount)
+
+    def claim_next(self, queue_filter: QueueFilter, reviewer: str, *, after: int | None = None,
+                   ttl: _dt.timedelta = CLAIM_TTL, wrap: bool = True) -> int | None:
+        """Claim and return the next segment of the queue after ``after`` (from the start when
+        None) that still has undecided flags and that nobody else has open; None when there is none.
+
+        With ``wrap`` the walk goes on from the queue's start up to ``after``, so that segments
+        skipped earlier are not forgotten. Each candidate is claimed with the atomic ``claim``
+        update: if another reviewer took it a moment before, the walk moves on to the next one, so
+        two reviewers are never handed the same segment.
+        """
+        reviewer = _reviewer_name(reviewer)
+        page = 20
+        now = _utcnow()
+        undecided = _SEG.c.status != ReviewStatus.REVIEWED.value
+        where = [*self._queue_where(queue_filter), undecided, _free_for(reviewer, now)]
+        starts: list[int | None] = [after, None] if (after is not None and wrap) else [after]
+        for start in starts:
+            anchor = start
+            while True:
+                with self.engine.connect() as conn:
+                    ids = self._walk(conn, queue_filter, where, anchor, limit=page) or []
+                for candidate in ids:
+                    if start is None and after is not None and candidate == after:
+                        return None  # wrapped round to where we began: nothing else is left
+                    if candidate == after:
+                        continue
+                    with self.engine.begin() as conn:
+                        # Another reviewer may have taken and decided it since the walk read it.
+                        if self._take(conn, candidate, reviewer, now, ttl, still=[undecided]):
+                            return candidate
+                if len(ids) < page:
+                    break
+                anchor = ids[-1]
+        return None
+
+    # -- settings -------------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """What a QA lead set for everyone (thresholds, ...), key -> JSON value."""
+        with self.engine.connect() as conn:
+            return {r.key: json.loads(r.value) for r in conn.execute(select(_SETTING.c.key, _SETTING.c.value))}
+
+    def set_setting(self, key: str, value: Any, *, by: str) -> None:
+        """Store one setting (any JSON value; None removes it)."""
+        by = _reviewer_name(by)
+        key = key.strip()
+        if not key:
+            raise UsageError("a setting needs a name")
+        if value is None:
+            with self.engine.begin() as conn:
+                conn.execute(delete(_SETTING).where(_SETTING.c.key == key))
+            return
+        try:
+            encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"setting {key!r} is not a JSON value: {exc}") from exc
+        values = {"value": encoded, "updated_by": by, "updated_at": _utcnow()}
+        for _ in range(2):  # an insert that loses a race to another writer becomes an update
+            try:
+                with self.engine.begin() as conn:
+                    if conn.execute(update(_SETTING).where(_SETTING.c.key == key).values(**values)).rowcount:
+                        return
+                    conn.execute(insert(_SETTING).values(key=key, **values))
+                    return
+            except IntegrityError:
+                continue
+        raise StoreError(f"could not save setting {key!r}: other writers kept changing it", where=self.url,
+                         fix="try again")
 
     # -- what calibration and the dashboard read ------------------------------------------------
 
@@ -832,6 +1287,52 @@ class Store:
 # -- helpers ----------------------------------------------------------------------------------------
 
 
+def _flag_where(f: QueueFilter) -> list[Any]:
+    """The filter's conditions on a flag (severity, category, check; hints only if asked for)."""
+    cond: list[Any] = []
+    if not f.include_hints:
+        cond.append(_FLAG.c.hint.is_(False))
+    if f.severities:
+        cond.append(_FLAG.c.severity_rank.in_([Severity(s).rank for s in f.severities]))
+    if f.categories:
+        cond.append(_FLAG.c.category.in_(f.categories))
+    if f.checks:
+        cond.append(_FLAG.c.check.in_(f.checks))
+    return cond
+
+
+def _queue_order(f: QueueFilter) -> list[Any]:
+    if f.order == "article":
+        return [_SEG.c.run_id.asc(), _SEG.c.position.asc()]
+    return [_SEG.c.priority.desc(), _SEG.c.id.asc()]
+
+
+def _free_for(reviewer: str, now: _dt.datetime) -> Any:
+    """Segments nobody else has open: no claim, the reviewer's own, or an expired one."""
+    return or_(_SEG.c.claimed_by.is_(None), _SEG.c.claimed_by == reviewer, _SEG.c.claimed_until < now)
+
+
+def _live_holder(holder: str | None, until: _dt.datetime | None, now: _dt.datetime) -> str | None:
+    until = _aware(until)
+    return holder if holder and until is not None and until > now else None
+
+
+def _same_doc(doc_id: str | None) -> Any:
+    return _SEG.c.doc_id.is_(None) if doc_id is None else _SEG.c.doc_id == doc_id
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _reviewer_name(reviewer: str | None) -> str:
+    name = (reviewer or "").strip()
+    if not name:
+        raise UsageError("a review needs the reviewer's name", fix="enter your name first")
+    return name
+
+
 def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows. On SQLite, straight through the driver's ``executemany`` with the JSON
     columns serialised here: SQLAlchemy's per-row parameter processing costs more than SQLite's
@@ -911,7 +1412,7 @@ def _review_record(row: Any) -> ReviewRecord:
     return ReviewRecord(id=row.id, flag_id=row.flag_id, reviewer=row.reviewer,
                         action=Action(row.action), comment=row.comment,
                         edited_target=row.edited_target, created_at=_aware(row.created_at),
-                        segment_version=row.segment_version)
+                        segment_version=row.segment_version, batch=row.batch)
 
 
 def _segment_record(row: Any, flags: Iterable[FlagRecord], reviews: Iterable[ReviewRecord]) -> SegmentRecord:
@@ -923,4 +1424,6 @@ def _segment_record(row: Any, flags: Iterable[FlagRecord], reviews: Iterable[Rev
         scores=row.scores or {}, artifacts=row.artifacts or {}, risk=row.risk,
         status=ReviewStatus(row.status), edited_target=row.edited_target, version=row.version,
         updated_at=_aware(row.updated_at), updated_by=row.updated_by, reviews=tuple(reviews),
+        assigned_to=row.assigned_to, assigned_by=row.assigned_by,
+        claimed_by=row.claimed_by, claimed_until=_aware(row.claimed_until),
     )
