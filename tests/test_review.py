@@ -114,6 +114,82 @@ def test_queue_position_and_first(store):
     assert workflow.first(store, QueueFilter(text="no such words")) is None
 
 
+def test_dismiss_all_decides_every_open_flag_in_one_save_and_reopen_takes_it_back(store):
+    s3 = seg(store, "s3")
+    r = workflow.confirm(store, s3, s3.flags[0].id, reviewer="ann")
+    assert workflow.open_flag_ids(r) == (r.flags[1].id, r.flags[2].id)
+    r = workflow.dismiss_all(store, r, reviewer="ann")
+    assert r.version == 2 and workflow.all_decided(r) and r.status.value == "reviewed"
+    assert [f.decision for f in r.flags] == [Decision.CONFIRMED, Decision.DISMISSED, Decision.DISMISSED]
+    assert workflow.last_decided(r) == (r.flags[1].id, r.flags[2].id)
+    assert workflow.dismiss_all(store, r, reviewer="ann") is r  # nothing open: nothing saved
+    r = workflow.reopen_last(store, r, reviewer="ann")  # the whole "dismiss all", not just one flag
+    assert [f.decision for f in r.flags] == [Decision.CONFIRMED, None, None] and r.version == 3
+    r = workflow.reopen_last(store, r, reviewer="ann")
+    assert workflow.open_flag_ids(r) == tuple(f.id for f in r.flags)
+    assert workflow.reopen_last(store, r, reviewer="ann") is r
+    r = workflow.confirm_all(store, r, reviewer="bob")
+    assert {f.decision for f in r.flags} == {Decision.CONFIRMED} and {f.decided_by for f in r.flags} == {"bob"}
+
+
+def test_a_refused_dismiss_all_can_still_be_applied(store):
+    stale = seg(store, "s2")
+    workflow.comment(store, stale, "looking", reviewer="bob")
+    with pytest.raises(SegmentConflict) as err:
+        workflow.dismiss_all(store, stale, reviewer="ann")
+    saved = workflow.apply_mine(store, err.value)
+    assert {f.decision for f in saved.flags} == {Decision.DISMISSED}
+
+
+def test_next_to_review_never_hands_two_reviewers_the_same_segment(store):
+    todo = QueueFilter(statuses=("unreviewed", "partial"))
+    ann = workflow.next_to_review(store, todo, "ann")
+    bob = workflow.next_to_review(store, todo, "bob")
+    assert store.segment(ann).segment.id == "s2" and store.segment(bob).segment.id == "s1"
+    # ann decides everything on s2 and moves on: s1 is bob's, so she gets s3
+    s2 = workflow.dismiss_all(store, store.segment(ann), reviewer="ann")
+    nxt = workflow.next_to_review(store, todo, "ann", after=s2.id)
+    assert store.segment(nxt).segment.id == "s3"
+    in_article = QueueFilter(statuses=("unreviewed", "partial"), order="article")
+    assert store.segment(workflow.next_to_review(store, in_article, "cat")).segment.id == "s5"
+
+
+def test_bulk_dismiss_one_check_in_one_document_and_undo(store):
+    caravan = QueueFilter(doc_ids=("caravan",), checks=("punctuation",))
+    selection = workflow.select_flags(store, caravan)
+    assert len(selection) == 1
+    result = workflow.bulk_decide(store, selection, reviewer="ann", action="dismiss")
+    assert workflow.bulk_message(result) == "Dismissed 1 flag in 1 segment."
+    s2 = seg(store, "s2")
+    assert [f.decision for f in s2.flags] == [None, Decision.DISMISSED]
+    undone = workflow.undo_last_bulk(store, reviewer="ann")
+    assert workflow.bulk_message(undone) == "Reopened 1 flag in 1 segment."
+    assert [f.decision for f in seg(store, "s2").flags] == [None, None]
+    with pytest.raises(UsageError, match="no open flag"):
+        workflow.bulk_decide(store, workflow.select_flags(store, QueueFilter(checks=("nothing",))),
+                             reviewer="ann", action="dismiss")
+
+
+def test_bulk_message_lists_what_was_left_alone(store):
+    everything = workflow.select_flags(store, QueueFilter())
+    s1 = seg(store, "s1")
+    workflow.comment(store, s1, "mine", reviewer="bob")  # saved after the selection was made
+    result = workflow.bulk_decide(store, everything, reviewer="ann", action="confirm")
+    message = workflow.bulk_message(result)
+    assert message.startswith("Confirmed 6 flags in 3 segments. Left alone (1): s1: saved by bob")
+
+
+def test_assign_gives_segments_to_a_reviewer(store):
+    ids = [seg(store, "s1").id, seg(store, "s2").id]
+    assert workflow.assign(store, ids, "bob", by="ann") == 2
+    mine = store.queue(QueueFilter(assigned_to=("bob",)))
+    assert {r.seg_id for r in mine} == {"s1", "s2"}
+    assert workflow.assign(store, ids, "  ", by="ann") == 2
+    assert store.queue(QueueFilter(assigned_to=("bob",))) == []
+    with pytest.raises(UsageError, match="no segment"):
+        workflow.assign(store, [], "bob", by="ann")
+
+
 # -- the HTML of the segment view -------------------------------------------------------------------
 
 
