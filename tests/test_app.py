@@ -133,6 +133,10 @@ def test_confirm_dismiss_reopen_are_saved_at_once(db, store):
     saved = store.segment(s2.id)
     assert saved.flag(second).decision is Decision.DISMISSED and saved.status.value == "reviewed"
     assert saved.flag(second).decided_by == "ann"
+    # every flag decided: the page moved on to the next segment of the queue; B goes back
+    assert store.segment(at.session_state["segment_id"]).segment.id == "s1"
+    ok(at.button(key="s_back").click().run())
+    assert at.session_state["segment_id"] == s2.id
     ok(at.button(key=f"s_reopen_{first}").click().run())
     assert store.segment(s2.id).flag(first).decision is None
     assert [r.action.value for r in store.segment(s2.id).reviews] == ["confirm", "dismiss", "reopen"]

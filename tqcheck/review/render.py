@@ -23,7 +23,7 @@ from typing import Any
 
 from tqcheck.io.markup import Mark, esc, highlight
 from tqcheck.model import Side
-from tqcheck.store.records import FlagRecord
+from tqcheck.store.records import FlagRecord, SegmentRecord
 
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
 
@@ -169,6 +169,13 @@ def tracked_changes(base: str, other: str) -> list[tuple[str, str]]:
     return out
 
 
+def plain_html(label: str, text: str) -> str:
+    """An engine's wording with nothing to compare it with (a target-only back-translation)."""
+    return ('<div class="tq-tracked" style="margin-bottom:0.8rem;">'
+            f'<div class="tq-tracked-label" style="color:#495057;font-size:0.85rem;"><b>{esc(label)}</b></div>'
+            f'<div style="font-size:1.05rem;line-height:1.8;">{esc(text)}</div></div>')
+
+
 def tracked_html(label: str, base: str, other: str, *, base_label: str) -> str:
     """``other`` (an engine's wording) as one plain sentence, with its differences from ``base``
     marked inline like track changes: ``base``'s words it lacks struck through in red (``<del>``),
@@ -196,3 +203,30 @@ def tracked_html(label: str, base: str, other: str, *, base_label: str) -> str:
     return ('<div class="tq-tracked" style="margin-bottom:0.8rem;">' + head
             + '<div style="font-size:1.05rem;line-height:1.8;">' + "".join(parts).rstrip()
             + "</div></div>")
+
+
+# -- sentences in their document --------------------------------------------------------------------
+
+
+def sentence_html(record: SegmentRecord, *, caption: str, muted: bool = False) -> str:
+    """One stored sentence as a reader of its document sees it: a caption (where it is, how far its
+    review got), the source in grey and the MT (or the correction) with its shown flags highlighted.
+    Used for the sentences around a segment and for the article view; ``muted`` draws it paler, as
+    context rather than the thing being judged."""
+    segment = record.segment
+    shown = [f for f in record.flags if not f.flag.hint]
+    status = record.status.value if shown else "no flags"
+    head = (f'<div class="tq-sentence-caption" style="color:#868e96;font-size:0.8rem;">{esc(caption)}'
+            f' · {esc(segment.id)} · {esc(status)}'
+            + (f" · {len(shown)} flag{'s' if len(shown) != 1 else ''}" if shown else "")
+            + (" · corrected" if record.edited_target is not None else "") + "</div>")
+    source = (f'<div class="tq-sentence-source" style="color:#868e96;">{esc(segment.source)}</div>'
+              if segment.source is not None else "")
+    if record.edited_target is not None:
+        target = esc(record.edited_target)
+    else:
+        target = highlight(segment.mt, flag_marks(shown, Side.MT), inline_style=True)
+    opacity = "opacity:0.75;" if muted else ""
+    return (f'<div class="tq-sentence" style="{opacity}border-left:3px solid '
+            f'{"#dee2e6" if not shown else "#ffa94d"};padding-left:0.6rem;margin:0.2rem 0;">'
+            f'{head}{source}<div class="tq-sentence-mt" style="line-height:1.7;">{target}</div></div>')

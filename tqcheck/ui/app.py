@@ -22,6 +22,8 @@ def main() -> None:
             st.Page(PAGE_FILES["queue"], title="Queue", icon=":material/list:", default=True),
             st.Page(PAGE_FILES["segment"], title="Segment", icon=":material/edit_note:",
                     url_path="segment"),
+            st.Page(PAGE_FILES["article"], title="Article", icon=":material/article:",
+                    url_path="article"),
         ],
         "Runs": [
             st.Page(PAGE_FILES["dashboard"], title="Dashboard", icon=":material/monitoring:",

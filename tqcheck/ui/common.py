@@ -22,6 +22,7 @@ VIEWS = Path(__file__).resolve().parent / "views"
 PAGE_FILES = {
     "queue": VIEWS / "queue.py",
     "segment": VIEWS / "segment.py",
+    "article": VIEWS / "article.py",
     "dashboard": VIEWS / "dashboard.py",
     "check": VIEWS / "check_file.py",
     "export": VIEWS / "export.py",
@@ -75,6 +76,12 @@ def init_session() -> None:
         "seen_version": None,
         "conflict": None,
         "notice": None,
+        # Move on to the next segment once every flag of this one is decided.
+        "auto_advance": True,
+        # The segment left by moving on (the B key goes back to it).
+        "came_from": None,
+        # The document the article page shows: (run id, doc id).
+        "article": None,
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -116,7 +123,14 @@ def open_segment(segment_id: int) -> None:
     st.session_state["segment_id"] = segment_id
     st.session_state["seen_version"] = None
     st.session_state["conflict"] = None
+    st.session_state["came_from"] = None
     st.switch_page(PAGE_FILES["segment"])
+
+
+def open_article(run_id: int, doc_id: str | None) -> None:
+    """The article page on one document (``doc_id`` None: the run's segments without one)."""
+    st.session_state["article"] = (run_id, doc_id)
+    st.switch_page(PAGE_FILES["article"])
 
 
 def notice(message: str, kind: str = "success") -> None:
