@@ -80,3 +80,42 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path, uninterrupted
     assert [r["flags"] for r in results] == [r["flags"] for r in whole_results]
     for key in ("segments", "flagged", "by_severity", "by_check", "corpus_metrics"):
         assert summary[key] == whole_summary[key], key
+
+
+def test_a_resumed_run_continues_its_store_run(tmp_path, uninterrupted):
+    """With ``--db``, the killed leg's store run is continued: one finished run holding every segment
+    once, in input order, with the summary of the whole run; a decision made on its first part stays."""
+    from tqcheck.store import Store
+
+    source, (whole_results, whole_summary) = uninterrupted
+    out, db = tmp_path / "r.jsonl", tmp_path / "review.sqlite"
+    partial = Path(str(out) + ".partial")
+    args = (str(source), "-o", str(out), "--calibration", "none", "--db", str(db))
+    proc = check(*args)
+    deadline = time.monotonic() + 300
+    while lines(partial) < 1500 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before the kill point (a very fast machine)")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store.open(db) as store:
+        (killed,) = store.runs()
+        assert killed.finished_at is None and 0 < killed.segment_count < N
+        first = next(iter(store.iter_segments(run_ids=[killed.id])))
+        flagged = first if first.flags else None
+        if flagged is not None:  # a reviewer starts on the part already stored
+            store.save_review(flagged.id, reviewer="ana", action="dismiss", based_on_version=flagged.version,
+                              flag_id=flagged.flags[0].id)
+    resumed = check(*args, "--resume")
+    _, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    with Store.open(db) as store:
+        (run,) = store.runs()
+        assert run.id == killed.id and run.finished_at is not None
+        assert run.segment_count == N
+        stored = list(store.iter_segments(run_ids=[run.id]))
+        assert [s.segment.id for s in stored] == [r["segment"]["id"] for r in whole_results]
+        assert run.summary is not None and run.summary.segments == whole_summary["segments"]
+        if flagged is not None:
+            assert store.segment(flagged.id).flags[0].decision is not None

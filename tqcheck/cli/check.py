@@ -130,7 +130,7 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
         from tqcheck.store import Store
 
         store = Store.open(db)
-        sinks.append(StoreSink(store, name=run_name or Path(inputs[0]).name, feed=inputs[0]))
+        sinks.append(StoreSink(store, name=run_name or Path(inputs[0]).name, feed=inputs[0], resume=resume))
 
     progress = _ProgressBar(quiet)
     try:
