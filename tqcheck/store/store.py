@@ -1241,8 +1241,9 @@ class Store:
                     "decided_at": _aware(row.decided_at),
                 }
 
-    def flag_stats(self, run_ids: Sequence[int] = ()) -> list[dict[str, Any]]:
-        """Flag counts by run, language pair, check, severity, category and decision."""
+    def flag_stats(self, run_ids: Sequence[int] = (), *, include_hints: bool = True) -> list[dict[str, Any]]:
+        """Flag counts by run, language pair, check, severity, category and decision (without the
+        hints, which no reviewer is asked about, unless ``include_hints``)."""
         stmt = (
             select(_FLAG.c.run_id, _SEG.c.lang_pair, _FLAG.c.check, _FLAG.c.severity,
                    _FLAG.c.category, _FLAG.c.decision, func.count().label("flags"))
@@ -1252,8 +1253,49 @@ class Store:
         )
         if run_ids:
             stmt = stmt.where(_FLAG.c.run_id.in_(run_ids))
+        if not include_hints:
+            stmt = stmt.where(_FLAG.c.hint.is_(False))
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(stmt)]
+
+    def severity_stats(self, run_ids: Sequence[int] = ()) -> list[dict[str, Any]]:
+        """Per run and language pair: segments, and how many have a shown flag, a major-or-worse one,
+        a critical one (the rates a QA lead sets thresholds on)."""
+        def at_least(rank: int) -> Any:
+            return func.sum(case((_SEG.c.worst_severity >= rank, 1), else_=0))
+
+        stmt = (select(_SEG.c.run_id, _SEG.c.lang_pair, func.count().label("segments"),
+                       func.sum(case((_SEG.c.n_flags > 0, 1), else_=0)).label("flagged"),
+                       at_least(Severity.MAJOR.rank).label("major"),
+                       at_least(Severity.CRITICAL.rank).label("critical"))
+                .group_by(_SEG.c.run_id, _SEG.c.lang_pair).order_by(_SEG.c.run_id, _SEG.c.lang_pair))
+        if run_ids:
+            stmt = stmt.where(_SEG.c.run_id.in_(run_ids))
+        with self.engine.connect() as conn:
+            return [{"run_id": r.run_id, "lang_pair": r.lang_pair, "segments": int(r.segments),
+                     "flagged": int(r.flagged or 0), "major": int(r.major or 0),
+                     "critical": int(r.critical or 0)} for r in conn.execute(stmt)]
+
+    def reviewer_decisions(self, run_ids: Sequence[int] = ()) -> list[dict[str, Any]]:
+        """Each reviewer's last word on each flag they decided, from the review log: one row per
+        (flag, reviewer) with ``decision`` confirmed or dismissed (a flag the reviewer last reopened
+        is left out). Where two reviewers decided one flag, both rows are here: what agreement
+        between reviewers is measured on."""
+        last = (select(func.max(_REVIEW.c.id).label("id"))
+                .where(_REVIEW.c.flag_id.is_not(None),
+                       _REVIEW.c.action.in_([a.value for a in (Action.CONFIRM, Action.DISMISS, Action.REOPEN)]))
+                .group_by(_REVIEW.c.flag_id, _REVIEW.c.reviewer))
+        if run_ids:
+            last = last.where(_REVIEW.c.run_id.in_(run_ids))
+        stmt = (select(_REVIEW.c.flag_id, _REVIEW.c.reviewer, _REVIEW.c.action, _REVIEW.c.run_id,
+                       _FLAG.c.check)
+                .join(_FLAG, _FLAG.c.id == _REVIEW.c.flag_id)
+                .where(_REVIEW.c.id.in_(last.scalar_subquery()), _REVIEW.c.action != Action.REOPEN.value)
+                .order_by(_REVIEW.c.flag_id, _REVIEW.c.reviewer))
+        decided = {a.value: d for a, d in _DECIDING.items()}
+        with self.engine.connect() as conn:
+            return [{"flag_id": r.flag_id, "reviewer": r.reviewer, "decision": decided[r.action],
+                     "run_id": r.run_id, "check": r.check} for r in conn.execute(stmt)]
 
     def segment_stats(self, run_ids: Sequence[int] = (), *, bins: int = 20) -> list[dict[str, Any]]:
         """Segment counts by run, language pair, review status and risk bin (``None``: no risk)."""
