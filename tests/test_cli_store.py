@@ -86,6 +86,36 @@ def test_export_usage_errors(capsys, tmp_path, report):
     assert code == 2 and "no run 9" in err and "runs: 1" in err
 
 
+def test_export_reports_the_thresholds(capsys, tmp_path, report):
+    from tqcheck.review.dashboard import Threshold, save_thresholds
+
+    db = tmp_path / "r.sqlite"
+    tq(capsys, "import", str(report), "--db", str(db), "--feed", "<script>alert(1)</script>")
+    with Store.open(db) as store:
+        save_thresholds(store, [Threshold("major_per_100", 5.0)], by="lead")
+    out = tmp_path / "all.csv"
+    code, err = tq(capsys, "export", "--db", str(db), "-o", str(out), "--segments", "all")
+    assert code == 0
+    lines = [line for line in err.splitlines() if "threshold:" in line]
+    assert lines == [
+        "tqcheck: threshold: run 1, fr-en: major_per_100 80.0 (95% CI 37.6-96.4, n=5) > 5: over",
+        "tqcheck: threshold: feed <script>alert(1)</script>, fr-en: major_per_100 80.0 (95% CI 37.6-96.4, "
+        "n=5) > 5: over"]
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert {r["run_thresholds"] for r in rows} == {"major_per_100 80.0 > 5 (over)"}
+    code, err = tq(capsys, "export", "--db", str(db), "-o", str(tmp_path / "x.xlf"))
+    assert code == 0 and "> 5: over" in err
+
+
+def test_export_help_says_where_the_thresholds_go(capsys):
+    try:
+        main(["export", "--help"])
+    except SystemExit as exc:
+        assert not exc.code
+    text = " ".join(capsys.readouterr().out.split())
+    assert "run_thresholds column" in text and "thresholds sheet" in text
+
+
 def test_export_xliff_writes_back_into_the_stored_file(capsys, tmp_path):
     from test_review_export import _xliff_run
 

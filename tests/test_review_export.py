@@ -15,8 +15,9 @@ from tqcheck.errors import InputError
 from tqcheck.io import read_segments
 from tqcheck.io.xliff_writeback import ITS_NS, QualityIssue, TargetUpdate, write_back
 from tqcheck.model import Category, Flag, SegmentResult, Severity, Summary
-from tqcheck.review import workflow
-from tqcheck.review.export import COLUMNS, export_bytes, write_export
+from tqcheck.review import dashboard, workflow
+from tqcheck.review.dashboard import Threshold
+from tqcheck.review.export import COLUMNS, THRESHOLD_COLUMN, export_bytes, write_export
 from tqcheck.store import Store
 
 ITS = f"{{{ITS_NS}}}"
@@ -88,6 +89,36 @@ def test_jsonl_keeps_the_whole_record_and_the_log(reviewed, tmp_path):
     assert [e["action"] for e in s1["review"]["log"]] == ["confirm", "fix"]
     assert s1["review"]["flag_decisions"][0]["decision"] == "confirmed"
     assert not path.with_name(".out.jsonl.tmp").exists()
+
+
+def test_thresholds_go_into_tables_jsonl_and_a_sheet(reviewed, tmp_path):
+    # The run: five segments, four with a major or worse flag (80 per 100), one critical (20).
+    dashboard.save_thresholds(reviewed, [Threshold("major_per_100", 5.0),
+                                         Threshold("critical_per_100", 25.0)], by="lead")
+    rates = dashboard.rates(reviewed)
+    data, _ = export_bytes(reviewed.iter_segments(reviewed_only=True), "csv", rates=rates)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0]) == [*COLUMNS, THRESHOLD_COLUMN]
+    assert {r[THRESHOLD_COLUMN] for r in rows} == {
+        "major_per_100 80.0 > 5 (over); critical_per_100 20.0 <= 25 (under)"}
+    data, _ = export_bytes(reviewed.iter_segments(reviewed_only=True), "jsonl", rates=rates)
+    doc = json.loads(data.decode().splitlines()[0])
+    assert [(v["metric"], v["status"], v["limit"], v["segments"]) for v in doc[THRESHOLD_COLUMN]] == [
+        ("major_per_100", "over", 5.0, 5), ("critical_per_100", "under", 25.0, 5)]
+    assert doc[THRESHOLD_COLUMN][0]["low"] == pytest.approx(37.553, abs=1e-3)
+    path = tmp_path / "out.xlsx"
+    write_export(reviewed.iter_segments(), "xlsx", path,
+                 rates=[*rates, *dashboard.rates(reviewed, level="feed")])
+    book = openpyxl.load_workbook(path)
+    sheet = list(book["thresholds"].iter_rows(values_only=True))
+    assert sheet[0][:5] == ("level", "run_id", "feed", "lang_pair", "metric")
+    assert [(r[0], r[4], r[-1]) for r in sheet[1:]] == [
+        ("run", "major_per_100", "over"), ("run", "critical_per_100", "under"),
+        ("feed", "major_per_100", "over"), ("feed", "critical_per_100", "under")]
+    # No threshold set, no column: the files stay as they were.
+    data, _ = export_bytes(reviewed.iter_segments(reviewed_only=True), "csv",
+                           rates=dashboard.rates(reviewed, limits=()))
+    assert list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))[0].keys() == set(COLUMNS)
 
 
 # -- XLIFF ------------------------------------------------------------------------------------------

@@ -76,11 +76,19 @@ def export_command(db: str | None, run_ids: tuple[int, ...], output: str, fmt: s
     stored with a run checked in the UI) with every flag as an ITS 2.0 Localization Quality Issue
     (dismissed ones disabled); without an original, a new XLIFF 2.1 file is written.
 
+    Thresholds a QA lead set on the Dashboard page (segments per 100 with a shown, a major or a
+    critical flag) are reported too: one line on stderr per run and per feed and language pair,
+    with the rate, its 95% interval, n and "over" or "under"; CSV and Excel rows get a
+    run_thresholds column (the segment's run against each threshold), JSONL lines a run_thresholds
+    list, and Excel a thresholds sheet. Without thresholds the files are unchanged.
+
     \b
     Examples:
       tqcheck export -o reviewed.csv
       tqcheck export --run 3 --xliff job.xlf -o job.reviewed.xlf
     """
+    from tqcheck.review.dashboard import rates as threshold_rates
+    from tqcheck.review.dashboard import thresholds
     from tqcheck.review.export import write_export
     from tqcheck.store import Store
 
@@ -105,7 +113,13 @@ def export_command(db: str | None, run_ids: tuple[int, ...], output: str, fmt: s
                            err=True)
         if fmt != "xliff" and (original or state):
             raise UsageError("--xliff and --state apply to XLIFF output only")
+        limits = thresholds(store)
+        by_run = threshold_rates(store, run_ids, limits=limits) if limits else []
+        by_feed = threshold_rates(store, run_ids, level="feed", limits=limits) if limits else []
         records = store.iter_segments(run_ids=run_ids, reviewed_only=reviewed_only)
         summary = write_export(records, fmt, Path(output), original_xliff=original_bytes,
-                               annotate=its, state=state)
+                               annotate=its, state=state, rates=by_run)
     click.echo(f"tqcheck: exported {summary} to {output}", err=True)
+    for rate in (*by_run, *by_feed):
+        if rate.threshold is not None:
+            click.echo(f"tqcheck: threshold: {rate.describe()}", err=True)

@@ -3,6 +3,11 @@
 One flat row per segment for the tables (what a desk opens in a spreadsheet); the full record
 (flags with their decisions, the review log) for JSONL; ITS quality-issue annotations for XLIFF.
 The CLI and the UI both call ``export_bytes`` / ``write_export``.
+
+Given the rates held to a QA lead's thresholds (``tqcheck.review.dashboard.rates``), the tables say
+for each segment how its run did (a ``run_thresholds`` column), JSONL lines carry the same as
+``run_thresholds``, and an Excel file gets a ``thresholds`` sheet with every run and feed; without
+thresholds the files are as they always were.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +29,7 @@ from tqcheck.io.xliff_writeback import (
     build_xliff,
     write_back,
 )
+from tqcheck.review.dashboard import Rate
 from tqcheck.store.records import Decision, SegmentRecord
 
 FORMATS = ("csv", "xlsx", "jsonl", "xliff")
@@ -33,6 +39,46 @@ COLUMNS = [
     "corrected_target", "final_target", "risk", "status", "flags", "confirmed", "dismissed",
     "undecided", "confirmed_flags", "comments", "reviewers", "updated_at", "version",
 ]
+#: The column added when thresholds are set: each rate of the segment's run and language pair that
+#: has a threshold, and whether the run is over it.
+THRESHOLD_COLUMN = "run_thresholds"
+#: The Excel sheet that lists every run's and feed's rates against their thresholds.
+THRESHOLD_SHEET = "thresholds"
+
+_Judged = Mapping[tuple[int, str], Sequence[Rate]]
+
+
+def _judged(rates: Iterable[Rate]) -> dict[tuple[int, str], list[Rate]]:
+    """The run-level rates that have a threshold, by (run, language pair)."""
+    out: dict[tuple[int, str], list[Rate]] = {}
+    for rate in rates:
+        if rate.threshold is not None and rate.run_id is not None:
+            out.setdefault((rate.run_id, rate.lang_pair), []).append(rate)
+    return out
+
+
+def _verdicts(judged: _Judged, record: SegmentRecord) -> list[Rate]:
+    return list(judged.get((record.run_id, record.segment.language_pair), ()))
+
+
+def _verdict_text(rates: Sequence[Rate]) -> str:
+    return "; ".join(f"{r.metric} {r.per_100:.1f} {'>' if r.over else '<='} {r.threshold.limit:g} ({r.status})"
+                     for r in rates if r.threshold is not None)
+
+
+def _verdict_dicts(rates: Sequence[Rate]) -> list[dict[str, Any]]:
+    return [{"metric": r.metric, "per_100": round(r.per_100, 3), "low": round(r.interval[0], 3),
+             "high": round(r.interval[1], 3), "segments": r.segments,
+             "limit": r.threshold.limit if r.threshold else None, "status": r.status} for r in rates]
+
+
+def threshold_rows(rates: Iterable[Rate]) -> list[dict[str, Any]]:
+    """Every rate that has a threshold, one flat row each (the Excel sheet, the UI's table)."""
+    return [{"level": "run" if r.run_id is not None else "feed", "run_id": r.run_id, "feed": r.feed,
+             "lang_pair": r.lang_pair, "metric": r.metric, "count": r.count, "segments": r.segments,
+             "per_100": round(r.per_100, 3), "low": round(r.interval[0], 3), "high": round(r.interval[1], 3),
+             "limit": r.threshold.limit, "status": r.status}
+            for r in rates if r.threshold is not None]
 
 
 def _flag_text(record: SegmentRecord, decision: Decision) -> str:
@@ -44,8 +90,9 @@ def _flag_text(record: SegmentRecord, decision: Decision) -> str:
     return "; ".join(parts)
 
 
-def row_of(record: SegmentRecord) -> dict[str, Any]:
-    """The flat row of one segment (the CSV and Excel columns)."""
+def row_of(record: SegmentRecord, judged: _Judged | None = None) -> dict[str, Any]:
+    """The flat row of one segment (the CSV and Excel columns; with ``judged`` rates, how its run
+    stands against the thresholds)."""
     decisions = [f.decision for f in record.flags if not f.flag.hint or f.decision is not None]
     reviewers = sorted({r.reviewer for r in record.reviews})
     return {
@@ -70,11 +117,13 @@ def row_of(record: SegmentRecord) -> dict[str, Any]:
         "reviewers": ", ".join(reviewers),
         "updated_at": record.updated_at.isoformat() if record.updated_at else None,
         "version": record.version,
+        **({THRESHOLD_COLUMN: _verdict_text(_verdicts(judged, record))} if judged else {}),
     }
 
 
-def document_of(record: SegmentRecord) -> dict[str, Any]:
+def document_of(record: SegmentRecord, judged: _Judged | None = None) -> dict[str, Any]:
     """The full record of one segment (a JSONL line): result, decisions and the review log."""
+    extra = {THRESHOLD_COLUMN: _verdict_dicts(_verdicts(judged, record))} if judged else {}
     return {
         "run_id": record.run_id,
         **record.to_result().to_dict(),
@@ -96,6 +145,7 @@ def document_of(record: SegmentRecord) -> dict[str, Any]:
                 for r in record.reviews
             ],
         },
+        **extra,
     }
 
 
@@ -109,42 +159,62 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-def write_csv(records: Iterable[SegmentRecord], out: IO[str]) -> int:
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+def _columns(judged: _Judged) -> list[str]:
+    return [*COLUMNS, THRESHOLD_COLUMN] if judged else COLUMNS
+
+
+def write_csv(records: Iterable[SegmentRecord], out: IO[str], *, rates: Iterable[Rate] = ()) -> int:
+    judged = _judged(rates)
+    writer = csv.DictWriter(out, fieldnames=_columns(judged))
     writer.writeheader()
     n = 0
     for record in records:
-        writer.writerow({k: _csv_safe(v) for k, v in row_of(record).items()})
+        writer.writerow({k: _csv_safe(v) for k, v in row_of(record, judged).items()})
         n += 1
     return n
 
 
-def write_jsonl(records: Iterable[SegmentRecord], out: IO[str]) -> int:
+def write_jsonl(records: Iterable[SegmentRecord], out: IO[str], *, rates: Iterable[Rate] = ()) -> int:
+    judged = _judged(rates)
     n = 0
     for record in records:
-        out.write(json.dumps(document_of(record), ensure_ascii=False) + "\n")
+        out.write(json.dumps(document_of(record, judged), ensure_ascii=False) + "\n")
         n += 1
     return n
 
 
-def write_excel(records: Iterable[SegmentRecord], out: IO[bytes] | str | Path) -> int:
-    """An .xlsx sheet; every text cell is written as a string, never as a formula."""
+def write_excel(records: Iterable[SegmentRecord], out: IO[bytes] | str | Path, *,
+                rates: Iterable[Rate] = ()) -> int:
+    """An .xlsx sheet (and, with thresholds, a ``thresholds`` sheet); every text cell is written as
+    a string, never as a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
+    rates = list(rates)
+    judged = _judged(rates)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("reviewed")
-    sheet.append(COLUMNS)
-    n = 0
-    for record in records:
+
+    def append(values: Iterable[Any]) -> None:
         cells = []
-        for value in row_of(record).values():
+        for value in values:
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # openpyxl would take "=..." for a formula
             cells.append(cell)
         sheet.append(cells)
+
+    sheet.append(_columns(judged))
+    n = 0
+    for record in records:
+        append(row_of(record, judged).values())
         n += 1
+    table = threshold_rows(rates)
+    if table:
+        sheet = book.create_sheet(THRESHOLD_SHEET)
+        sheet.append(list(table[0]))
+        for row in table:
+            append(row.values())
     book.save(out)
     return n
 
@@ -199,20 +269,22 @@ def xliff_fresh(records: Iterable[SegmentRecord], *, annotate: bool = True,
 
 
 def export_bytes(records: Iterable[SegmentRecord], fmt: str, *, original_xliff: bytes | None = None,
-                 annotate: bool = True, state: str | None = None) -> tuple[bytes, str]:
-    """Everything as bytes (the UI's download buttons); returns the data and a summary line."""
+                 annotate: bool = True, state: str | None = None,
+                 rates: Iterable[Rate] = ()) -> tuple[bytes, str]:
+    """Everything as bytes (the UI's download buttons); returns the data and a summary line.
+    ``rates`` (with their thresholds) go into the tables and JSONL, not into XLIFF."""
     fmt = fmt.lower()
     if fmt == "csv":
         text = io.StringIO()
-        n = write_csv(records, text)
+        n = write_csv(records, text, rates=rates)
         return text.getvalue().encode("utf-8-sig"), f"{n} segments"
     if fmt == "jsonl":
         text = io.StringIO()
-        n = write_jsonl(records, text)
+        n = write_jsonl(records, text, rates=rates)
         return text.getvalue().encode("utf-8"), f"{n} segments"
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        n = write_excel(records, buffer)
+        n = write_excel(records, buffer, rates=rates)
         return buffer.getvalue(), f"{n} segments"
     if fmt == "xliff":
         if original_xliff is not None:
@@ -229,20 +301,20 @@ def export_bytes(records: Iterable[SegmentRecord], fmt: str, *, original_xliff: 
 
 def write_export(records: Iterable[SegmentRecord], fmt: str, path: Path, *,
                  original_xliff: bytes | None = None, annotate: bool = True,
-                 state: str | None = None) -> str:
+                 state: str | None = None, rates: Iterable[Rate] = ()) -> str:
     """Write an export file atomically (a temporary file, then a rename); returns the summary."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if fmt == "csv":
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-                summary = f"{write_csv(records, fh)} segments"
+                summary = f"{write_csv(records, fh, rates=rates)} segments"
         elif fmt == "jsonl":
             with tmp.open("w", encoding="utf-8") as fh:
-                summary = f"{write_jsonl(records, fh)} segments"
+                summary = f"{write_jsonl(records, fh, rates=rates)} segments"
         else:
             data, summary = export_bytes(records, fmt, original_xliff=original_xliff,
-                                         annotate=annotate, state=state)
+                                         annotate=annotate, state=state, rates=rates)
             tmp.write_bytes(data)
         tmp.replace(path)
     finally:
