@@ -64,6 +64,49 @@ def test_read_labelled_errors(tmp_path):
         read_labelled(tmp_path / "bad.jsonl")
 
 
+DA_ROWS = [  # MLQE-PE-shaped: DA z, HTER and post-edit word tags ("bad" spans), a train/dev split
+    {"id": f"m{i}", "dataset": "mlqe_pe", "split": "dev" if i < 6 else "train", "lp": "en-de",
+     "source": f"Sentence {i}.", "mt": f"Satz {i}.", "reference": None,
+     "spans": [{"start": 0, "end": 4, "severity": "bad", "category": "post-edited", "text": "Satz"}] if i % 2 else [],
+     "da_z_mean": 1.0 - i / 4, "hter": i / 10, "word_tags": "OK OK"}
+    for i in range(8)
+]
+
+
+def test_read_da_and_hter_labels_from_a_gzipped_split(tmp_path):
+    import gzip
+
+    path = tmp_path / "mlqe.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in DA_ROWS))
+    data = read_labelled(path, split="dev")
+    assert [s.segment.id for s in data.segments] == [f"m{i}" for i in range(6)]
+    first = data.segments[1]
+    # Post-edit tags locate changes but grade nothing: no has-major label, neither for a row without tags.
+    assert first.has_major is None and data.segments[0].has_major is None and first.has_error is True
+    assert first.grades == {"-da_z": -0.75, "hter": 0.1} and first.badness_kind == "-da_z"
+    with pytest.raises(InputError, match="no records of split 'test'") as info:
+        read_labelled(path, split="test")
+    assert "dev, train" in info.value.fix
+
+
+def test_eval_correlates_with_every_graded_label(tmp_path):
+    data = read_labelled(write_jsonl(tmp_path / "d.jsonl", DA_ROWS))
+    segs = {s.id: s for s in data.all_segments()}
+    # A risk rising with the row number: DA z falls and HTER rises with it, so both correlate fully.
+    results = [result(segs[f"m{i}"], i / 10) for i in range(8)]
+    report = evaluate(data, results, resamples=0)
+    seg = report["overall"]["segments"]
+    assert "roc_auc" not in seg                       # no MQM severity, no has-major figure
+    assert seg["badness"] == "-da_z" and set(seg["correlations"]) == {"-da_z", "hter"}
+    for kind in ("-da_z", "hter"):
+        assert seg["correlations"][kind]["n"] == 8
+        assert seg["correlations"][kind]["pearson"]["value"] == pytest.approx(1.0)
+        assert seg["correlations"][kind]["kendall_tau"]["value"] == pytest.approx(1.0)
+    table = format_table(report)
+    assert "vs hter" in table and "higher is better" in table
+
+
 def result(seg: Segment, risk=None, flags=()):
     return SegmentResult(seg, tuple(flags), {}, {}, risk)
 

@@ -45,7 +45,7 @@ class LabelledRun:
 
 
 def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, engine_kwargs: dict[str, Any],
-                 quiet: bool, evidence_path: str | None, desc: str) -> LabelledRun:
+                 quiet: bool, evidence_path: str | None, desc: str, split: str | None = None) -> LabelledRun:
     """Read the labelled files, run the checker on them (or reuse ``evidence_path``), join the labels."""
     from tqcheck.cli.evaluate import Progress
     from tqcheck.fusion.fit import Labelled
@@ -53,7 +53,7 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
     from tqcheck.fusion.labels import read_labelled
     from tqcheck.run import Checker
 
-    data = [read_labelled(p, limit=limit) for p in paths]
+    data = [read_labelled(p, limit=limit, split=split) for p in paths]
     segments = [s for d in data for s in d.all_segments()]
     if target_only:
         segments = [replace(s, source=None) for s in segments]
@@ -64,6 +64,8 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
     header = {"type": "evidence", "format": EVIDENCE_FORMAT, "tqcheck_version": __version__,
               "config_hash": checker.config.hash(),
               "data": provenance, "limit": limit, "target_only": target_only}
+    if split is not None:
+        header["split"] = split
     evidence: list[Any] | None = None
     if evidence_path and Path(evidence_path).exists():
         evidence = _read_evidence(evidence_path, header)

@@ -24,6 +24,8 @@ from tqcheck.errors import UsageError
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
               help="Cross-validation folds, grouped by source sentence.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N records.")
+@click.option("--split", default=None, metavar="NAME",
+              help="Use only the rows whose 'split' is NAME (e.g. dev in ../shared/train's files).")
 @click.option("--name", default=None, help="Calibration name (default calibration-DATE).")
 @click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Bootstrap resamples for the intervals of the cross-validated evaluation.")
@@ -40,8 +42,8 @@ from tqcheck.errors import UsageError
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @engine_options
 def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
-              limit: int | None, name: str | None, resamples: int, target_only: bool, extend: str | None,
-              evidence_path: str | None, no_plots: bool, quiet: bool, **engine_kwargs: Any) -> None:
+              limit: int | None, split: str | None, name: str | None, resamples: int, target_only: bool,
+              extend: str | None, evidence_path: str | None, no_plots: bool, quiet: bool, **engine_kwargs: Any) -> None:
     """Fit the fusion (risk models and the measured precision of flags per language pair) and write it.
 
     \b
@@ -74,7 +76,7 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
         calibration, curves, report = _from_db(db, run_ids, folds, name, provenance)
     else:
         calibration, curves, report, _, _ = _from_data(data, limit, folds, name, resamples, quiet, provenance,
-                                                       engine_kwargs, target_only, evidence_path)
+                                                       engine_kwargs, target_only, evidence_path, split)
         for block in report["data"].values():
             for lp, figures in (block.get("by_lp") or {}).items():
                 if figures.get("flags", {}).get("pr_curve"):
@@ -126,16 +128,16 @@ def _extended(path: str, fit: Any) -> Any:
 
 def _from_data(data: tuple[str, ...], limit: int | None, folds: int, name: str | None, resamples: int,
                quiet: bool, provenance: dict[str, Any], engine_kwargs: dict[str, Any], target_only: bool,
-               evidence_path: str | None):
+               evidence_path: str | None, split: str | None = None):
     from tqcheck.cli._labelled import labelled_run
     from tqcheck.fusion.calibration import calibration_key
     from tqcheck.fusion.evaluate import evaluate
     from tqcheck.fusion.fit import cross_validated_results, fit_calibration
 
     run = labelled_run(data, limit=limit, target_only=target_only, engine_kwargs=engine_kwargs, quiet=quiet,
-                       evidence_path=evidence_path, desc="calibrate")
+                       evidence_path=evidence_path, desc="calibrate", split=split)
     labelled = run.labelled
-    provenance.update({"data": run.provenance, "limit": limit, "target_only": target_only,
+    provenance.update({"data": run.provenance, "limit": limit, "split": split, "target_only": target_only,
                        "segments": len(labelled.evidence), "folds": folds, "run_signature": run.signature})
     calibration = fit_calibration(labelled, folds=folds, name=name, provenance=provenance)
     results = cross_validated_results(labelled, folds=folds)

@@ -38,6 +38,8 @@ class Progress:
               help="Also report each language pair separately.")
 @click.option("-o", "--output", default=None, metavar="PATH", help="Write the full report as JSON here.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N records.")
+@click.option("--split", default=None, metavar="NAME",
+              help="Use only the rows whose 'split' is NAME (e.g. dev in ../shared/train's files).")
 @click.option("--cross-validate", "folds", type=click.IntRange(min=2), default=None, metavar="K",
               help="Fit the fusion on DATA itself in K folds grouped by source sentence and report "
                    "out-of-fold figures (honest figures on the data a calibration is fit on).")
@@ -51,7 +53,8 @@ class Progress:
               help="Keep the checker's evidence on DATA here and reuse it while DATA and the settings are the same.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @engine_options
-def eval_command(data: tuple[str, ...], by: str | None, output: str | None, limit: int | None, folds: int | None,
+def eval_command(data: tuple[str, ...], by: str | None, output: str | None, limit: int | None, split: str | None,
+                 folds: int | None,
                  resamples: int, seed: int, target_only: bool, evidence_path: str | None, quiet: bool,
                  **engine_kwargs: Any) -> None:
     """Measure tqcheck against human labels in DATA (JSONL, schema of ../shared/eval/README.md).
@@ -76,7 +79,7 @@ def eval_command(data: tuple[str, ...], by: str | None, output: str | None, limi
     from tqcheck.run import Checker
 
     run = labelled_run(data, limit=limit, target_only=target_only, engine_kwargs=engine_kwargs, quiet=quiet,
-                       evidence_path=evidence_path, desc="eval")
+                       evidence_path=evidence_path, desc="eval", split=split)
     labelled = run.labelled
     if folds:
         from tqcheck.fusion.fit import cross_validated_results

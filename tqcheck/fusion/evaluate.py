@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from tqcheck.fusion.labels import LabelledData, LabelledPair, LabelledSegment
+from tqcheck.fusion.labels import GRADES, LabelledData, LabelledPair, LabelledSegment
 from tqcheck.fusion.metrics import average_precision, bootstrap_ci, kendall_tau, pearson, prf, roc_auc, span_counts
 from tqcheck.model import Flag, SegmentResult, Severity, Side
 
@@ -86,17 +86,27 @@ def _segment_block(items: list[LabelledSegment], results: Mapping[str, SegmentRe
             lambda idx: roc_auc([labels[i] for i in idx if rows[i][0].has_major is not None],
                                 [priorities[i] for i in idx if rows[i][0].has_major is not None]),
             groups, resamples, seed)
-    graded = [i for i, (item, _) in enumerate(rows) if item.badness is not None]
-    if graded:
-        bad = [item.badness if item.badness is not None else math.nan for item, _ in rows]
-        block["badness"] = rows[graded[0]][0].badness_kind
+    # Each graded label the rows carry (MQM penalty, minus DA z, HTER...): the score's correlation with it.
+    correlations: dict[str, Any] = {}
+    for kind in GRADES:
+        bad = [float(item.grades.get(kind, math.nan)) for item, _ in rows]
+        n = sum(not math.isnan(b) for b in bad)
+        if n == 0:
+            continue
 
-        def corr(metric: Callable[[list[float], list[float]], float]) -> Callable[[Sequence[int]], float]:
+        def corr(metric: Callable[[list[float], list[float]], float],
+                 bad: list[float] = bad) -> Callable[[Sequence[int]], float]:
             return lambda idx: metric([scores[i] for i in idx if not math.isnan(bad[i])],
                                       [bad[i] for i in idx if not math.isnan(bad[i])])
 
-        block["kendall_tau"] = _estimate(corr(kendall_tau), groups, resamples, seed)
-        block["pearson"] = _estimate(corr(pearson), groups, resamples, seed)
+        correlations[kind] = {"n": n, "kendall_tau": _estimate(corr(kendall_tau), groups, resamples, seed),
+                              "pearson": _estimate(corr(pearson), groups, resamples, seed)}
+    if correlations:
+        main = next(iter(correlations))  # GRADES order: the MQM penalty first where there is one
+        block["badness"] = main
+        block["kendall_tau"] = correlations[main]["kendall_tau"]
+        block["pearson"] = correlations[main]["pearson"]
+        block["correlations"] = correlations
     return block
 
 
@@ -339,6 +349,14 @@ def format_table(report: Mapping[str, Any]) -> str:
             lines.append(f"  {name:<8} {b['n']:>5} {b.get('positives', '-'):>5}  {_fmt(b.get('roc_auc')):<22} "
                          f"{_fmt(b.get('pr_auc')):<22} {_fmt(b.get('kendall_tau')):<22} "
                          f"{_fmt(b.get('pearson')):<22}")
+        for name, b in seg_rows:
+            for kind, c in (b.get("correlations") or {}).items():
+                if kind != b.get("badness"):
+                    lines.append(f"  {name:<8} {c['n']:>5} vs {kind:<6} Kendall tau {_fmt(c['kendall_tau'])}, "
+                                 f"Pearson {_fmt(c['pearson'])}")
+        if seg_rows and seg_rows[0][1].get("badness"):
+            lines.append(f"  (Kendall tau and Pearson against {seg_rows[0][1]['badness']}: a label that rises with "
+                         "the error, so higher is better)")
         if any(b.get("priority_roc_auc") for _, b in seg_rows):
             lines.append("  queue order (expected error) ROC-AUC: " + ", ".join(
                 f"{name} {_fmt(b.get('priority_roc_auc'))}" for name, b in seg_rows if b.get("priority_roc_auc")))

@@ -1,13 +1,15 @@
 """Labelled data: human judgements of MT segments, in the schema of ``../shared/eval/README.md``.
 
-``read_labelled`` turns a JSONL file into ``LabelledSegment`` records (MQM spans, a has-major label, an
-MQM penalty or a DA score) and ``LabelledPair`` records (DEMETR: a clean MT and the same MT with one
-deliberate error), each with the ``Segment`` tqcheck is run on and the group it is cross-validated in
-(its source sentence: the same source appears once per MT system).
+``read_labelled`` turns a JSONL file (gzipped or not) into ``LabelledSegment`` records (MQM spans, a
+has-major label, and the graded labels a row has: the MQM penalty, a DA z-score, HTER) and
+``LabelledPair`` records (DEMETR: a clean MT and the same MT with one deliberate error), each with the
+``Segment`` tqcheck is run on and the group it is cross-validated in (its source sentence: the same
+source appears once per MT system).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,12 +43,22 @@ class GoldSpan:
         return self.category.split("/", 1)[0].lower() == "accuracy"
 
 
+#: MQM severities: spans with these say how bad an error is. Post-edit word tags (severity "bad") say
+#: only where the post-editor changed the MT.
+MQM_SEVERITIES = frozenset({"neutral", "minor", "major", "critical"})
+
+#: Graded labels, each as a number that rises with the error (the risk should correlate positively),
+#: in the order the first one present is a row's main ``badness``.
+GRADES = ("mqm_penalty", "-da_z", "-da", "hter")
+
+
 @dataclass(frozen=True)
 class LabelledSegment:
     """One MT segment with its human labels.
 
-    ``spans`` is None when the data has no span labels. ``badness`` is the number that should rise
-    with the risk: the MQM penalty, or minus a DA score (``badness_kind`` says which).
+    ``spans`` is None when the data has no span labels. ``has_major`` is None when the labels carry no
+    MQM severity (DA and post-edit data). ``grades`` holds every graded label of the row, keyed as in
+    ``GRADES`` (minus the DA z-score, HTER...); ``badness``/``badness_kind`` is the first of them.
     """
 
     segment: Segment
@@ -55,6 +67,7 @@ class LabelledSegment:
     has_major: bool | None = None
     badness: float | None = None
     badness_kind: str | None = None
+    grades: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def has_error(self) -> bool | None:
@@ -136,15 +149,37 @@ def parse_record(data: Mapping[str, Any], where: str) -> LabelledSegment | Label
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"bad span: {exc}", where=where) from exc
     has_major = data.get("has_major")
-    if has_major is None and spans is not None:
+    if has_major is None and spans is not None and _has_mqm_severities(data, spans):
         has_major = any(s.is_major for s in spans)
-    badness, kind = None, None
-    if data.get("mqm_penalty") is not None:
-        badness, kind = float(data["mqm_penalty"]), "mqm_penalty"
-    elif data.get("da") is not None:
-        badness, kind = -float(data["da"]), "-da"
+    grades = _grades(data, where)
+    kind = next((k for k in GRADES if k in grades), None)
     return LabelledSegment(Segment(id=rid, mt=mt, **common), group, spans,
-                           None if has_major is None else bool(has_major), badness, kind)
+                           None if has_major is None else bool(has_major),
+                           grades[kind] if kind else None, kind, grades)
+
+
+def _has_mqm_severities(data: Mapping[str, Any], spans: tuple[GoldSpan, ...]) -> bool:
+    """Whether the spans grade errors by MQM severity. Post-edit word tags ("bad") do not, and a row of
+    DA or post-edit data with no span at all is not "judged error-free" by an MQM annotator."""
+    if any(s.severity not in MQM_SEVERITIES for s in spans):
+        return False
+    if spans or "mqm_penalty" in data:
+        return True
+    return not any(key in data for key in ("da_z_mean", "da", "hter", "word_tags"))
+
+
+def _grades(data: Mapping[str, Any], where: str) -> dict[str, float]:
+    grades: dict[str, float] = {}
+    for key, kind, sign in (("mqm_penalty", "mqm_penalty", 1.0), ("da_z_mean", "-da_z", -1.0),
+                            ("da", "-da", -1.0), ("hter", "hter", 1.0)):
+        value = data.get(key)
+        if value is None:
+            continue
+        try:
+            grades[kind] = sign * float(value)
+        except (TypeError, ValueError):
+            raise RecordError(f"{key} is not a number: {value!r}", where=where) from None
+    return grades
 
 
 def _unique_id(item: LabelledSegment | LabelledPair, seen: dict[str, int]) -> LabelledSegment | LabelledPair:
@@ -163,19 +198,29 @@ def _unique_id(item: LabelledSegment | LabelledPair, seen: dict[str, int]) -> La
     return dataclasses.replace(item, segment=renamed)
 
 
-def read_labelled(path: str | Path, *, limit: int | None = None) -> LabelledData:
-    """Read a labelled JSONL file; ``limit`` keeps the first N records (for quick runs). A repeated
-    id gets a ``#n`` suffix (two annotators of one MT are two labelled rows)."""
+def _lines(handle: Any, path: Path) -> Any:
+    try:
+        yield from handle
+    except (OSError, EOFError, UnicodeDecodeError) as exc:  # a damaged gzip stream, a binary file
+        raise InputError(f"unreadable: {exc}", where=str(path)) from exc
+
+
+def read_labelled(path: str | Path, *, limit: int | None = None, split: str | None = None) -> LabelledData:
+    """Read a labelled JSONL file (``.gz`` too); ``limit`` keeps the first N records (for quick runs),
+    ``split`` only the rows of that ``split`` (the training data's ``train``/``dev``/``test``). A
+    repeated id gets a ``#n`` suffix (two annotators of one MT are two labelled rows)."""
     path = Path(path)
     data = LabelledData()
     try:
-        handle = path.open(encoding="utf-8")
+        handle = (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz"
+                  else path.open(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("labelled data file not found", where=str(path)) from None
     seen: dict[str, int] = {}
+    splits: set[str] = set()
     with handle:
         n = 0
-        for lineno, line in enumerate(handle, 1):
+        for lineno, line in enumerate(_lines(handle, path), 1):
             if not line.strip():
                 continue
             if limit is not None and n >= limit:
@@ -185,6 +230,10 @@ def read_labelled(path: str | Path, *, limit: int | None = None) -> LabelledData
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"invalid JSON: {exc.msg}", where=where) from exc
+            if split is not None and isinstance(record, dict):
+                splits.add(str(record.get("split")))
+                if record.get("split") != split:
+                    continue
             item = parse_record(record, where)
             item = _unique_id(item, seen)
             if isinstance(item, LabelledPair):
@@ -192,6 +241,9 @@ def read_labelled(path: str | Path, *, limit: int | None = None) -> LabelledData
             else:
                 data.segments.append(item)
             n += 1
+    if n == 0 and split is not None:
+        raise InputError(f"no records of split {split!r}", where=str(path),
+                         fix=f"the file's splits: {', '.join(sorted(splits)) or 'none'}")
     if n == 0:
         raise InputError("no records", where=str(path), fix="expected one JSON object per line")
     return data
