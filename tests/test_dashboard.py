@@ -4,6 +4,7 @@ decisions marked, reviewers' agreement from the log, and thresholds a QA lead se
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from review_fixtures import results, signature
@@ -167,3 +168,96 @@ def test_saving_thresholds_keeps_one_per_scope(store):
     assert kept == (Threshold("major_per_100", 7.0),)
     assert store.settings()["thresholds"] == [
         {"metric": "major_per_100", "limit": 7.0, "feed": None, "lang_pair": None}]
+
+
+# -- the dashboard page (AppTest) -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A store with decisions by three reviewers, two with names that are markup, and a feed that is."""
+    path = tmp_path / "app.sqlite"
+    with Store.open(path) as s:
+        rid = s.start_run(signature(), name="caravan", feed=XSS_SCRIPT)
+        s.add_results(rid, results())
+        s3 = s.find_segment(rid, "s3")
+        v = s.save_review(s3.id, reviewer=XSS_ATTR, action="dismiss", based_on_version=0,
+                          flag_ids=[f.id for f in s3.flags]).version
+        s.save_review(s3.id, reviewer=XSS_SCRIPT, action="confirm", based_on_version=v, flag_id=s3.flags[0].id)
+        s2 = s.find_segment(rid, "s2")
+        s.save_review(s2.id, reviewer="ann", action="confirm", based_on_version=0, flag_id=s2.flags[0].id)
+    monkeypatch.setenv("TQCHECK_DB", str(path))
+    return path
+
+
+def _dashboard(name: str | None = "lead"):
+    pytest.importorskip("streamlit")
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    if name:
+        at.sidebar.text_input(key="reviewer_input").input(name).run()
+    at.switch_page("tqcheck/ui/views/dashboard.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _markdown_bodies(at) -> list[str]:
+    return [e.value for kind in ("markdown", "caption", "info", "success", "error", "warning")
+            for e in at.get(kind)]
+
+
+def _raw_markup(body: str) -> bool:
+    """A '<' markdown would pass on as HTML: one not escaped with a backslash."""
+    return re.search(r"(?<!\\)<", body) is not None
+
+
+def test_dashboard_page_shows_n_intervals_reviewers_and_escapes_names(app_db):
+    at = _dashboard()
+    precision = at.dataframe[0].value.set_index("check")
+    assert {"decided", "low", "high", "too_few"} <= set(precision.columns)
+    # The handle flag was dismissed, then confirmed: one flag, confirmed now.
+    assert precision.loc["handles", "decided"] == 1 and precision.loc["handles", "too_few"]
+    assert precision.loc["handles", "low"] == pytest.approx(wilson(1, 1)[0])
+    assert precision.loc["numbers", "precision"] == 0.0
+    caption = " ".join(_markdown_bodies(at))
+    assert "95% interval" in caption and "too few to act on" in caption
+    people = next(f.value for f in at.dataframe if "reviewer" in f.value.columns)
+    assert set(people["reviewer"]) == {XSS_ATTR, XSS_SCRIPT, "ann"}  # values, never markup
+    handle = people.set_index("reviewer").loc[XSS_SCRIPT]
+    assert (handle["decisions"], handle["compared"], handle["agreed"]) == (1, 1, 0)
+    rates = next(f.value for f in at.dataframe if "per_100" in f.value.columns)
+    assert set(rates["feed"]) == {XSS_SCRIPT} and set(rates["status"]) == {"no threshold"}
+    assert not any(_raw_markup(body) for body in _markdown_bodies(at))
+    assert {b.key for b in at.get("download_button")} >= {"d_dl_precision", "d_dl_reviewers", "d_dl_rates"}
+
+
+def test_a_qa_lead_sets_and_removes_a_threshold(app_db):
+    at = _dashboard()
+    at.selectbox(key="d_t_metric").set_value("major_per_100")
+    at.selectbox(key="d_t_feed").set_value(XSS_SCRIPT)
+    at.number_input(key="d_t_limit").set_value(10.0)
+    at.button(key="d_t_save").click().run()
+    assert not at.exception, at.exception
+    saved = [b for b in _markdown_bodies(at) if "Threshold saved" in b]
+    assert saved and "script" in saved[0] and not _raw_markup(saved[0])  # the feed's name, escaped
+    with Store.open(app_db) as s:
+        assert dashboard.thresholds(s) == (Threshold("major_per_100", 10.0, feed=XSS_SCRIPT),)
+        assert s.settings()["thresholds"]
+    at.radio(key="d_rate_metric").set_value("major_per_100").run()
+    rates = next(f.value for f in at.dataframe if "per_100" in f.value.columns)
+    assert rates["status"].tolist() == ["over"] and rates["limit"].tolist() == [10.0]
+    assert not any(_raw_markup(body) for body in _markdown_bodies(at))
+    at.multiselect(key="d_t_remove").set_value([0]).run()
+    at.button(key="d_t_delete").click().run()
+    assert not at.exception, at.exception
+    with Store.open(app_db) as s:
+        assert dashboard.thresholds(s) == ()
+
+
+def test_thresholds_need_a_name(app_db):
+    at = _dashboard(name=None)
+    assert at.button(key="d_t_save").disabled
