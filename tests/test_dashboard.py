@@ -261,3 +261,19 @@ def test_a_qa_lead_sets_and_removes_a_threshold(app_db):
 def test_thresholds_need_a_name(app_db):
     at = _dashboard(name=None)
     assert at.button(key="d_t_save").disabled
+
+
+def test_the_export_page_carries_the_thresholds(app_db):
+    with Store.open(app_db) as s:
+        dashboard.save_thresholds(s, [Threshold("major_per_100", 10.0)], by="lead")
+    at = _dashboard()
+    at.switch_page("tqcheck/ui/views/export.py").run()
+    assert not at.exception, at.exception
+    table = next(f.value for f in at.dataframe if "status" in f.value.columns)
+    assert table[["level", "feed", "status"]].values.tolist() == [["run", XSS_SCRIPT, "over"],
+                                                                 ["feed", XSS_SCRIPT, "over"]]
+    assert any("2 of 2 rates over" in c.value for c in at.caption)
+    at.button(key="e_prepare").click().run()
+    assert not at.exception, at.exception
+    data = at.session_state["export"][1].decode("utf-8-sig")
+    assert data.splitlines()[0].endswith(",run_thresholds") and "major_per_100 80.0 > 10 (over)" in data

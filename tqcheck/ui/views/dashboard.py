@@ -162,7 +162,9 @@ else:
 st.subheader("Rates against thresholds")
 limits = dashboard.thresholds(store)
 level = st.radio("Per", ["run", "feed"], horizontal=True, key="d_rate_level")
+held = [m for m in RATE_METRICS if any(t.metric == m for t in limits)]  # open on a rate with a threshold
 metric = st.radio("Rate", list(RATE_METRICS), horizontal=True, key="d_rate_metric",
+                  index=list(RATE_METRICS).index(held[0]) if held else 0,
                   format_func=lambda m: RATE_METRICS[m][1] + " per 100")
 rates = dashboard.rate_frame(store, run_ids, level=level, limits=limits)
 shown = rates[rates["metric"] == metric].copy()

@@ -1,12 +1,15 @@
 """Export: reviewed segments as CSV, Excel or JSONL; corrected targets and ITS quality-issue
-annotations written back into the XLIFF the run came from (or one uploaded here); or a new XLIFF 2.1."""
+annotations written back into the XLIFF the run came from (or one uploaded here); or a new XLIFF 2.1.
+Where a QA lead set thresholds, the runs and feeds against them, shown here and written into the
+tables and JSONL as ``tqcheck export`` does."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from tqcheck.errors import TqcheckError
-from tqcheck.review.export import export_bytes
+from tqcheck.review import dashboard
+from tqcheck.review.export import export_bytes, threshold_rows
 from tqcheck.ui.common import get_store, max_upload_bytes, md_escape
 
 _MIME = {"csv": "text/csv", "jsonl": "application/x-ndjson", "xliff": "application/xliff+xml",
@@ -54,12 +57,21 @@ if fmt == "xliff":
     state = st.selectbox("State of corrected segments", [None, "reviewed", "final", "signed-off"],
                          key="e_state", format_func=lambda s: "leave as is" if s is None else s)
 
+limits = dashboard.thresholds(store)
+rates = dashboard.rates(store, run_ids, limits=limits) if limits else []
+if limits:
+    table = threshold_rows([*rates, *dashboard.rates(store, run_ids, level="feed", limits=limits)])
+    over = sum(row["status"] == "over" for row in table)
+    st.caption(f"Thresholds: {over} of {len(table)} rates over (tables and JSONL get a run_thresholds "
+               "column; Excel a thresholds sheet).")
+    st.dataframe(table, hide_index=True, key="e_thresholds")
+
 if st.button("Prepare export", key="e_prepare", type="primary",
              disabled=fmt == "xliff" and source == "an XLIFF I upload" and original is None):
     records = store.iter_segments(run_ids=run_ids, reviewed_only=scope == "reviewed segments")
     try:
         data, summary = export_bytes(records, fmt, original_xliff=original, annotate=annotate,
-                                     state=state)
+                                     state=state, rates=rates)
     except TqcheckError as exc:
         st.error(md_escape(str(exc)))
     else:
