@@ -125,3 +125,52 @@ def test_schema_version_is_checked(store, pg_url):
     finally:
         with store.engine.begin() as conn:
             conn.exec_driver_sql(f"UPDATE tq_meta SET value='{SCHEMA_VERSION}' WHERE key='schema_version'")
+
+
+def test_bulk_undo_documents_claims_and_settings(store):
+    """Issue 16's store methods on PostgreSQL: its stricter SQL (CASE sums, GROUP BY, IN subqueries)."""
+    run_id = store.runs()[0].id
+    assert [(d.doc_id, d.segments, d.to_review) for d in store.documents()] == [("caravan", 2, 2), (None, 3, 2)]
+    s4 = store.find_segment(run_id, "s4")
+    before, after = store.context(s4.id)
+    assert [r.segment.id for r in before] == ["s3"] and [r.segment.id for r in after] == ["s5"]
+    assert [r.segment.id for r in store.article(run_id, "caravan")] == ["s1", "s2"]
+    picked = store.select_open_flags(QueueFilter(doc_ids=("caravan",)))
+    assert store.claim(picked.segment_ids[0], "cy").taken  # s2, the riskiest: open by cy
+    done = store.bulk_review(picked, reviewer="ann", action="dismiss")
+    assert (done.flags, done.segments, [c.seg_id for c in done.conflicts]) == (1, 1, ["s2"])
+    assert store.bulk_actions()[0].batch == done.batch
+    undone = store.undo_bulk(reviewer="ann")
+    assert undone.flags == 1 and store.bulk_actions()[0].undone
+    assert store.claim_next(QueueFilter(order="article"), "ann") == store.find_segment(run_id, "s1").id
+    assert store.assign([s4.id], "bob", by="lead") == 1
+    assert [r.seg_id for r in store.queue(QueueFilter(assigned_to=("bob",), flagged_only=False))] == ["s4"]
+    store.set_setting("thresholds", [{"metric": "major_per_100", "limit": 5.0}], by="lead")
+    store.set_setting("thresholds", [{"metric": "major_per_100", "limit": 6.0}], by="lead")
+    assert store.settings()["thresholds"][0]["limit"] == 6.0
+    assert [(r["flagged"], r["major"], r["critical"]) for r in store.severity_stats()] == [(4, 4, 1)]
+    s3 = store.find_segment(run_id, "s3")
+    store.save_review(s3.id, reviewer="ann", action="dismiss", based_on_version=0,
+                      flag_ids=[f.id for f in s3.flags])
+    assert len(dashboard.reviewer_frame(store)) == 1
+    assert {r["reviewer"] for r in store.reviewer_decisions()} == {"ann"}
+    store.set_setting("thresholds", None, by="lead")
+
+
+def test_a_schema_2_store_is_upgraded(store, pg_url):
+    with store.engine.begin() as conn:
+        for index in ("ix_tq_segments_document", "ix_tq_segments_assigned_to", "ix_tq_segments_claimed_by",
+                      "ix_tq_reviews_batch"):
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+        for table, column in (("tq_segments", "assigned_to"), ("tq_segments", "assigned_by"),
+                              ("tq_segments", "claimed_by"), ("tq_segments", "claimed_until"),
+                              ("tq_reviews", "batch")):
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.exec_driver_sql("DROP TABLE tq_settings")
+        conn.exec_driver_sql("UPDATE tq_meta SET value='2' WHERE key='schema_version'")
+    with Store.open(pg_url) as upgraded:
+        s1 = upgraded.find_segment(upgraded.runs()[0].id, "s1")
+        assert upgraded.claim(s1.id, "ann").taken and upgraded.settings() == {}
+    with store.engine.connect() as conn:
+        version = conn.exec_driver_sql("SELECT value FROM tq_meta WHERE key='schema_version'").scalar()
+    assert version == str(SCHEMA_VERSION)
