@@ -1,6 +1,9 @@
 """End to end in a real headless Chromium: ``streamlit run app.py`` on localhost, a reviewer opens the
 queue, confirms a flag, corrects a target, and the database has it; after a restart of the app the
 decisions are still there; a segment carrying ``<script>`` and ``<img onerror>`` shows as text.
+Issue 16: a reviewer clears an article in article order with the keyboard only (one key per segment,
+the page moving on by itself), and the decisions survive a restart; a bulk dismiss of one check in
+one document, and its undo; markup in document ids, reviewer names and text stays text.
 
 Needs the Debian packages chromium and chromium-driver (CI installs them); Selenium is pointed at
 them so that Selenium Manager downloads nothing. A screenshot of the segment page is saved in the
@@ -22,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from review_fixtures import write_report
+from review_fixtures import results, write_report
 
 from tqcheck.store import Decision, Store
 
@@ -164,7 +167,7 @@ def test_review_in_a_real_browser(tmp_path, browser):
 
         # The queue, riskiest first: open s2 and confirm its first flag.
         wait_for(browser, page_has("4 segments"))
-        button(browser, "Review first").click()
+        button(browser, "Review").click()
         wait_for(browser, page_has("Segment s2"))
         settle(browser)
         button(browser, "Confirm").click()
@@ -183,7 +186,7 @@ def test_review_in_a_real_browser(tmp_path, browser):
             assert store.find_segment(1, "s2").target == "Do they shout back in reply?"
 
         # Hovering a highlighted span shows the flag and its evidence (the title attribute).
-        marks = browser.find_elements(By.CSS_SELECTOR, "mark.tq-flag")
+        marks = browser.find_elements(By.CSS_SELECTOR, "div.tq-text mark.tq-flag")  # not the sentence before
         assert marks and "forced_decoding" in marks[0].get_attribute("title")
         screenshot = tmp_path / "segment.png"
         browser.save_screenshot(str(screenshot))
@@ -206,7 +209,7 @@ def test_review_in_a_real_browser(tmp_path, browser):
         wait_for(browser, page_has("Search source, MT and corrections"))
         type_into(browser, "Search source, MT and corrections", "onerror")
         wait_for(browser, page_has("1 segments"))
-        button(browser, "Review first").click()
+        button(browser, "Review").click()
         wait_for(browser, page_has("Segment s5"))
         settle(browser)
         body = browser.find_element(By.TAG_NAME, "body").text
@@ -226,10 +229,172 @@ def test_review_in_a_real_browser(tmp_path, browser):
         wait_for(browser, page_has("Queue"), 60)
         type_into(browser, "Your name", "ann")
         settle(browser)
-        button(browser, "Review first").click()  # the queue shows s2 (still partly reviewed)
+        button(browser, "Review").click()  # the queue shows s2 (still partly reviewed)
         wait_for(browser, page_has("Segment s2"))
         assert "confirmed by ann" in browser.find_element(By.TAG_NAME, "body").text
         assert "Do they shout back in reply?" in browser.find_element(By.TAG_NAME, "body").text
+
+
+XSS_DOC = '"><img src=x onerror=alert(1)>'
+XSS_NAME = "<script>alert(1)</script>"
+
+
+def article_report(path: Path) -> Path:
+    """The fixture's segments as one article ("caravan", in input order: s1, s2, s3 flagged, s4
+    clean) and a second document whose id carries markup (s5)."""
+    from dataclasses import replace
+
+    docs = ["caravan", "caravan", "caravan", "caravan", XSS_DOC]
+    items = [replace(r, segment=replace(r.segment, doc_id=d)) for r, d in zip(results(), docs)]
+    return write_report(path, items)
+
+
+def press(driver, key: str) -> None:
+    """A key pressed on the page itself (focus taken off any text field first, without the mouse)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    driver.execute_script("if (document.activeElement) document.activeElement.blur();")
+    ActionChains(driver).send_keys(key).perform()
+
+
+def no_live_markup(driver) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - reading the alert is what raises when there is none
+    assert driver.find_elements(By.CSS_SELECTOR, "img[onerror], b[onmouseover]") == []
+    assert driver.execute_script(
+        "return Array.from(document.scripts).filter(s => s.textContent.includes('alert(1)')).length") == 0
+
+
+def test_clear_an_article_with_the_keyboard_only(tmp_path, browser):
+    db = tmp_path / "review.sqlite"
+    report = article_report(tmp_path / "caravan.jsonl")
+    subprocess.run([sys.executable, "-m", "tqcheck", "import", str(report), "--db", str(db)],
+                   check=True, capture_output=True)
+    log = tmp_path / "streamlit.log"
+    with streamlit_app(db, log) as url:
+        browser.get(f"{url}/article")
+        wait_for(browser, page_has("Review in order"), 60)
+        type_into(browser, "Your name", "ann")
+        settle(browser)
+        wait_for(browser, page_has("s1 · unreviewed"))  # the first document with something to review
+        press(browser, "o")  # review the article in order
+        wait_for(browser, page_has("Segment s1"))
+        settle(browser)
+        # One key per segment, every flag a false alarm; the page moves on by itself, in article
+        # order (the clean s4 has nothing to review, s5 is another document).
+        for this, following in (("s1", "Segment s2"), ("s2", "Segment s3"), ("s3", "nothing else in this queue")):
+            press(browser, "d")
+            wait_for(browser, page_has(following))
+            settle(browser)
+            with Store.open(db) as store:
+                flags = store.find_segment(1, this).flags
+                assert {f.decision for f in flags} == {Decision.DISMISSED}
+                assert {f.decided_by for f in flags} == {"ann"}
+        with Store.open(db) as store:
+            assert store.find_segment(1, "s5").flags[0].decision is None
+
+    # A restart of the app: the article shows every sentence decided.
+    with streamlit_app(db, log) as url:
+        browser.get(f"{url}/article")
+        wait_for(browser, page_has("Review in order"), 60)
+        settle(browser)
+        pick_document(browser, "caravan")
+        wait_for(browser, page_has("s4 · no flags"))
+        body = browser.find_element("tag name", "body").text
+        for seg_id in ("s1", "s2", "s3"):
+            assert f"{seg_id} · reviewed" in body
+        assert "s4 · no flags" in body
+        with Store.open(db) as store:
+            assert all(f.decision is Decision.DISMISSED
+                       for s in ("s1", "s2", "s3") for f in store.find_segment(1, s).flags)
+
+
+def pick_document(driver, text: str) -> None:
+    """Pick the article page's document whose label contains ``text``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    select = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSelectbox'] input")
+    select.click()
+    select.send_keys(text)
+    select.send_keys(Keys.ENTER)
+    settle(driver)
+
+
+def choose(driver, label: str, option: str) -> None:
+    """Pick ``option`` in the multiselect labelled ``label`` (typed, then Enter)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    xpath = f"//div[@data-testid='stMultiSelect'][.//label[normalize-space()='{label}']]//input"
+    wait_for(driver, lambda d: d.find_elements(By.XPATH, xpath))
+    element = driver.find_element(By.XPATH, xpath)
+    element.click()
+    element.send_keys(option)
+    element.send_keys(Keys.ENTER)
+    element.send_keys(Keys.ESCAPE)
+    settle(driver)
+
+
+def test_bulk_dismiss_one_check_in_one_document_and_undo(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "review.sqlite"
+    report = article_report(tmp_path / "caravan.jsonl")
+    subprocess.run([sys.executable, "-m", "tqcheck", "import", str(report), "--db", str(db)],
+                   check=True, capture_output=True)
+    with streamlit_app(db, tmp_path / "streamlit.log") as url:
+        browser.get(url)
+        wait_for(browser, page_has("Queue"), 60)
+        type_into(browser, "Your name", XSS_NAME)
+        settle(browser)
+        choose(browser, "Document", "caravan")
+        choose(browser, "Check", "punctuation")
+        wait_for(browser, page_has("1 segments"))
+        browser.find_element(By.XPATH, "//label[.//p[normalize-space()='Bulk actions']]").click()
+        wait_for(browser, page_has("1 open flag(s) in 1 segment(s)"))
+        settle(browser)
+        button(browser, "Dismiss 1 flag(s)").click()
+        wait_for(browser, page_has("Dismissed 1 flag in 1 segment."))
+        settle(browser)
+        with Store.open(db) as store:
+            s2 = store.find_segment(1, "s2")
+            assert [f.decision for f in s2.flags] == [None, Decision.DISMISSED]
+            assert s2.flags[1].decided_by == XSS_NAME
+            assert all(f.decision is None for s in ("s1", "s3", "s5") for f in store.find_segment(1, s).flags)
+
+        # The reviewer's name, with markup in it, shows as text on the segment page.
+        button(browser, "Review").click()
+        wait_for(browser, page_has("Segment s2"))
+        settle(browser)
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert f"dismissed by {XSS_NAME}" in body
+        no_live_markup(browser)
+
+        button(browser, "Queue").click()
+        wait_for(browser, page_has("Bulk actions"))
+        settle(browser)
+        if not browser.find_elements(By.XPATH, "//button[.//p[normalize-space()='Undo last bulk action']]"):
+            browser.find_element(By.XPATH, "//label[.//p[normalize-space()='Bulk actions']]").click()
+            settle(browser)
+        button(browser, "Undo last bulk action").click()
+        wait_for(browser, page_has("Reopened 1 flag in 1 segment."))
+        settle(browser)
+        with Store.open(db) as store:
+            assert all(f.decision is None for f in store.find_segment(1, "s2").flags)
+
+        # The document whose id carries markup: shown as text on the article page.
+        browser.get(f"{url}/article")
+        wait_for(browser, page_has("Review in order"), 60)
+        settle(browser)
+        pick_document(browser, "onerror")
+        wait_for(browser, page_has('Click <script>alert("x")</script> and <img src=x onerror=alert(1)>'))
+        chosen = browser.find_element(By.CSS_SELECTOR, "[data-testid='stSelectbox'] input")
+        assert (chosen.get_attribute("value") or "").startswith(f"{XSS_DOC} · run 1")  # as text
+        no_live_markup(browser)
 
 
 @pytest.mark.skipif(os.environ.get("TQCHECK_SCREENSHOTS") != "1",
@@ -248,7 +413,7 @@ def test_screenshot_for_the_readme(tmp_path, browser):
         settle(browser)
         type_into(browser, "Search source, MT and corrections", os.environ.get("TQCHECK_SCREENSHOT_TEXT", "market"))
         settle(browser)
-        button(browser, "Review first").click()
+        button(browser, "Review").click()
         wait_for(browser, page_has("Machine translation"))
         settle(browser)
         button(browser, "Confirm").click()
