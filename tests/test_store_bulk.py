@@ -198,6 +198,16 @@ def test_undo_leaves_alone_flags_decided_again_since(store, run_id):
     assert [f.decision for f in after.flags] == [Decision.CONFIRMED, None, None]
 
 
+def test_a_comment_on_a_flag_since_does_not_block_the_undo(store, run_id):
+    s1 = seg(store, run_id, "s1")
+    done = store.bulk_review(store.select_open_flags(segment_ids=[s1.id]), reviewer="ann", action="confirm")
+    store.save_review(s1.id, reviewer="bob", action="comment", comment="sure?", based_on_version=1,
+                      flag_id=s1.flags[0].id)
+    undone = store.undo_bulk(reviewer="ann", batch=done.batch)
+    assert (undone.flags, undone.conflicts) == (1, ())
+    assert store.segment(s1.id).flags[0].decision is None
+
+
 def test_a_hand_made_selection_with_a_stranger_flag_changes_nothing(store, run_id):
     s1, s3 = seg(store, run_id, "s1"), seg(store, run_id, "s3")
     bad = BulkSelection(flags=((s3.id, s1.flags[0].id),), versions={s3.id: 0})

@@ -951,12 +951,15 @@ class Store:
                                  fix="list them with Store.bulk_actions")
             if conn.execute(select(_REVIEW.c.id).where(_REVIEW.c.batch == "undo:" + batch).limit(1)).first():
                 raise UsageError(f"bulk action {batch} was already undone")
-            # A flag is the bulk action's still when the action is the last word on it in the log.
+            # A flag is the bulk action's still when the action is the last decision on it in the
+            # log (a comment since does not count).
             last_word: dict[int, int] = {}
             flag_ids = [e.flag_id for e in entries]
+            deciding = [a.value for a in (Action.CONFIRM, Action.DISMISS, Action.REOPEN)]
             for chunk in _chunks(flag_ids):
                 for row in conn.execute(select(_REVIEW.c.flag_id, func.max(_REVIEW.c.id).label("last"))
-                                        .where(_REVIEW.c.flag_id.in_(chunk)).group_by(_REVIEW.c.flag_id)):
+                                        .where(_REVIEW.c.flag_id.in_(chunk), _REVIEW.c.action.in_(deciding))
+                                        .group_by(_REVIEW.c.flag_id)):
                     last_word[row.flag_id] = row.last
             mine: dict[int, list[int]] = {}
             moved: set[int] = set()
