@@ -24,7 +24,8 @@ prefix so that the store can live in a shared PostgreSQL database beside other t
 
 The indexes follow what the queue sorts and filters by: ``priority`` (risk, or an MQM-penalty proxy
 in runs without calibrated risk) descending, within a run or a review status; a covering index
-answers the counts; ``(run, document, position)`` reads an article in order. Filters on flags
+answers the counts; ``(run, document, position)`` reads an article in order (and, covering the
+flag count and status, lists the documents from the index alone). Filters on flags
 (severity, category, check) are checked per segment through ``ix_tq_flags_segment`` while the queue
 walks the priority order, which stops after one page.
 """
@@ -65,7 +66,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE tq_segments ADD COLUMN claimed_by VARCHAR(200)",
         "ALTER TABLE tq_segments ADD COLUMN claimed_until TIMESTAMP WITH TIME ZONE",
         "ALTER TABLE tq_reviews ADD COLUMN batch VARCHAR(64)",
-        "CREATE INDEX ix_tq_segments_document ON tq_segments (run_id, doc_id, position)",
+        "CREATE INDEX ix_tq_segments_document ON tq_segments (run_id, doc_id, position, n_flags, status)",
         "CREATE INDEX ix_tq_segments_assigned_to ON tq_segments (assigned_to)",
         "CREATE INDEX ix_tq_segments_claimed_by ON tq_segments (claimed_by)",
         "CREATE INDEX ix_tq_reviews_batch ON tq_reviews (batch)",
@@ -154,7 +155,8 @@ class SegmentRow(Base):
     __table_args__ = (
         Index("ix_tq_segments_counts", "status", "n_flags", "run_id", "lang_pair"),
         Index("ix_tq_segments_run_position", "run_id", "position", unique=True),
-        Index("ix_tq_segments_document", "run_id", "doc_id", "position"),
+        # An article in order; with the counts, ``Store.documents`` reads the index alone.
+        Index("ix_tq_segments_document", "run_id", "doc_id", "position", "n_flags", "status"),
     )
 
 
