@@ -399,9 +399,12 @@ class Summary:
     skipped_records: int = 0
     corpus_metrics: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
     hints: int = 0
+    #: Per language pair: which signals ran, which did not and how to add them, which calibration
+    #: measured the flags (``tqcheck.coverage``).
+    coverage: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("by_severity", "by_category", "by_check", "corpus_metrics"):
+        for name in ("by_severity", "by_category", "by_check", "corpus_metrics", "coverage"):
             object.__setattr__(self, name, _frozen_mapping(getattr(self, name)))
 
     @classmethod
@@ -427,6 +430,7 @@ class Summary:
             "skipped_records": self.skipped_records,
             "corpus_metrics": dict(self.corpus_metrics),
             "hints": self.hints,
+            "coverage": {pair: dict(entry) for pair, entry in self.coverage.items()},
         }
 
     @classmethod
@@ -434,7 +438,7 @@ class Summary:
         counts = ("segments", "flagged", "skipped_records", "hints")
         fields: dict[str, Any] = {k: data.get(k) or (0 if k in counts else {})
                                   for k in ("segments", "flagged", "by_severity", "by_category", "by_check",
-                                            "skipped_records", "corpus_metrics", "hints")}
+                                            "skipped_records", "corpus_metrics", "hints", "coverage")}
         return cls(**fields)
 
 
@@ -467,7 +471,8 @@ class SummaryTally:
                 self.worst = flag.severity
 
     def summary(
-        self, *, skipped_records: int = 0, corpus_metrics: Mapping[str, float] | None = None
+        self, *, skipped_records: int = 0, corpus_metrics: Mapping[str, float] | None = None,
+        coverage: Mapping[str, Any] | None = None,
     ) -> Summary:
         return Summary(self.segments, self.flagged, self.by_severity, self.by_category,
-                       self.by_check, skipped_records, corpus_metrics or {}, self.hints)
+                       self.by_check, skipped_records, corpus_metrics or {}, self.hints, coverage or {})

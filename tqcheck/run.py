@@ -47,6 +47,7 @@ from tqcheck.io import REPEATED_ID
 from tqcheck.model import EngineInfo, RunSignature, Segment, SegmentResult, Severity, Summary, SummaryTally
 
 if TYPE_CHECKING:
+    from tqcheck.coverage import CoverageTally
     from tqcheck.fusion.fuse import Evidence
     from tqcheck.pipeline import Pipeline
     from tqcheck.store import RunRecord, Store
@@ -329,14 +330,27 @@ class Checker:
                 sink.abort()
             raise
         all_skipped = [*skipped_list, *not_checked]
-        summary = state.tally.summary(skipped_records=len(all_skipped), corpus_metrics=state.corpus_result())
         signature = self.signature(language_pairs=state.pairs, metric_signatures=state.corpus_signatures(),
                                    engines=executor.engines() if executor is not None else (),
                                    calibration=executor.calibration_id if executor is not None else None)
+        summary = state.tally.summary(skipped_records=len(all_skipped), corpus_metrics=state.corpus_result(),
+                                      coverage=self._coverage(state.coverage, signature))
         for sink in sinks:
             sink.close(summary, signature)
         return RunOutcome(summary, signature, state.tally.worst, all_skipped, state.repeated,
                           state.repeated_total, state.resumed, source_lang, target_lang, detected)
+
+    def _coverage(self, tally: CoverageTally, signature: RunSignature) -> dict[str, Any]:
+        """What ran for each pair, what did not and how to add it (``tqcheck.coverage``)."""
+        from tqcheck.coverage import coverage
+
+        engines = self.config.engines
+        specs = {"back_translator": engines.back_translator, "reference_model": engines.reference_model,
+                 "lm": engines.lm, "embedder": engines.embedder, "qe": engines.qe}
+        if self.config.rules_only:
+            specs = dict.fromkeys(specs, "none")
+        return coverage(tally, engines=specs, signature_engines=signature.engines,
+                        calibration=self.pipeline.fusion.calibration)
 
     def results(self, segments: Iterable[Segment], **kwargs: Any) -> tuple[list[SegmentResult], RunOutcome]:
         """The results in memory, and the outcome (for evaluation and small inputs)."""
@@ -394,7 +408,10 @@ class _RunState:
     REPEATS_KEPT = 5
 
     def __init__(self, metrics: bool) -> None:
+        from tqcheck.coverage import CoverageTally
+
         self.tally = SummaryTally()
+        self.coverage = CoverageTally()
         self.pairs: set[str] = set()
         self.repeated: list[tuple[str, str]] = []
         self.repeated_total = 0
@@ -408,6 +425,7 @@ class _RunState:
     def add(self, result: SegmentResult) -> None:
         segment = result.segment
         self.tally.add(result)
+        self.coverage.add(result)
         self.pairs.add(segment.language_pair)
         if self._corpus is not None and segment.reference is not None:
             self._corpus.add(segment.mt, segment.reference)

@@ -561,4 +561,8 @@ def summary_text(summary: Summary) -> str:
     if summary.corpus_metrics:
         lines.append("corpus: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
                                             for k, v in sorted(summary.corpus_metrics.items())))
+    if summary.coverage:
+        from tqcheck.coverage import coverage_line
+
+        lines += ["coverage " + coverage_line(pair, entry) for pair, entry in summary.coverage.items()]
     return "\n".join(lines)
