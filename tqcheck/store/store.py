@@ -159,8 +159,10 @@ class Store:
     """A review store on one database. Cheap to share between threads (one engine, pooled).
 
     Open with ``Store.open(url_or_path)``; write a run with ``start_run`` / ``add_results`` /
-    ``finish_run``; review with ``save_review``; read with ``queue``, ``segment``, ``runs``,
-    ``review_labels`` and the dashboard aggregates.
+    ``finish_run``; review with ``save_review`` (one segment) or ``select_open_flags`` /
+    ``bulk_review`` / ``undo_bulk`` (many); share the work with ``assign`` and ``claim_next``; read
+    with ``queue``, ``segment``, ``context``, ``article``, ``documents``, ``runs``,
+    ``review_labels`` and the dashboard aggregates; ``settings`` hold what a QA lead sets.
     """
 
     def __init__(self, engine: Engine) -> None:
