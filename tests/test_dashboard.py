@@ -277,3 +277,17 @@ def test_the_export_page_carries_the_thresholds(app_db):
     assert not at.exception, at.exception
     data = at.session_state["export"][1].decode("utf-8-sig")
     assert data.splitlines()[0].endswith(",run_thresholds") and "major_per_100 80.0 > 10 (over)" in data
+
+
+def test_hints_are_not_dashboard_flags(store):
+    from dataclasses import replace
+
+    from tqcheck.model import Category, Flag, Severity
+
+    hinted = results()[3]
+    hint = Flag("spelling", Severity.MINOR, Category.SPELLING, "rare word", hint=True)
+    rid = store.start_run(signature(), name="hints")
+    store.add_results(rid, [replace(hinted, flags=(hint,))])
+    assert sum(r["flags"] for r in store.flag_stats((rid,))) == 1
+    assert dashboard.flag_frame(store, (rid,)).empty
+    assert [(r.metric, r.count) for r in dashboard.rates(store, (rid,))][0] == ("error_per_100", 0)
