@@ -86,6 +86,8 @@ def test_check_names_what_ran_for_german_and_chinese(tmp_path):
     assert run.exit_code == 0, run.output
     assert "coverage en-de: ran rules; turned off: round trip" in run.output
     assert "coverage en-zh: ran rules;" in run.output
+    # Spelling has no Chinese dictionary here: the line says the check stood aside, and why.
+    assert "checks standing aside: spelling (no hunspell dictionary for 'zh'" in run.output
     last = json.loads(out.read_text(encoding="utf-8").splitlines()[-1])
     assert last["type"] == "summary" and set(last["coverage"]) == {"en-de", "en-zh"}
     page = html.read_text(encoding="utf-8")

@@ -41,7 +41,8 @@ class CoverageTally:
         segment = result.segment
         entry = self.pairs.get(segment.language_pair)
         if entry is None:
-            entry = self.pairs[segment.language_pair] = {"segments": 0, "signals": {}, "keys": set()}
+            entry = self.pairs[segment.language_pair] = {"segments": 0, "signals": {}, "keys": set(),
+                                                         "sample": segment}
         entry["segments"] += 1
         for family in {key.split(".", 1)[0] for key in result.scores}:
             if family != "rules":
@@ -80,13 +81,15 @@ def _fix(role: str, pair: str, spec: str) -> str:
 
 
 def coverage(tally: CoverageTally, *, engines: Mapping[str, str], signature_engines: Sequence[EngineInfo],
-             calibration: Any = None) -> dict[str, dict[str, Any]]:
+             calibration: Any = None, checks: Sequence[Any] = ()) -> dict[str, dict[str, Any]]:
     """One entry per pair: ``segments``; ``ran`` (name, engine, share of the pair's segments it scored);
-    ``missing`` (name, why, how to add it) for each expected signal that scored none; ``fit``, the
-    calibration the risk and flags of the pair are measured with.
+    ``missing`` (name, why, how to add it) for each expected signal that scored none; ``checks_off``
+    (check, why) for each rule check that stands aside for the pair (a spelling check without a
+    dictionary); ``fit``, the calibration the risk and flags of the pair are measured with.
 
     ``engines`` is the run's engine specs by role (``CheckConfig.engines``), ``signature_engines``
-    what the run signature says ran, ``calibration`` the loaded ``Calibration`` or None.
+    what the run signature says ran, ``calibration`` the loaded ``Calibration`` or None, ``checks``
+    the run's rule checks.
     """
     named = {info.role: info.name + (f" {info.model_id}" if info.model_id and info.name == "hf" else "")
              for info in signature_engines}
@@ -103,8 +106,11 @@ def coverage(tally: CoverageTally, *, engines: Mapping[str, str], signature_engi
         for signal, label in EXTRA.items():
             if scored.get(signal):
                 ran.append({"signal": label, "engine": None, "share": round(scored[signal] / n, 4)})
+        sample = entry["sample"]
+        checks_off = [{"check": check.name, "why": reason} for check in checks
+                      if (reason := check.unavailable_reason(sample)) is not None]
         out[pair] = {"segments": n, "target_only": target_only, "ran": ran, "missing": missing,
-                     "fit": _fit(calibration, sorted(entry["keys"]))}
+                     "checks_off": checks_off, "fit": _fit(calibration, sorted(entry["keys"]))}
     return out
 
 
@@ -138,5 +144,7 @@ def coverage_line(pair: str, entry: Mapping[str, Any]) -> str:
         parts.append("not run: " + "; ".join(f"{m['signal']} ({m['why']})" for m in absent))
     if off:
         parts.append("turned off: " + ", ".join(off))
+    if entry.get("checks_off"):
+        parts.append("checks standing aside: " + "; ".join(f"{c['check']} ({c['why']})" for c in entry["checks_off"]))
     parts.append(f"calibration: {entry['fit']}")
     return "; ".join(parts)

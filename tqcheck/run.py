@@ -350,7 +350,7 @@ class Checker:
         if self.config.rules_only:
             specs = dict.fromkeys(specs, "none")
         return coverage(tally, engines=specs, signature_engines=signature.engines,
-                        calibration=self.pipeline.fusion.calibration)
+                        calibration=self.pipeline.fusion.calibration, checks=self.pipeline.checks)
 
     def results(self, segments: Iterable[Segment], **kwargs: Any) -> tuple[list[SegmentResult], RunOutcome]:
         """The results in memory, and the outcome (for evaluation and small inputs)."""
