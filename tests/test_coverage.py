@@ -96,3 +96,24 @@ def test_check_names_what_ran_for_german_and_chinese(tmp_path):
     flagged = [f for line in out.read_text(encoding="utf-8").splitlines()[1:-1]
                for f in json.loads(line).get("flags", [])]
     assert not [f for f in flagged if f["check"] == "entities"], flagged
+
+
+def test_a_file_checked_in_the_ui_says_what_ran(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TQCHECK_DB", str(tmp_path / "review.sqlite"))
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    at.sidebar.text_input(key="reviewer_input").input("ann").run()
+    at.switch_page("tqcheck/ui/views/check_file.py").run()
+    at.file_uploader(key="c_file").upload("feed.csv", b"id,source,mt\na,The cat.,Die Katze.\n", "text/csv")
+    at.toggle(key="c_rules_only").set_value(True)
+    at.text_input(key="c_src").input("en")
+    at.text_input(key="c_tgt").input("de")
+    at.run()
+    at.button(key="c_run").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(str(el.value) for el in [*at.success, *at.info]).replace("\\", "")  # markdown escapes
+    assert "Coverage en-de: ran rules" in shown and "turned off: round trip" in shown

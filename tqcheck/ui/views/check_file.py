@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from tqcheck.config import ENGINE_ROLES, CheckConfig, EngineConfig
+from tqcheck.coverage import coverage_line
 from tqcheck.errors import TqcheckError
 from tqcheck.io import FORMATS
 from tqcheck.store import QueueFilter
@@ -119,6 +120,7 @@ def _run(data: bytes, name: str) -> int:
         store.attach_file(sink.run_id, Path(name).name, data, format="xliff")
     bar.progress(1.0, text=f"Checked {len(segments)} segments: {outcome.summary.flagged} flagged"
                  + (f", {len(skipped)} bad records skipped" if skipped else ""))
+    st.session_state["coverage"] = [coverage_line(pair, entry) for pair, entry in outcome.summary.coverage.items()]
     return sink.run_id
 
 
@@ -133,5 +135,8 @@ elif st.button("Check", key="c_run", type="primary", disabled=uploaded is None):
     else:
         st.session_state["queue_filter"] = QueueFilter(run_ids=(new_run,), statuses=DEFAULT_STATUSES)
         st.session_state["queue_offset"] = 0
-        notice(f"Run {new_run} is in the queue.")
+        # What ran for each pair, what did not and how to add it: a desk must know before it trusts the run.
+        lines = st.session_state.pop("coverage", [])
+        notice(" ".join([f"Run {new_run} is in the queue.", *(f"Coverage {line}." for line in lines)]),
+               kind="info" if any("not run" in line for line in lines) else "success")
         st.switch_page(PAGE_FILES["queue"])
