@@ -18,7 +18,15 @@ With ``--before REV`` the keys the UI of git revision REV had (O, Q, J, K, Y, N)
 way on the same store, beside the current ones: the UI's files of REV are copied into a temporary
 package, against today's store and library.
 
+With ``--browser`` the same store is also served by ``streamlit run`` and the keys are pressed in a
+headless Chromium (Debian's chromium and chromium-driver): the time from the key press (page clock)
+to the moment the app's root says its script has stopped running (``data-test-script-state``,
+watched by a MutationObserver), after 600 ms without another run, so that a key that makes the
+server run the page twice or three times is timed to its last run. That includes the websocket and
+the browser applying the page's elements, which AppTest leaves out.
+
     .venv/bin/python benchmarks/bench_keys.py [--quick] [--record] [--n 10000] [--repeat 9] [--before REV]
+                                              [--browser]
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import _common as C
 import bench_store
@@ -188,11 +197,155 @@ def measure(db: Path, repeat: int) -> tuple[dict[str, list[float]], list[str]]:
     return k.times, notes
 
 
+# -- in a real browser -----------------------------------------------------------------------------------
+
+_WATCH = """
+window.__tq = {runs: [], idle: []};
+const root = document.querySelector("[data-testid='stApp']");
+new MutationObserver(() => {
+  const state = root.getAttribute("data-test-script-state");
+  (state === "running" ? window.__tq.runs : window.__tq.idle).push(performance.now());
+}).observe(root, {attributes: true, attributeFilter: ["data-test-script-state"]});
+"""
+
+
+class Browser:
+    """``streamlit run`` of an entry script on a free port and a headless Chromium on it."""
+
+    def __init__(self, app: Path, db: Path, work: Path, pythonpath: str | None = None) -> None:
+        import socket
+        import urllib.request
+
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {**os.environ, "TQCHECK_DB": str(db), "PYTHONUNBUFFERED": "1"}
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
+        self.log = (work / f"streamlit-{port}.log").open("wb")
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=C.ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if self.server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("streamlit did not start") from None
+                time.sleep(0.5)
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,1800", f"--user-data-dir={work / f'chrome-{port}'}"):
+            options.add_argument(flag)
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.times: dict[str, list[float]] = {}
+
+    def close(self) -> None:
+        self.driver.quit()
+        self.server.terminate()
+        self.server.wait(timeout=20)
+        self.log.close()
+
+    def wait(self, condition: Callable[[Any], Any], timeout: float = 60) -> None:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(condition)
+
+    def idle(self) -> None:
+        self.wait(lambda d: d.execute_script(
+            "return document.querySelector(\"[data-testid='stApp']\")"
+            ".getAttribute('data-test-script-state') !== 'running'"))
+
+    def open(self, reviewer: str) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+
+        self.driver.get(self.url)
+        self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "input[aria-label='Your name']"))
+        field = self.driver.find_element(By.CSS_SELECTOR, "input[aria-label='Your name']")
+        field.send_keys(reviewer, Keys.ENTER)
+        time.sleep(1)
+        self.idle()
+        self.driver.execute_script(_WATCH)
+
+    def heading(self) -> str:
+        from selenium.webdriver.common.by import By
+
+        found = self.driver.find_elements(By.CSS_SELECTOR, "h1, h2")
+        return found[0].text if found else ""
+
+    def press(self, label: str, key: str, *, record: bool = True, quiet: float = 0.6) -> None:
+        """Press ``key`` on the page; wait for the last run it causes to end."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        self.idle()
+        t0 = self.driver.execute_script(
+            "if (document.activeElement) document.activeElement.blur();"
+            "window.__tq.runs = []; window.__tq.idle = []; return performance.now();")
+        ActionChains(self.driver).send_keys(key).perform()
+        start = time.monotonic()
+        while True:  # the first run starts, then no run starts for ``quiet`` seconds after the last ends
+            time.sleep(0.05)
+            runs, idle = self.driver.execute_script("return [window.__tq.runs, window.__tq.idle];")
+            now = self.driver.execute_script("return performance.now();")
+            if runs and idle and idle[-1] >= runs[-1] and now - idle[-1] > quiet * 1000:
+                break
+            if time.monotonic() - start > 60:
+                raise SystemExit(f"{label}: no run ended within 60 s of the key")
+        if record:
+            self.times.setdefault(label, []).append((idle[-1] - t0) / 1000)
+
+
+def browser_keys(db: Path, app: Path, work: Path, repeat: int, *, before: bool,
+                 pythonpath: str | None = None) -> dict[str, list[float]]:
+    """O, J, K, N, Y (and D, E on the current UI) pressed in Chromium, as ``measure`` presses them."""
+    b = Browser(app, db, work, pythonpath)
+    store = Store.open(db)
+
+    def current() -> Any:
+        return store.find_segment(1, b.heading().removeprefix("Segment "))
+
+    try:
+        b.open("browser-before" if before else "browser")
+        b.press("warm-up", "o", record=False)
+        for _ in range(repeat):
+            b.press("Q (segment: back to the queue)", "q")
+            b.press("O (queue: open the next segment to review)", "o")
+        for _ in range(repeat):
+            b.press("J (segment: next in the queue)", "j")
+        for _ in range(repeat):
+            b.press("K (segment: previous in the queue)", "k")
+        for key, label in (("n", "N (dismiss the first open flag)"), ("y", "Y (confirm the first open flag)")):
+            for _ in range(repeat):
+                while not current().open_flags():  # the older page stays on a decided segment
+                    b.press("J", "j", record=False)
+                b.press(label, key)
+        if not before:
+            for key, label in (("d", "D (every open flag a false alarm, move on)"),
+                               ("e", "E (every open flag an error, move on)")):
+                for _ in range(repeat):
+                    b.press(label, key)
+    finally:
+        store.close()
+        b.close()
+    return b.times
+
+
 def main() -> None:
     p = C.parser(__doc__.split("\n")[0])
     p.add_argument("--n", type=int, default=None, help="segments (default 10000; 2000 with --quick)")
     p.add_argument("--repeat", type=int, default=None, help="presses per key (default 9; 3 with --quick)")
     p.add_argument("--before", metavar="REV", help="also time the keys of the UI at this git revision")
+    p.add_argument("--browser", action="store_true", help="also time the keys in a headless Chromium")
     args = p.parse_args()
     n = args.n or (2000 if args.quick else 10_000)
     repeat = args.repeat or (3 if args.quick else 9)
@@ -207,10 +360,19 @@ def main() -> None:
             store.add_results(run_id, items)
             store.finish_run(run_id, Summary.of(items))
         before: dict[str, list[float]] = {}
-        if args.before:
-            # A copy of the store, so that both UIs start from the same undecided queue.
-            shutil.copyfile(db, work / "before.sqlite")
-            before = measure_before(work / "before.sqlite", repeat, ui_of(args.before, work))
+        old_app = ui_of(args.before, work) if args.before else None
+        # Copies of the untouched store, so that every measurement starts from the same queue.
+        for copy in ("before", "browser", "browser-before"):
+            shutil.copyfile(db, work / f"{copy}.sqlite")
+        if old_app is not None:
+            before = measure_before(work / "before.sqlite", repeat, old_app)
+        in_browser: dict[str, list[float]] = {}
+        in_browser_before: dict[str, list[float]] = {}
+        if args.browser:
+            in_browser = browser_keys(work / "browser.sqlite", C.ROOT / "app.py", work, repeat, before=False)
+            if old_app is not None:
+                in_browser_before = browser_keys(work / "browser-before.sqlite", old_app, work, repeat,
+                                                 before=True, pythonpath=str(old_app.parent))
         times, notes = measure(db, repeat)
         columns = ["key (what it does)", "presses", "median ms", "slowest ms", f"< {TARGET_MS:.0f} ms?"]
         if before:
@@ -223,12 +385,27 @@ def main() -> None:
                 old = before.get(label)
                 row.append(statistics.median(old) * 1000 if old else "no such key")
             table.add(*row)
+        browser_section: list[tuple[str | None, C.Table]] = []
+        if in_browser:
+            columns = ["key (what it does)", "presses", "median ms", "slowest ms", f"< {TARGET_MS:.0f} ms?"]
+            if in_browser_before:
+                columns += [f"median ms at {args.before}", f"slowest ms at {args.before}"]
+            browser_table = C.Table(columns)
+            for label, values in in_browser.items():
+                median = statistics.median(values) * 1000
+                row = [label, len(values), median, max(values) * 1000, C.target(median < TARGET_MS)]
+                if in_browser_before:
+                    old = in_browser_before.get(label)
+                    row += ([statistics.median(old) * 1000, max(old) * 1000] if old else ["no such key", "—"])
+                browser_table.add(*row)
+            browser_section = [("In headless Chromium (key press to the end of the last script run it "
+                                   "causes, page clock):", browser_table)]
         store_table = C.Table(["store", "value"])
         store_table.add("segments", f"{n:,}")
         store_table.add("flags", f"{sum(len(r.flags) for r in items):,}")
         store_table.add("documents", f"{len({r.segment.doc_id for r in items}):,}")
         section.tables += [(None, store_table), ("Server-side time per key (AppTest, click to end of "
-                                                 "the script run it causes):", table)]
+                                                 "the script run it causes):", table), *browser_section]
         section.notes += [
             "Method: streamlit.testing.v1.AppTest on app.py and a real SQLite store; a key is the click "
             "of the button its shortcut presses; timed from the click to the end of the script run "
