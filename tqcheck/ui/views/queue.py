@@ -113,18 +113,23 @@ rows = store.queue(chosen, limit=PAGE_SIZE, offset=offset)
 if chosen.statuses == DEFAULT_STATUSES and total == 0:
     st.success("Nothing left to review with these filters.")
 
+
+def _page(to: int) -> None:
+    """Callback of J / K: the page of rows to show, set before the script runs (one run a key)."""
+    st.session_state["queue_offset"] = to
+
+
 nav = st.columns([1, 1, 1, 1, 2])
 if nav[0].button("Review", key="q_start", shortcut="O", disabled=not rows, type="primary",
                  help="Open the first segment of the queue still to review that nobody else has "
                       "open, and move on from there (O)"):
+    # A page switch cannot be a callback: callbacks run before st.navigation has registered the pages.
     target = workflow.next_to_review(store, chosen, name) if name else None
     open_segment(target if target is not None else rows[0].id)
-if nav[1].button("Previous 50", key="q_prev", shortcut="K", disabled=offset == 0):
-    st.session_state["queue_offset"] = max(0, offset - PAGE_SIZE)
-    st.rerun()
-if nav[2].button("Next 50", key="q_next", shortcut="J", disabled=offset + PAGE_SIZE >= total):
-    st.session_state["queue_offset"] = offset + PAGE_SIZE
-    st.rerun()
+nav[1].button("Previous 50", key="q_prev", shortcut="K", disabled=offset == 0, on_click=_page,
+              args=(max(0, offset - PAGE_SIZE),))
+nav[2].button("Next 50", key="q_next", shortcut="J", disabled=offset + PAGE_SIZE >= total, on_click=_page,
+              args=(offset + PAGE_SIZE,))
 order_words = "most likely errors first" if chosen.order == "priority" else "in article order"
 nav[4].caption(f"{total} segments; showing {offset + 1 if rows else 0}–{offset + len(rows)}, {order_words}")
 
