@@ -105,6 +105,8 @@ def test_eval_correlates_with_every_graded_label(tmp_path):
         assert seg["correlations"][kind]["kendall_tau"]["value"] == pytest.approx(1.0)
     table = format_table(report)
     assert "vs hter" in table and "higher is better" in table
+    # Post-edit tags are error locations without a severity: no major figure is made up from them.
+    assert "major" not in report["overall"]["spans"] and report["overall"]["flags"]["major_on_major"] is None
 
 
 def result(seg: Segment, risk=None, flags=()):

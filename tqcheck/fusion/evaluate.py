@@ -137,13 +137,15 @@ def _span_block(items: list[LabelledSegment], results: Mapping[str, SegmentResul
         return None
     groups = [item.group for item, _ in rows]
     block: dict[str, Any] = {}
-    # Flags at major+ against major+critical gold; every flag against every non-neutral gold span.
-    major = [span_counts(predicted_spans(res, min_severity=Severity.MAJOR),
-                         [(s.start, s.end) for s in item.spans or () if s.is_major]) for item, res in rows]
-    block["major"] = _prf_block(major, groups, resamples, seed)
-    block["major_any_flag"] = _prf_block(
-        [span_counts(predicted_spans(res), [(s.start, s.end) for s in item.spans or () if s.is_major])
-         for item, res in rows], groups, resamples, seed)
+    # Flags at major+ against major+critical gold (where the labels grade severity: not post-edit
+    # word tags); every flag against every non-neutral gold span.
+    if any(item.has_major is not None for item, _ in rows):
+        major = [span_counts(predicted_spans(res, min_severity=Severity.MAJOR),
+                             [(s.start, s.end) for s in item.spans or () if s.is_major]) for item, res in rows]
+        block["major"] = _prf_block(major, groups, resamples, seed)
+        block["major_any_flag"] = _prf_block(
+            [span_counts(predicted_spans(res), [(s.start, s.end) for s in item.spans or () if s.is_major])
+             for item, res in rows], groups, resamples, seed)
     block["all"] = _prf_block(
         [span_counts(predicted_spans(res), [(s.start, s.end) for s in item.spans or () if s.is_error])
          for item, res in rows], groups, resamples, seed)
@@ -243,6 +245,7 @@ def _flag_block(items: list[LabelledSegment], results: Mapping[str, SegmentResul
     if not rows:
         return None
     groups = [item.group for item, _ in rows]
+    graded = any(item.has_major is not None for item, _ in rows)  # major figures need MQM severities
     per_row: list[tuple[Any, ...]] = []  # (shown, majors, hints): where each flag lands; has_major
     every: list[tuple[float, bool]] = []
     for item, res in rows:
@@ -269,10 +272,10 @@ def _flag_block(items: list[LabelledSegment], results: Mapping[str, SegmentResul
         "shown": sum(len(r[0]) for r in per_row), "major": sum(len(r[1]) for r in per_row),
         "hints": sum(len(r[2]) for r in per_row),
         "shown_on_error": _estimate(share(0, 0), groups, resamples, seed),
-        "major_on_major": _estimate(share(1, 1), groups, resamples, seed),
+        "major_on_major": _estimate(share(1, 1), groups, resamples, seed) if graded else None,
         "hints_on_error": _estimate(share(2, 0), groups, resamples, seed),
         "flags_per_segment": _estimate(per_segment, groups, resamples, seed),
-        "major_reach": _estimate(reach, groups, resamples, seed),
+        "major_reach": _estimate(reach, groups, resamples, seed) if graded else None,
     }
     every.sort(key=lambda p: -p[0])
     total = sum(hit for _, hit in every)
@@ -367,7 +370,9 @@ def format_table(report: Mapping[str, Any]) -> str:
         for name, b in span_rows:
             for scope, label in (("major", "major vs major"), ("major_any_flag", "any vs major"),
                                  ("all", "any vs any")):
-                s = b[scope]
+                s = b.get(scope)
+                if not s:
+                    continue
                 lines.append(f"  {name:<8} {label:<15} {_fmt(s['precision']):<22} {_fmt(s['recall']):<22} "
                              f"{_fmt(s['f1']):<22}")
     flag_rows = [(name, b["flags"]) for name, b in slices if "flags" in b]
