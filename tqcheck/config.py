@@ -21,9 +21,12 @@ A ``tqcheck.toml`` looks like::
     [run]
     batch_size = 128                # segments per pipeline batch (see DEFAULT_BATCH_SIZE)
     cache = "~/.cache/tqcheck/engines.sqlite"
+    thorough = false                # true: every signal on every segment, no cascade (tqcheck.cascade)
 
 The configuration hash in a run signature is computed from ``to_dict()``, so two runs with the same
-hash used the same settings.
+hash used the same settings. ``thorough`` enters it only when set, so that the hashes of earlier
+settings (recorded in evidence files and calibrations, which always run every signal) stay valid; the
+cascade's threshold is part of the calibration, whose id the run signature records.
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ class CheckConfig:
     cache: str | None = None
     calibration: str | None = None
     metrics: bool = True
+    #: Every signal on every segment: no cascade (``tqcheck.cascade``), the behaviour before it.
+    thorough: bool = False
 
     @property
     def rules_only(self) -> bool:
@@ -97,7 +102,7 @@ class CheckConfig:
         return replace(self, engines=EngineConfig.rules_only())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "enable": list(self.enable) if self.enable is not None else None,
             "disable": list(self.disable),
             "check_options": {k: dict(v) for k, v in self.check_options.items()},
@@ -107,6 +112,9 @@ class CheckConfig:
             "calibration": self.calibration,
             "metrics": self.metrics,
         }
+        if self.thorough:
+            out["thorough"] = True
+        return out
 
     def hash(self) -> str:
         """A short, stable hash of the settings (the cache location is not a setting)."""
@@ -160,6 +168,7 @@ class CheckConfig:
                 cache=run.get("cache"),
                 calibration=calibration,
                 metrics=bool(run.get("metrics", True)),
+                thorough=bool(run.get("thorough", False)),
             )
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"invalid value: {exc}", where=where) from exc

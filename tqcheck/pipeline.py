@@ -5,6 +5,11 @@ feed of a million lines), runs the rule checks and the model signals on each bat
 into results in input order. ``evidence`` stops before the fusion: it yields what the fusion is
 given (``Evidence``), which calibration fits on and cross-validation re-fuses.
 
+``run`` cascades (``tqcheck.cascade``): the cheap signals on every segment, the expensive ones only
+where the cheap stage's calibrated risk reaches the calibration's threshold; ``thorough`` in the
+configuration (``--thorough``) runs every signal on every segment. ``evidence`` always runs every
+signal unless given a cascade rule: fitting needs every signal.
+
 Languages, sinks, the summary and the run signature are the run's business (``tqcheck.run``); the
 pipeline never reads files or prints.
 """
@@ -23,8 +28,9 @@ from tqcheck.model import EngineInfo, Segment, SegmentResult
 if TYPE_CHECKING:
     from tqcheck.checks.base import Check
     from tqcheck.engines.cache import EngineCache
+    from tqcheck.fusion.calibration import CascadeRule
     from tqcheck.fusion.fuse import Fusion
-    from tqcheck.signals.base import Signal
+    from tqcheck.signals.base import Signal, SignalOutput
 
 Progress = Callable[[int], None]
 
@@ -116,22 +122,38 @@ class Pipeline:
 
     # -- running --------------------------------------------------------------------------------
 
-    def evidence(self, segments: Iterable[Segment], *, progress: Progress | None = None) -> Iterator[Evidence]:
-        """The fusion's inputs for each segment, in input order, batch by batch."""
+    def evidence(self, segments: Iterable[Segment], *, progress: Progress | None = None,
+                 cascade: CascadeRule | None = None) -> Iterator[Evidence]:
+        """The fusion's inputs for each segment, in input order, batch by batch: every signal on every
+        segment, or with ``cascade`` the expensive signals only on the segments whose cheap-stage risk
+        reaches its threshold (the others' evidence says what they skipped: ``tqcheck.cascade``)."""
+        from tqcheck.cascade import CASCADE, skip_note, stages
         from tqcheck.checks import run_checks
 
+        cheap, expensive = stages(self.signals, cascade.cheap_signals) if cascade else (self.signals, [])
+        skipped = [signal.name for signal in expensive]
         for batch in batched(segments, max(1, self.config.batch_size)):
-            rule_flags = [run_checks(self.checks, segment) for segment in batch]
-            outputs = {signal.name: signal.compute(batch) for signal in self.signals}
-            for i, segment in enumerate(batch):
-                yield Evidence(segment, tuple(rule_flags[i]), {name: out[i] for name, out in outputs.items()})
+            rule_flags = [tuple(run_checks(self.checks, segment)) for segment in batch]
+            outputs: list[dict[str, SignalOutput]] = [{} for _ in batch]
+            _compute(cheap, batch, range(len(batch)), outputs)
+            notes: list[SignalOutput | None] = [None] * len(batch)
+            if cascade is not None and expensive:
+                notes = [skip_note(self.fusion, cascade, Evidence(segment, rule_flags[i], outputs[i]), skipped)
+                         for i, segment in enumerate(batch)]
+            _compute(expensive, batch, [i for i, note in enumerate(notes) if note is None], outputs)
+            for i, (segment, note) in enumerate(zip(batch, notes)):
+                ordered = {s.name: outputs[i][s.name] for s in self.signals if s.name in outputs[i]}
+                if note is not None:
+                    ordered[CASCADE] = note
+                yield Evidence(segment, rule_flags[i], ordered)
             if progress is not None:
                 progress(len(batch))
 
     def run(self, segments: Iterable[Segment], *, progress: Progress | None = None) -> Iterator[SegmentResult]:
-        """One result per segment, in input order."""
+        """One result per segment, in input order; cascaded unless the configuration is thorough."""
         fusion = self.fusion
-        for item in self.evidence(segments, progress=progress):
+        rule = None if self.config.thorough or fusion.calibration is None else fusion.calibration.cascade
+        for item in self.evidence(segments, progress=progress, cascade=rule):
             yield fusion.fuse(item.segment, item.rule_flags, item.outputs)
 
     def check(self, segments: Iterable[Segment]) -> list[SegmentResult]:
@@ -152,3 +174,14 @@ class Pipeline:
     def calibration_id(self) -> str | None:
         """The calibration the fusion scores with (None before the fusion is loaded)."""
         return self._fusion.calibration_id if self._fusion is not None else None
+
+
+def _compute(signals: Sequence[Signal], batch: Sequence[Segment], which: Sequence[int],
+             outputs: list[dict[str, SignalOutput]]) -> None:
+    """Run ``signals`` on the segments of ``batch`` at positions ``which``, into ``outputs``."""
+    if not which:
+        return
+    chosen = [batch[i] for i in which]
+    for signal in signals:
+        for i, out in zip(which, signal.compute(chosen)):
+            outputs[i][signal.name] = out

@@ -28,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The keyword names ``engine_options`` adds to a command; ``config_from_options`` reads only these.
 OPTION_NAMES: tuple[str, ...] = (
     "config", "back_translator", "reference_model", "lm", "embedder", "qe", "rules_only",
-    "device", "batch_size", "cache", "calibration", "revision",
+    "device", "batch_size", "cache", "calibration", "revision", "thorough",
 )
 
 _ENGINE_HELP = {
@@ -67,6 +67,10 @@ def engine_options(command: F) -> F:
                      help="Fusion calibration JSON from 'tqcheck calibrate' (default: the shipped one); 'none' "
                           "for no calibration: no risk, rule checks keep the severity they declare, signals "
                           "are hints."),
+        click.option("--thorough", is_flag=True, default=False,
+                     help="Run every signal on every segment. By default the expensive signals run only where "
+                          "the cheap ones (rule checks, QE) give a risk at or above the calibration's cascade "
+                          "threshold. eval and calibrate always compute every signal."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -146,6 +150,8 @@ def config_from_options(**kwargs: Any) -> CheckConfig:
         changes["cache"] = kwargs["cache"]
     if kwargs.get("calibration") is not None:
         changes["calibration"] = kwargs["calibration"]
+    if kwargs.get("thorough"):
+        changes["thorough"] = True
     return replace(config, **changes)
 
 

@@ -2,7 +2,9 @@
 
 One ``Calibration`` holds, per calibration key (a language pair such as ``fr-en``, ``fr-en/target-only``
 for checking without a source, or the pooled ``*``), the risk models and the flag model fit on human
-labels (``tqcheck.fusion.fit``), with the provenance of the fit. The features the models read are
+labels (``tqcheck.fusion.fit``), with the provenance of the fit, and optionally the cascade's setting
+(``CascadeRule``: which signals make the cheap stage and the cheap risk from which a segment goes on to
+the expensive signals; see ``tqcheck.cascade``). The features the models read are
 defined here too (``rule_scores``, ``finding_features``), so that fitting and fusing cannot read a
 finding differently. Plain data and arithmetic only: nothing here imports numpy or scikit-learn.
 """
@@ -329,17 +331,62 @@ class PairCalibration:
 
 
 @dataclass(frozen=True)
+class CascadeRule:
+    """The cascade's setting, fit with the calibration whose risks it reads (``tqcheck.cascade``).
+
+    ``cheap_signals`` run on every segment (with the rule checks); a segment whose risk from the model of
+    exactly those signals is below ``thresholds[key]`` (its calibration key, else the pooled one) skips
+    the other signals. A key with no threshold, own or pooled, runs every signal. ``measured`` says how
+    the threshold was chosen (benchmarks/cascade_quality.py: the command, the share of segments that
+    reach the expensive stage, what each figure lost in cross-validation).
+    """
+
+    cheap_signals: tuple[str, ...]
+    thresholds: Mapping[str, float]
+    measured: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cheap_signals", tuple(sorted(self.cheap_signals)))
+        object.__setattr__(self, "thresholds", _frozen_mapping(self.thresholds))
+        object.__setattr__(self, "measured", _frozen_mapping(self.measured))
+
+    def threshold(self, key: str) -> float | None:
+        """The cheap risk from which a segment of calibration key ``key`` runs every signal."""
+        for candidate in (key, pooled_key(key)):
+            if candidate in self.thresholds:
+                return self.thresholds[candidate]
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cheap_signals": list(self.cheap_signals), "thresholds": dict(self.thresholds),
+                "measured": dict(self.measured)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CascadeRule:
+        return cls(tuple(str(s) for s in data["cheap_signals"]),
+                   {str(k): float(v) for k, v in (data.get("thresholds") or {}).items()},
+                   data.get("measured") or {})
+
+
+@dataclass(frozen=True)
 class Calibration:
-    """A calibration file: per-key risk and flag models, and how they were made."""
+    """A calibration file: per-key risk and flag models, how they were made, and the cascade's setting
+    (None: no cascade, every signal on every segment)."""
 
     name: str
     pairs: Mapping[str, PairCalibration]
     created_at: str | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    cascade: CascadeRule | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pairs", _frozen_mapping(self.pairs))
         object.__setattr__(self, "provenance", _frozen_mapping(self.provenance))
+
+    def with_cascade(self, cascade: CascadeRule | None) -> Calibration:
+        from dataclasses import replace
+
+        return replace(self, cascade=cascade)
 
     def select(self, lp: str, available: frozenset[str],
                scores: Mapping[str, float] | None = None) -> RiskModel | None:
@@ -381,9 +428,12 @@ class Calibration:
         return None, None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "name": self.name, "created_at": self.created_at,
-                "provenance": dict(self.provenance),
-                "pairs": {lp: p.to_dict() for lp, p in sorted(self.pairs.items())}}
+        out = {"format": FORMAT, "name": self.name, "created_at": self.created_at,
+               "provenance": dict(self.provenance),
+               "pairs": {lp: p.to_dict() for lp, p in sorted(self.pairs.items())}}
+        if self.cascade is not None:
+            out["cascade"] = self.cascade.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str | None = None) -> Calibration:
@@ -395,11 +445,12 @@ class Calibration:
                               where=where, fix="make one with 'tqcheck calibrate DATA.jsonl -o FILE'")
         try:
             pairs = {lp: PairCalibration.from_dict(p) for lp, p in (data.get("pairs") or {}).items()}
+            cascade = CascadeRule.from_dict(data["cascade"]) if data.get("cascade") else None
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"invalid calibration: {exc}", where=where,
                               fix="re-run 'tqcheck calibrate'") from exc
         return cls(str(data.get("name") or "calibration"), pairs, data.get("created_at"),
-                   data.get("provenance") or {})
+                   data.get("provenance") or {}, cascade)
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
