@@ -13,7 +13,7 @@ import pytest
 from tqcheck.cascade import SKIPPED, cheap_risk, needs_expensive_stage, stages
 from tqcheck.cli.options import config_from_options
 from tqcheck.config import CheckConfig
-from tqcheck.fusion.calibration import CascadeRule, Calibration, PairCalibration, RiskModel, load_calibration
+from tqcheck.fusion.calibration import Calibration, CascadeRule, PairCalibration, RiskModel, load_calibration
 from tqcheck.fusion.fuse import Evidence, Fusion
 from tqcheck.model import Segment
 from tqcheck.pipeline import Pipeline
