@@ -19,8 +19,8 @@ way on the same store, beside the current ones: the UI's files of REV are copied
 package, against today's store and library.
 
 With ``--browser`` the same store is also served by ``streamlit run`` and the keys are pressed in a
-headless Chromium (Debian's chromium and chromium-driver): the time from the key press (page clock)
-to the moment the app's root says its script has stopped running (``data-test-script-state``,
+headless Chromium (Debian's chromium and chromium-driver): the time from the key's keydown event in
+the page (page clock) to the moment the app's root says its script has stopped running (``data-test-script-state``,
 watched by a MutationObserver), after 600 ms without another run, so that a key that makes the
 server run the page twice or three times is timed to its last run. That includes the websocket and
 the browser applying the page's elements, which AppTest leaves out.
@@ -176,6 +176,8 @@ def measure(db: Path, repeat: int) -> tuple[dict[str, list[float]], list[str]]:
             k.press("N (dismiss the first open flag)", first_open_flag(store, k, "dismiss"))
         for _ in range(repeat):
             k.press("Y (confirm the first open flag)", first_open_flag(store, k, "confirm"))
+            if k.at.button(key="s_reopen_last").disabled:  # Y decided the last flag: the page moved on
+                k.press("B", "s_back", record=False)
             k.press("U (reopen the latest decision)", "s_reopen_last")
         for _ in range(repeat):
             k.press("D (every open flag a false alarm, move on)", "s_dismiss_all")
@@ -200,7 +202,8 @@ def measure(db: Path, repeat: int) -> tuple[dict[str, list[float]], list[str]]:
 # -- in a real browser -----------------------------------------------------------------------------------
 
 _WATCH = """
-window.__tq = {runs: [], idle: []};
+window.__tq = {keys: [], runs: [], idle: []};
+document.addEventListener("keydown", () => window.__tq.keys.push(performance.now()), true);
 const root = document.querySelector("[data-testid='stApp']");
 new MutationObserver(() => {
   const state = root.getAttribute("data-test-script-state");
@@ -288,21 +291,21 @@ class Browser:
         from selenium.webdriver.common.action_chains import ActionChains
 
         self.idle()
-        t0 = self.driver.execute_script(
+        self.driver.execute_script(
             "if (document.activeElement) document.activeElement.blur();"
-            "window.__tq.runs = []; window.__tq.idle = []; return performance.now();")
+            "window.__tq.keys = []; window.__tq.runs = []; window.__tq.idle = [];")
         ActionChains(self.driver).send_keys(key).perform()
         start = time.monotonic()
         while True:  # the first run starts, then no run starts for ``quiet`` seconds after the last ends
             time.sleep(0.05)
-            runs, idle = self.driver.execute_script("return [window.__tq.runs, window.__tq.idle];")
-            now = self.driver.execute_script("return performance.now();")
-            if runs and idle and idle[-1] >= runs[-1] and now - idle[-1] > quiet * 1000:
+            keys, runs, idle, now = self.driver.execute_script(
+                "return [window.__tq.keys, window.__tq.runs, window.__tq.idle, performance.now()];")
+            if keys and runs and idle and idle[-1] >= runs[-1] and now - idle[-1] > quiet * 1000:
                 break
             if time.monotonic() - start > 60:
                 raise SystemExit(f"{label}: no run ended within 60 s of the key")
-        if record:
-            self.times.setdefault(label, []).append((idle[-1] - t0) / 1000)
+        if record:  # from the page's own keydown event, not from when the driver was asked to press
+            self.times.setdefault(label, []).append((idle[-1] - keys[0]) / 1000)
 
 
 def browser_keys(db: Path, app: Path, work: Path, repeat: int, *, before: bool,
@@ -346,6 +349,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=None, help="presses per key (default 9; 3 with --quick)")
     p.add_argument("--before", metavar="REV", help="also time the keys of the UI at this git revision")
     p.add_argument("--browser", action="store_true", help="also time the keys in a headless Chromium")
+    p.add_argument("--note", action="append", default=[],
+                   help="a note for the recorded section (what else ran on the machine, ...)")
     args = p.parse_args()
     n = args.n or (2000 if args.quick else 10_000)
     repeat = args.repeat or (3 if args.quick else 9)
@@ -412,6 +417,14 @@ def main() -> None:
             "(callback, queries, saves, elements), without the websocket and the browser's drawing.",
             "Each key pressed on different segments (the default queue: to review, likely errors "
             "first) after a warm-up press; 'met' compares the median with the 300 ms target.",
+            *([("In Chromium: from the page's keydown event to the app root's script state leaving "
+                "'running' for the last time (600 ms without another run), page clock; so a key that "
+                "runs the page twice or switches page is timed to its last run, and the websocket and "
+                "the browser applying the elements are included. Headless, software rendering, on the "
+                "same machine as the server.")] if in_browser else []),
+            *([f"Before: the reviewer UI files of {args.before}, run as a package of their own against "
+               "the same store (a copy) and today's library."] if args.before else []),
+            *args.note,
             *notes,
         ]
     finally:
