@@ -18,6 +18,7 @@ from tqcheck.review.render import (
     flag_marks,
     highlight_html,
     missing_words,
+    sentence_html,
     tracked_changes,
     tracked_html,
     word_diff,
@@ -335,6 +336,22 @@ def test_tracked_html_escapes_text_and_labels():
     assert tags <= {"div", "b", "del", "ins"}
     assert "<script" not in markup and "<img" not in markup
     assert _reading(markup, skip="del") == other and _reading(markup, skip="ins") == base
+
+
+def test_sentence_html_shows_a_neighbour_escaped_with_its_flags(store):
+    s5 = seg(store, "s5")
+    markup = sentence_html(s5, caption='Sentence before "><img src=x onerror=alert(1)>')
+    assert "<script" not in markup and "<img" not in markup
+    tags = {t for t, _ in parse(markup).tags}
+    assert tags <= {"div", "mark", "sup"}
+    text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<sup[^>]*>.*?</sup>", "", markup)))
+    assert XSS_MT in text and s5.segment.source in text and "1 flag" in text
+    s4 = seg(store, "s4")
+    plain = sentence_html(s4, caption="Sentence after", muted=True)
+    assert "no flags" in plain and "<mark" not in plain and "opacity" in plain
+    s1 = workflow.fix(store, seg(store, "s1"), "He walked every morning.", reviewer="ann")
+    fixed = sentence_html(s1, caption="x")
+    assert "He walked every morning." in fixed and "corrected" in fixed and "<mark" not in fixed
 
 
 # -- dashboard numbers ------------------------------------------------------------------------------
