@@ -191,11 +191,16 @@ def test_markup_in_doc_ids_names_and_text_stays_text_on_the_segment_page(db, sto
     s5 = seg(store, "s5")
     store.assign([s5.id], XSS_NAME, by="lead")
     store.save_review(s5.id, reviewer=XSS_NAME, action="comment", based_on_version=0, comment="x")
+    store.claim(s5.id, XSS_NAME)
     at = open_on(start(), store, "s5")
     html = bodies(at)
     assert_no_live_markup(html)
     assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html  # the document id, escaped
     assert "assigned to &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    holder = next(i.value for i in at.info if "has this segment open" in i.value)
+    # markdown-escaped: every < and > is a literal character, never the start of a tag
+    assert holder.startswith("\\<script\\>alert\\(1\\)\\<\\/script\\>")
+    assert not re.search(r"(?<!\\)[<>]", holder)
 
 
 # -- the article page --------------------------------------------------------------------------------
