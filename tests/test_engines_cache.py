@@ -156,7 +156,7 @@ def test_several_processes_share_one_cache(tmp_path):
     for process in processes:
         process.start()
     for process in processes:
-        process.join(60)
+        process.join(300)  # spawned interpreters import tqcheck: slow on a loaded machine
     assert [process.exitcode for process in processes] == [0, 0, 0]
     cache = EngineCache(path)
     assert cache.count() == 40 + 3 * 40
