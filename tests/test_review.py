@@ -119,8 +119,10 @@ def test_dismiss_all_decides_every_open_flag_in_one_save_and_reopen_takes_it_bac
     s3 = seg(store, "s3")
     r = workflow.confirm(store, s3, s3.flags[0].id, reviewer="ann")
     assert workflow.open_flag_ids(r) == (r.flags[1].id, r.flags[2].id)
+    before = r
     r = workflow.dismiss_all(store, r, reviewer="ann")
     assert r.version == 2 and workflow.all_decided(r) and r.status.value == "reviewed"
+    assert workflow.finished_by(before, r) and not workflow.finished_by(r, r)
     assert [f.decision for f in r.flags] == [Decision.CONFIRMED, Decision.DISMISSED, Decision.DISMISSED]
     assert workflow.last_decided(r) == (r.flags[1].id, r.flags[2].id)
     assert workflow.dismiss_all(store, r, reviewer="ann") is r  # nothing open: nothing saved

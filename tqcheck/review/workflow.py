@@ -111,8 +111,14 @@ def reopen_last(store: Store, record: SegmentRecord, *, reviewer: str) -> Segmen
 
 
 def all_decided(record: SegmentRecord) -> bool:
-    """Every shown flag has a decision: the moment to move on to the next segment."""
+    """Every shown flag has a decision."""
     return not record.open_flags()
+
+
+def finished_by(before: SegmentRecord, after: SegmentRecord) -> bool:
+    """This save decided the segment's last open flag: the moment to move on to the next segment.
+    A segment that had nothing open (a comment, a correction, a reopen) never moves the page."""
+    return bool(before.open_flags()) and all_decided(after)
 
 
 def next_undecided(record: SegmentRecord) -> int | None:

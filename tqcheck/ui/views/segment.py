@@ -136,8 +136,7 @@ def undo(action: Callable[..., SegmentRecord], *args: Any) -> None:
 def decide(action: Callable[..., SegmentRecord], *args: Any) -> None:
     """Callback of a decision key: save; move on if this save decided the last open flag."""
     saved = save(action, *args)
-    if (saved is not None and st.session_state.get("auto_advance", True)
-            and workflow.open_flag_ids(record) and workflow.all_decided(saved)):
+    if saved is not None and st.session_state.get("auto_advance", True) and workflow.finished_by(record, saved):
         _advance(saved)
 
 
