@@ -219,6 +219,7 @@ def test_the_article_page_shows_a_document_in_order_and_opens_a_sentence(db, sto
     assert shown(at, store) == "s2"
     ok(at.button(key="s_article").click().run())  # and back to the article (A)
     assert [t.value for t in at.title] == ["Article"]
+    assert "2. · last opened · s2" in reading(at)
 
 
 def test_assign_an_article_and_find_it_in_my_queue(db, store):

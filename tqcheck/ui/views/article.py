@@ -110,9 +110,11 @@ shown = [r for r in records if not flagged_only or any(not f.flag.hint for f in 
 if len(shown) > LIMIT:
     st.caption(f"The first {LIMIT} of {len(shown)} sentences; filter the queue by this document for the rest.")
 
+last_opened = st.session_state.get("segment_id")
 for record in shown[:LIMIT]:
     text, action = st.columns([10, 1], vertical_alignment="center")
-    text.html(sentence_html(record, caption=f"{record.position + 1}."))
+    caption = f"{record.position + 1}." + (" · last opened" if record.id == last_opened else "")
+    text.html(sentence_html(record, caption=caption))
     if action.button("Open", key=f"a_open_{record.id}", help="Open this sentence on the segment page"):
         st.session_state["queue_filter"] = in_order
         open_segment(record.id)
