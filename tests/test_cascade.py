@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from tqcheck.cascade import SKIPPED, cheap_risk, needs_expensive_stage, stages
+from tqcheck.cascade import SKIPPED, active_rule, cheap_risk, needs_expensive_stage, stages
 from tqcheck.cli.options import config_from_options
 from tqcheck.config import CheckConfig
+from tqcheck.errors import ConfigError, UsageError
 from tqcheck.fusion.calibration import Calibration, CascadeRule, PairCalibration, RiskModel, load_calibration
 from tqcheck.fusion.fuse import Evidence, Fusion
 from tqcheck.model import Segment
@@ -52,12 +53,12 @@ def model(signals, features, coef):
     return RiskModel(tuple(sorted(signals)), tuple(features), (0.0,) * n, (1.0,) * n, tuple(coef), 0.0)
 
 
-def calibration(thresholds=None) -> Calibration:
+def calibration(thresholds=None, default=True) -> Calibration:
     """Risk = sigmoid(qe.score) on QE alone; with fluency too, sigmoid(qe.score + fluency.value)."""
     models = (model([], ["rules.major"], [1.0]), model(["qe"], ["qe.score"], [1.0]),
               model(["qe", "fluency", "roundtrip"], ["qe.score", "fluency.value"], [1.0, 1.0]))
     pairs = {"*": PairCalibration(models), "*/target-only": PairCalibration(models)}
-    rule = CascadeRule(("qe",), thresholds) if thresholds is not None else None
+    rule = CascadeRule(("qe",), thresholds, default=default) if thresholds is not None else None
     return Calibration("test", pairs, cascade=rule)
 
 
@@ -145,6 +146,26 @@ def test_without_a_threshold_or_a_cascade_nothing_is_skipped():
         assert not any(SKIPPED in r.artifacts for r in results)
 
 
+def test_a_rule_not_on_by_default_cascades_only_when_asked():
+    sigs = signals()
+    cal = calibration({"*": 0.5}, default=False)
+    pipeline(sigs, cal).check(SEGMENTS)
+    assert sigs["fluency"].seen == ["low", "high", "edge"]
+    sigs = signals()
+    [low, *_] = pipeline(sigs, cal, cascade=True).check(SEGMENTS)
+    assert sigs["fluency"].seen == ["high", "edge"] and SKIPPED in low.artifacts
+
+
+@pytest.mark.parametrize(("default", "thorough", "cascade", "active"), [
+    (True, False, False, True), (True, True, False, False), (False, False, False, False),
+    (False, False, True, True),
+])
+def test_active_rule(default, thorough, cascade, active):
+    rule = CascadeRule(("qe",), {"*": 0.1}, default=default)
+    assert (active_rule(rule, thorough=thorough, cascade=cascade) is rule) is active
+    assert active_rule(None, cascade=True) is None
+
+
 def test_evidence_for_fitting_always_has_every_signal():
     sigs = signals()
     evidence = list(pipeline(sigs, calibration({"*": 0.5})).evidence(SEGMENTS))
@@ -178,7 +199,7 @@ def test_a_batch_where_every_segment_skips_never_calls_the_expensive_signals():
 
 def test_the_cascade_rule_round_trips_through_the_calibration_file(tmp_path):
     cal = calibration({"*": 0.25, "fr-en": 0.2}).with_cascade(
-        CascadeRule(("qe",), {"*": 0.25, "fr-en": 0.2}, {"share_expensive": 0.4}))
+        CascadeRule(("qe",), {"*": 0.25, "fr-en": 0.2}, {"share_expensive": 0.4}, default=True))
     path = tmp_path / "cal.json"
     cal.write(path)
     assert json.loads(path.read_text())["cascade"]["thresholds"] == {"*": 0.25, "fr-en": 0.2}
@@ -186,7 +207,7 @@ def test_the_cascade_rule_round_trips_through_the_calibration_file(tmp_path):
     assert loaded is not None and loaded.cascade is not None
     assert loaded.cascade.cheap_signals == ("qe",) and loaded.cascade.measured["share_expensive"] == 0.4
     assert loaded.cascade.threshold("fr-en") == 0.2 and loaded.cascade.threshold("de-en") == 0.25
-    assert loaded.cascade.threshold("fr-en/target-only") is None
+    assert loaded.cascade.threshold("fr-en/target-only") is None and loaded.cascade.default is True
     # A calibration without one (every file before the cascade) loads with none.
     data = json.loads(path.read_text())
     del data["cascade"]
@@ -200,5 +221,14 @@ def test_thorough_from_the_command_line_and_the_config_file(tmp_path):
     toml.write_text("[run]\nthorough = true\n")
     assert CheckConfig.from_toml(toml).thorough is True
     # Off, it leaves the settings hash as it was before the option existed (evidence files record it).
-    assert "thorough" not in CheckConfig().to_dict()
-    assert CheckConfig(thorough=True).hash() != CheckConfig().hash()
+    assert "thorough" not in CheckConfig().to_dict() and "cascade" not in CheckConfig().to_dict()
+    assert CheckConfig(thorough=True).hash() != CheckConfig().hash() != CheckConfig(cascade=True).hash()
+    # The command line wins over the file; both at once is a contradiction.
+    toml.write_text("[run]\ncascade = true\n")
+    assert CheckConfig.from_toml(toml).cascade is True
+    assert config_from_options(config=str(toml), thorough=True).cascade is False
+    with pytest.raises(UsageError, match="contradict"):
+        config_from_options(thorough=True, cascade=True)
+    toml.write_text("[run]\ncascade = true\nthorough = true\n")
+    with pytest.raises(ConfigError, match="thorough and cascade"):
+        CheckConfig.from_toml(toml)

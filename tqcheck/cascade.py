@@ -9,6 +9,10 @@ found, as if only those signals had run; its evidence and result say so (the art
 ``cascade.skipped`` names the signals not run, ``cascade.cheap_risk`` the risk and the threshold).
 Every other segment runs every signal, as ``--thorough`` does for all of them.
 
+Whether a run cascades: ``--thorough`` never; ``--cascade`` whenever the calibration has a threshold;
+otherwise as the calibration says (``CascadeRule.default``, set only where the measured losses of every
+figure were within the tolerance: benchmarks/cascade_quality.py).
+
 Nothing is skipped when the calibration has no threshold for the segment's key (fit by
 benchmarks/cascade_quality.py on cross-validated dev data; a calibration fresh from ``tqcheck calibrate``
 has none), or when its cheap risk does not come from the model of exactly the cheap signals (a cheap
@@ -33,6 +37,14 @@ if TYPE_CHECKING:
 CASCADE = "cascade"
 SKIPPED = "cascade.skipped"
 CHEAP_RISK = "cascade.cheap_risk"
+
+
+def active_rule(rule: CascadeRule | None, *, thorough: bool = False, cascade: bool = False) -> CascadeRule | None:
+    """The cascade rule a run follows: none when thorough, the calibration's when asked for (``cascade``)
+    or when the calibration turns it on by default."""
+    if rule is None or thorough:
+        return None
+    return rule if cascade or rule.default else None
 
 
 def needs_expensive_stage(cheap_risk: float | None, threshold: float | None) -> bool:

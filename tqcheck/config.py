@@ -22,9 +22,10 @@ A ``tqcheck.toml`` looks like::
     batch_size = 128                # segments per pipeline batch (see DEFAULT_BATCH_SIZE)
     cache = "~/.cache/tqcheck/engines.sqlite"
     thorough = false                # true: every signal on every segment, no cascade (tqcheck.cascade)
+    cascade = false                 # true: cascade even where the calibration does not by default
 
 The configuration hash in a run signature is computed from ``to_dict()``, so two runs with the same
-hash used the same settings. ``thorough`` enters it only when set, so that the hashes of earlier
+hash used the same settings. ``thorough`` and ``cascade`` enter it only when set, so that the hashes of earlier
 settings (recorded in evidence files and calibrations, which always run every signal) stay valid; the
 cascade's threshold is part of the calibration, whose id the run signature records.
 """
@@ -93,6 +94,13 @@ class CheckConfig:
     metrics: bool = True
     #: Every signal on every segment: no cascade (``tqcheck.cascade``), the behaviour before it.
     thorough: bool = False
+    #: Cascade with the calibration's threshold even where its rule is not on by default.
+    cascade: bool = False
+
+    def __post_init__(self) -> None:
+        if self.thorough and self.cascade:
+            raise ConfigError("thorough and cascade both set", fix="choose one: thorough runs every signal "
+                              "on every segment, cascade skips the expensive ones where the cheap risk is low")
 
     @property
     def rules_only(self) -> bool:
@@ -114,6 +122,8 @@ class CheckConfig:
         }
         if self.thorough:
             out["thorough"] = True
+        if self.cascade:
+            out["cascade"] = True
         return out
 
     def hash(self) -> str:
@@ -169,6 +179,9 @@ class CheckConfig:
                 calibration=calibration,
                 metrics=bool(run.get("metrics", True)),
                 thorough=bool(run.get("thorough", False)),
+                cascade=bool(run.get("cascade", False)),
             )
+        except ConfigError as exc:
+            raise ConfigError(exc.message, where=where, fix=exc.fix) from exc
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"invalid value: {exc}", where=where) from exc

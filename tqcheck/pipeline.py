@@ -5,7 +5,7 @@ feed of a million lines), runs the rule checks and the model signals on each bat
 into results in input order. ``evidence`` stops before the fusion: it yields what the fusion is
 given (``Evidence``), which calibration fits on and cross-validation re-fuses.
 
-``run`` cascades (``tqcheck.cascade``): the cheap signals on every segment, the expensive ones only
+``run`` may cascade (``tqcheck.cascade``): the cheap signals on every segment, the expensive ones only
 where the cheap stage's calibrated risk reaches the calibration's threshold; ``thorough`` in the
 configuration (``--thorough``) runs every signal on every segment. ``evidence`` always runs every
 signal unless given a cascade rule: fitting needs every signal.
@@ -150,9 +150,13 @@ class Pipeline:
                 progress(len(batch))
 
     def run(self, segments: Iterable[Segment], *, progress: Progress | None = None) -> Iterator[SegmentResult]:
-        """One result per segment, in input order; cascaded unless the configuration is thorough."""
+        """One result per segment, in input order; cascaded where the configuration and the calibration
+        say so (``tqcheck.cascade.active_rule``)."""
+        from tqcheck.cascade import active_rule
+
         fusion = self.fusion
-        rule = None if self.config.thorough or fusion.calibration is None else fusion.calibration.cascade
+        rule = active_rule(fusion.calibration.cascade if fusion.calibration else None,
+                           thorough=self.config.thorough, cascade=self.config.cascade)
         for item in self.evidence(segments, progress=progress, cascade=rule):
             yield fusion.fuse(item.segment, item.rule_flags, item.outputs)
 

@@ -28,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The keyword names ``engine_options`` adds to a command; ``config_from_options`` reads only these.
 OPTION_NAMES: tuple[str, ...] = (
     "config", "back_translator", "reference_model", "lm", "embedder", "qe", "rules_only",
-    "device", "batch_size", "cache", "calibration", "revision", "thorough",
+    "device", "batch_size", "cache", "calibration", "revision", "thorough", "cascade",
 )
 
 _ENGINE_HELP = {
@@ -68,9 +68,13 @@ def engine_options(command: F) -> F:
                           "for no calibration: no risk, rule checks keep the severity they declare, signals "
                           "are hints."),
         click.option("--thorough", is_flag=True, default=False,
-                     help="Run every signal on every segment. By default the expensive signals run only where "
-                          "the cheap ones (rule checks, QE) give a risk at or above the calibration's cascade "
-                          "threshold. eval and calibrate always compute every signal."),
+                     help="Run every signal on every segment, never the cascade (see --cascade). eval and "
+                          "calibrate always compute every signal."),
+        click.option("--cascade", is_flag=True, default=False,
+                     help="Run the expensive signals (fluency, round trip, embedding...) only where the cheap "
+                          "ones (rule checks, QE) give a risk at or above the calibration's cascade threshold: "
+                          "faster, and measured against --thorough in benchmarks/RESULTS.md. On by default only "
+                          "where the calibration says so."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -150,8 +154,12 @@ def config_from_options(**kwargs: Any) -> CheckConfig:
         changes["cache"] = kwargs["cache"]
     if kwargs.get("calibration") is not None:
         changes["calibration"] = kwargs["calibration"]
+    if kwargs.get("thorough") and kwargs.get("cascade"):
+        raise UsageError("--thorough and --cascade contradict each other", fix="choose one")
     if kwargs.get("thorough"):
-        changes["thorough"] = True
+        changes.update(thorough=True, cascade=False)
+    if kwargs.get("cascade"):
+        changes.update(cascade=True, thorough=False)
     return replace(config, **changes)
 
 

@@ -338,12 +338,14 @@ class CascadeRule:
     exactly those signals is below ``thresholds[key]`` (its calibration key, else the pooled one) skips
     the other signals. A key with no threshold, own or pooled, runs every signal. ``measured`` says how
     the threshold was chosen (benchmarks/cascade_quality.py: the command, the share of segments that
-    reach the expensive stage, what each figure lost in cross-validation).
+    reach the expensive stage, what each figure lost in cross-validation). ``default``: whether runs
+    cascade without being asked (``--cascade``): only where the measured losses were within tolerance.
     """
 
     cheap_signals: tuple[str, ...]
     thresholds: Mapping[str, float]
     measured: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    default: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cheap_signals", tuple(sorted(self.cheap_signals)))
@@ -359,13 +361,13 @@ class CascadeRule:
 
     def to_dict(self) -> dict[str, Any]:
         return {"cheap_signals": list(self.cheap_signals), "thresholds": dict(self.thresholds),
-                "measured": dict(self.measured)}
+                "default": self.default, "measured": dict(self.measured)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CascadeRule:
         return cls(tuple(str(s) for s in data["cheap_signals"]),
                    {str(k): float(v) for k, v in (data.get("thresholds") or {}).items()},
-                   data.get("measured") or {})
+                   data.get("measured") or {}, bool(data.get("default", False)))
 
 
 @dataclass(frozen=True)
