@@ -70,9 +70,12 @@ in_order = replace(st.session_state["queue_filter"], run_ids=(run_id,),
                    doc_ids=(doc_id,) if doc_id is not None else (), order="article",
                    statuses=DEFAULT_STATUSES, assigned_to=())
 
+# Read fresh (the document list is cached for seconds): whether anything is left to review now.
+records = store.article(run_id, doc_id)
+to_review = sum(1 for r in records if r.open_flags())
+
 top = st.columns([1, 1, 2])
-if top[0].button("Review in order", key="a_review", shortcut="O", type="primary",
-                 disabled=summary.to_review == 0,
+if top[0].button("Review in order", key="a_review", shortcut="O", type="primary", disabled=not to_review,
                  help="Open this article's first segment still to review, and move on in article "
                       "order as each is decided (O)"):
     st.session_state["queue_filter"] = in_order
@@ -87,8 +90,6 @@ if top[1].button("In the queue", key="a_queue", shortcut="Q",
     st.session_state["queue_filter"] = in_order
     st.session_state["queue_offset"] = 0
     st.switch_page(PAGE_FILES["queue"])
-
-records = store.article(run_id, doc_id)
 
 with top[2].popover("Assign this article", icon=":material/person_add:"):
     to = st.text_input("Reviewer", key="a_assign_to", placeholder="a reviewer's name (empty: nobody)")
