@@ -1,9 +1,10 @@
 """End to end in a real headless Chromium: ``streamlit run app.py`` on localhost, a reviewer opens the
 queue, confirms a flag, corrects a target, and the database has it; after a restart of the app the
 decisions are still there; a segment carrying ``<script>`` and ``<img onerror>`` shows as text.
-Issue 16: a reviewer clears an article in article order with the keyboard only (one key per segment,
-the page moving on by itself), and the decisions survive a restart; a bulk dismiss of one check in
-one document, and its undo; markup in document ids, reviewer names and text stays text.
+Issue 16: a reviewer clears the seed article (samples/caravan, rule checks) and a fixture article in
+article order with the keyboard only (one key per segment, the page moving on by itself), and the
+decisions survive a restart; a bulk dismiss of one check in one document, and its undo; markup in
+document ids, reviewer names and text stays text.
 
 Needs the Debian packages chromium and chromium-driver (CI installs them); Selenium is pointed at
 them so that Selenium Manager downloads nothing. A screenshot of the segment page is saved in the
@@ -310,6 +311,57 @@ def test_clear_an_article_with_the_keyboard_only(tmp_path, browser):
         with Store.open(db) as store:
             assert all(f.decision is Decision.DISMISSED
                        for s in ("s1", "s2", "s3") for f in store.find_segment(1, s).flags)
+
+
+def heading_is(text: str):
+    """The page's h2 says exactly ``text`` (read in one script call: Streamlit replaces elements as
+    it reruns, and a found element may be gone a moment later)."""
+    return lambda d: text in d.execute_script(
+        "return Array.from(document.querySelectorAll('h2')).map(h => h.textContent.trim())")
+
+
+def test_clear_the_seed_article_with_the_keyboard_only(tmp_path, browser):
+    """The seed article (samples/caravan, checked with the rule checks), cleared in article order:
+    O, then D on each flagged sentence as the page moves on by itself; still so after a restart."""
+    db = tmp_path / "review.sqlite"
+    checked = subprocess.run(
+        [sys.executable, "-m", "tqcheck", "check", "--format", "docs", "-s", "fr", "-t", "en",
+         str(ROOT / "samples" / "caravan.fr-reconstructed-source.txt"), str(ROOT / "samples" / "caravan.en-mt.txt"),
+         "--rules-only", "--db", str(db), "-q"], capture_output=True, text=True)
+    assert checked.returncode in (0, 1), checked.stderr
+    with Store.open(db) as store:
+        (document,) = store.documents()
+        flagged = [r.segment.id for r in store.article(document.run_id, document.doc_id) if r.open_flags()]
+    assert len(flagged) >= 3, flagged  # the rule checks find several things in the seed article
+    log = tmp_path / "streamlit.log"
+    with streamlit_app(db, log) as url:
+        browser.get(f"{url}/article")
+        wait_for(browser, page_has("Review in order"), 60)
+        type_into(browser, "Your name", "ann")
+        settle(browser)
+        press(browser, "o")
+        wait_for(browser, heading_is(f"Segment {flagged[0]}"))
+        settle(browser)
+        for this, following in zip(flagged, flagged[1:] + [None]):
+            press(browser, "d")  # every flag of this sentence is a false alarm
+            wait_for(browser, heading_is(f"Segment {following}") if following
+                     else page_has("nothing else in this queue"))
+            settle(browser)
+            with Store.open(db) as store:
+                assert store.find_segment(document.run_id, this).open_flags() == ()
+    # A restart of the app: the decisions are still there, and the article says so.
+    with streamlit_app(db, log) as url:
+        browser.get(f"{url}/article")
+        wait_for(browser, page_has("Review in order"), 60)
+        settle(browser)
+        body = browser.find_element("tag name", "body").text
+        for seg_id in flagged:
+            assert f"{seg_id} · reviewed" in body
+        with Store.open(db) as store:
+            for seg_id in flagged:
+                record = store.find_segment(document.run_id, seg_id)
+                decided = [f for f in record.flags if not f.flag.hint]
+                assert decided and {(f.decision, f.decided_by) for f in decided} == {(Decision.DISMISSED, "ann")}
 
 
 def pick_document(driver, text: str) -> None:
