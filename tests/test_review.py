@@ -330,6 +330,15 @@ def test_tracked_html_reads_as_the_engine_sentence_with_the_base_struck_through(
     assert "the same words as the MT" in same and "tq-del" not in same and "tq-ins" not in same
 
 
+def test_tracked_html_never_glues_a_change_to_the_word_before_or_after():
+    mt = "They marched through Mexico on Wednesday, towards the market."
+    ref = "They marched through Mexico, towards the march."
+    markup = tracked_html("Reference model", mt, ref, base_label="MT")
+    everything = html.unescape(re.sub(r"<[^>]+>", "", markup.split("</div>", 1)[1]))
+    assert everything == "They marched through Mexico on Wednesday, towards the market march."
+    assert _reading(markup, skip="del") == ref and _reading(markup, skip="ins") == mt
+
+
 def test_tracked_html_escapes_text_and_labels():
     base = 'Cliquez <script>alert(1)</script> ici'
     other = 'Click "><img src=x onerror=alert(1)> here'

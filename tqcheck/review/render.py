@@ -184,7 +184,13 @@ def tracked_html(label: str, base: str, other: str, *, base_label: str) -> str:
     parts: list[str] = []
     changed = 0
     previous = "same"
+    last = ""  # the last character written, struck or not
     for kind, text in tracked_changes(base, other):
+        if last.isalnum() and text[:1].isalnum():
+            # Pieces keep the white space of the text they come from; where one ends on a word and
+            # the next starts one ("Mexico" + "on Wednesday" before a comma), a space keeps them apart.
+            text = " " + text
+        last = text[-1:] or last
         if kind == "same":
             parts.append(esc(text))
         else:
