@@ -222,6 +222,14 @@ def test_the_article_page_shows_a_document_in_order_and_opens_a_sentence(db, sto
     assert "2. · last opened · s2" in reading(at)
 
 
+def test_from_the_article_to_the_queue_filtered_to_it(db, store):
+    at = to_article(start())
+    ok(at.button(key="a_queue").click().run())
+    assert [t.value for t in at.title] == ["Queue"]
+    assert at.dataframe[0].value["segment"].tolist() == ["s1", "s2", "s3"]  # this article, in its order
+    assert at.multiselect(key="q_docs").value == ["caravan"] and at.radio(key="q_order").value == "article"
+
+
 def test_assign_an_article_and_find_it_in_my_queue(db, store):
     at = start()
     ok(at.switch_page(f"{VIEWS}/article.py").run())
