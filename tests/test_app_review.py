@@ -301,7 +301,8 @@ def test_bulk_on_picked_rows_and_assign_them(db, store):
     at = start()
     ok(at.toggle(key="q_bulk").set_value(True).run())
     ok(at.radio(key="q_bulk_scope").set_value("rows").run())
-    at.session_state["q_table"] = {"selection": {"rows": [0, 2], "columns": [], "cells": []}}
+    table = at.dataframe[0].key  # one key per page and filter: a pick never moves to other rows
+    at.session_state[table] = {"selection": {"rows": [0, 2], "columns": [], "cells": []}}
     ok(at.run())
     assert any("5 open flag(s) in 2 segment(s)" in m.value for m in at.markdown)  # s2 and s3
     ok(at.text_input(key="q_assign_to").input("bob").run())
@@ -310,6 +311,9 @@ def test_bulk_on_picked_rows_and_assign_them(db, store):
     ok(at.button(key="q_bulk_dismiss").click().run())
     assert {f.decision for f in seg(store, "s2").flags} == {Decision.DISMISSED}
     assert seg(store, "s1").flags[0].decision is None
+    ok(at.multiselect(key="q_sev").set_value(["major"]).run())  # other rows: nothing is picked in them
+    assert at.dataframe[0].key != table
+    assert any("0 open flag(s) in 0 segment(s)" in m.value for m in at.markdown)
 
 
 def test_markup_in_a_reviewer_name_stays_text_in_bulk_messages(db, store):

@@ -13,6 +13,7 @@ the queue's own rerun stays two small queries.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from functools import partial
 
@@ -143,8 +144,11 @@ if rows:
         "status": r.status.value, "assigned": r.assigned_to or "", "open by": r.claimed_by or "",
         "edited": r.edited, "MT": r.mt,
     } for r in rows])
+    # Picked rows are positions in this page of this filter: a key of its own per page and filter,
+    # so that a pick never carries over to other rows (and a bulk action to segments nobody picked).
+    table_key = f"q_table_{zlib.crc32(repr((chosen, offset)).encode()):08x}"
     event = st.dataframe(
-        table, key="q_table", hide_index=True, on_select="rerun", selection_mode="multi-row",
+        table, key=table_key, hide_index=True, on_select="rerun", selection_mode="multi-row",
         width="stretch",
         column_config={"expected error": st.column_config.ProgressColumn(
                            "expected error", min_value=0.0, max_value=1.0, format="%.2f",
