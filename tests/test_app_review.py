@@ -249,6 +249,7 @@ def test_markup_in_a_document_id_stays_text_on_the_article_page(db, store):
     ok(at.selectbox(key="a_doc").set_value((1, XSS_DOC)).run())
     assert_no_live_markup(bodies(at))
     assert XSS_MT in reading(at)  # the segment's MT, shown as text
+    assert "1. · s5" in reading(at)  # numbered in its document, not in the run
     # the selectbox shows the id as an option's text, never as markup
     assert any(XSS_DOC in option for option in at.selectbox(key="a_doc").options)
 

@@ -112,9 +112,10 @@ if len(shown) > LIMIT:
     st.caption(f"The first {LIMIT} of {len(shown)} sentences; filter the queue by this document for the rest.")
 
 last_opened = st.session_state.get("segment_id")
+number = {r.id: i for i, r in enumerate(records, start=1)}  # the sentence's place in its document
 for record in shown[:LIMIT]:
     text, action = st.columns([10, 1], vertical_alignment="center")
-    caption = f"{record.position + 1}." + (" · last opened" if record.id == last_opened else "")
+    caption = f"{number[record.id]}." + (" · last opened" if record.id == last_opened else "")
     text.html(sentence_html(record, caption=caption))
     if action.button("Open", key=f"a_open_{record.id}", help="Open this sentence on the segment page"):
         st.session_state["queue_filter"] = in_order
