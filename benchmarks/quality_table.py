@@ -100,7 +100,8 @@ def main() -> None:
         text.append(f"{title} (5-fold cross-validated):\n\n{head}\n" + "\n".join(rows(results, prefix, configs)) + "\n")
     print("\n".join(text))
     if args.record:
-        section = C.Section("Flags a copy editor can trust (issue 18): cross-validated quality against the human labels")
+        section = C.Section("Flags a copy editor can trust (issue 18): cross-validated quality against the "
+                            "human labels")
         section.notes += [
             "Tables made by `bash benchmarks/quality_matrix.sh CACHE RESULTS` (each configuration: `tqcheck eval "
             "../shared/eval/bio_mqm_fr.dev.jsonl ../shared/eval/demetr_fr_en.dev.jsonl --by lp --cross-validate 5 "
