@@ -88,24 +88,28 @@ def read_evidence(path: Path, eval_dir: Path) -> tuple[dict[str, Any], list[Any]
     return header, evidence, data
 
 
-def held_out(labelled: Any, cheap: Sequence[str], folds: int) -> dict[str, HeldOut]:
-    """Every segment fused out of fold, thorough and cheap (see the module docstring)."""
+def held_out(labelled: Any, candidates: Sequence[tuple[str, ...]],
+             folds: int) -> dict[tuple[str, ...], dict[str, HeldOut]]:
+    """Every segment fused out of fold, thorough and on each candidate cheap stage (module docstring). The
+    fold's fusion is fit on full evidence whatever the cheap stage, so each fold is fit once."""
     from tqcheck.cascade import cheap_risk
     from tqcheck.fusion.fit import _groups_folds, fit_calibration
     from tqcheck.fusion.fuse import Fusion
 
     ids = [e.segment.id for e in labelled.evidence]
     groups = [labelled.groups.get(i, i) for i in ids]
-    out: dict[str, HeldOut] = {}
+    out: dict[tuple[str, ...], dict[str, HeldOut]] = {cheap: {} for cheap in candidates}
     for train, test in _groups_folds(groups, folds):  # the folds of fit.cross_validated_results
         fusion = Fusion(fit_calibration(labelled.subset({ids[i] for i in train}), folds=None, name="cv-fold"))
         for i in test:
             e = labelled.evidence[i]
-            small = e.restricted(cheap)
-            out[ids[i]] = HeldOut(fusion.fuse(e.segment, e.rule_flags, e.outputs),
-                                  fusion.fuse(small.segment, small.rule_flags, small.outputs),
-                                  cheap_risk(fusion, small, frozenset(cheap)))
-    return out
+            thorough = fusion.fuse(e.segment, e.rule_flags, e.outputs)
+            for cheap in candidates:
+                small = e.restricted(cheap)
+                out[cheap][ids[i]] = HeldOut(thorough, fusion.fuse(small.segment, small.rule_flags, small.outputs),
+                                             cheap_risk(fusion, small, frozenset(cheap)))
+    # Input order, as cross_validated_results returns them.
+    return {cheap: {i: results[i] for i in ids if i in results} for cheap, results in out.items()}
 
 
 def cascaded(results: dict[str, HeldOut], threshold: float) -> list[Any]:
@@ -214,8 +218,7 @@ def main() -> None:
     thorough_ms = sum(STAGE_MS.values())
     candidates = [tuple(sorted(c.split(","))) for c in args.cheap] if args.cheap else CANDIDATES
     sweeps: list[tuple[tuple[str, ...], list[dict[str, Any]], dict[str, HeldOut]]] = []
-    for cheap in candidates:
-        results = held_out(labelled, cheap, args.folds)
+    for cheap, results in held_out(labelled, candidates, args.folds).items():
         sweeps.append((cheap, sweep(results, data, cheap), results))
         print(f"{', '.join(cheap)}:\n{table(sweeps[-1][1], {}).markdown()}\n", file=sys.stderr, flush=True)
     every = [rows for _, rows, _ in sweeps]
