@@ -232,3 +232,14 @@ def test_thorough_from_the_command_line_and_the_config_file(tmp_path):
     toml.write_text("[run]\ncascade = true\nthorough = true\n")
     with pytest.raises(ConfigError, match="thorough and cascade"):
         CheckConfig.from_toml(toml)
+
+
+def test_the_shipped_cascade_is_one_the_pipeline_can_follow():
+    cal, _ = load_calibration(None)
+    assert cal is not None and cal.cascade is not None
+    rule = cal.cascade
+    assert set(rule.cheap_signals) <= {"roundtrip", "pseudo_reference", "fluency", "crosslingual", "qe"}
+    # The cheap risk comes from a model of exactly the cheap signals: the pooled fit has one.
+    assert any(set(m.signals) == set(rule.cheap_signals) for m in cal.pairs["*"].models)
+    assert rule.threshold("fr-en") is not None and rule.threshold("fr-en/target-only") is None
+    assert rule.measured["command"].startswith(".venv/bin/python benchmarks/cascade_quality.py")
