@@ -199,8 +199,6 @@ def main() -> None:
         f"micro-batches of up to 128 segments gathered within 20 ms); clients: {args.clients} threads of this "
         "script, one httpx connection each, on the same 2 cores as the server (the clients' JSON work competes "
         "with the server's).",
-        f"Command: `.venv/bin/python benchmarks/bench_serve.py --requests {total} --clients {args.clients} "
-        f"--engine {args.engine} --record`.",
         "Latency: from sending the request to the parsed answer, per request; errors: any status but 200 or a "
         "response whose result count differs from its segment count.",
     ]
