@@ -30,6 +30,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from tqcheck.errors import InputError
@@ -44,7 +45,14 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 def local_name(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    """``{namespace}name`` -> ``name``; "" for a comment or a processing instruction (their tag is a
+    function). Cached: a document repeats a handful of tags millions of times."""
+    return _local_name(tag) if isinstance(tag, str) else ""
+
+
+@lru_cache(maxsize=1024)
+def _local_name(tag: str) -> str:
+    return tag.rpartition("}")[2]
 
 
 class Numbering:

@@ -142,8 +142,11 @@ def _read_one(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
         warned = False
         root: ET.Element | None = None
         for event, el in events:
-            local = local_name(el.tag)
             if event == "start":
+                # Only the root and <file> matter when they open: the rest is looked at when it ends.
+                if root is not None and not (isinstance(el.tag, str) and el.tag.endswith("file")):
+                    continue
+                local = local_name(el.tag)
                 if root is None:
                     root = el
                     if local != "xliff":
@@ -163,7 +166,7 @@ def _read_one(path: str | Path, ctx: ReadContext) -> Iterator[Segment]:
                                  f"{ctx.source_lang}->{ctx.target_lang}; using the file's languages")
                         warned = True
                 continue
-            if local != ("unit" if v2 else "trans-unit"):
+            if local_name(el.tag) != ("unit" if v2 else "trans-unit"):
                 continue
             units += 1
             prefix = f"{file.key}/" if several else ""
