@@ -20,6 +20,7 @@ Classes (a span may have several):
 
 from __future__ import annotations
 
+import bisect
 from functools import lru_cache
 
 from tqcheck.langcodes import base_lang
@@ -41,7 +42,7 @@ def span_classes(text: str, start: int, end: int, *, lang: str | None,
         return frozenset({"punct"})
     if any(ch.isdigit() for ch in piece):
         out.add("number")
-    if any(t.kind in _LINK_KINDS and t.start < end and start < t.end for t in tokens_of(text)):
+    if _overlaps_link(text, start, end):
         out.add("link")
     before = text[:start].rstrip()
     initial = not before or before[-1] in _SENTENCE_END
@@ -60,6 +61,21 @@ def span_classes(text: str, start: int, end: int, *, lang: str | None,
     if source and piece.strip() and len(piece.strip()) > 1 and piece.strip() in source:
         out.add("copied")
     return frozenset(out)
+
+
+def _overlaps_link(text: str, start: int, end: int) -> bool:
+    """Whether ``[start, end)`` overlaps a link token of ``text``: a binary search in the text's link
+    tokens, so that a segment with thousands of findings is not a scan of every token per finding."""
+    starts, ends = _links(text)
+    i = bisect.bisect_left(ends, start + 1)  # the first link ending after ``start``
+    return i < len(starts) and starts[i] < end
+
+
+@lru_cache(maxsize=256)
+def _links(text: str) -> tuple[list[int], list[int]]:
+    """The link tokens' starts and ends, in text order (tokens do not overlap)."""
+    links = [t for t in tokens_of(text) if t.kind in _LINK_KINDS]
+    return [t.start for t in links], [t.end for t in links]
 
 
 @lru_cache(maxsize=64)
