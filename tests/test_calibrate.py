@@ -218,3 +218,19 @@ def test_calibrate_from_decisions_learns_what_reviewers_confirm():
     strong = flags.predict({"check=fluency": 1.0, "strength:fluency": 6.0, "sources": 1.0})[0]
     weak = flags.predict({"check=fluency": 1.0, "strength:fluency": 2.0, "sources": 1.0})[0]
     assert strong > 0.5 > weak
+
+
+def test_extend_keeps_the_cascade_only_while_the_fits_it_reads_stay(tmp_path):
+    """A target-only fit laid over a bilingual file keeps the file's cascade threshold; a fit that replaces
+    a bilingual key drops it (the threshold read that key's risks) and says so."""
+    from tqcheck.cli.calibrate import _extended
+    from tqcheck.fusion.calibration import Calibration, CascadeRule, PairCalibration
+
+    rule = CascadeRule(("qe",), {"*": 0.2}, {}, False)
+    base = tmp_path / "base.json"
+    Calibration("base", {"fr-en": PairCalibration(), "*": PairCalibration()}, cascade=rule).write(base)
+    target_only = Calibration("t-o", {"fr-en/target-only": PairCalibration()})
+    kept = _extended(str(base), target_only)
+    assert kept.cascade == rule and set(kept.pairs) == {"fr-en", "*", "fr-en/target-only"}
+    refit = _extended(str(base), Calibration("new", {"fr-en": PairCalibration()}))
+    assert refit.cascade is None

@@ -123,7 +123,15 @@ def _extended(path: str, fit: Any) -> Any:
     provenance = dict(fit.provenance) | {"extends": {"name": base.name, "created_at": base.created_at,
                                                      "kept_keys": sorted(set(base.pairs) - set(fit.pairs)),
                                                      "provenance": dict(base.provenance)}}
-    return Calibration(fit.name, {**base.pairs, **fit.pairs}, fit.created_at, provenance)
+    # The cascade's thresholds read the risks of the bilingual fits: they stay valid only while the new
+    # fit leaves every fit they read alone (a target-only fit laid over a bilingual file does).
+    cascade = base.cascade
+    if cascade is not None and any(not key.endswith("/target-only") or key in cascade.thresholds
+                                   for key in fit.pairs):
+        click.echo(f"tqcheck: the cascade threshold of {path} read the fits now replaced: not kept "
+                   "(fit a new one with benchmarks/cascade_quality.py --write)", err=True)
+        cascade = None
+    return Calibration(fit.name, {**base.pairs, **fit.pairs}, fit.created_at, provenance, cascade)
 
 
 def _from_data(data: tuple[str, ...], limit: int | None, folds: int, name: str | None, resamples: int,
