@@ -117,3 +117,18 @@ def test_a_file_checked_in_the_ui_says_what_ran(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     shown = " ".join(str(el.value) for el in [*at.success, *at.info]).replace("\\", "")  # markdown escapes
     assert "Coverage en-de: ran rules" in shown and "turned off: round trip" in shown
+
+
+def test_a_signal_the_cascade_skipped_is_not_called_missing():
+    tally = CoverageTally()
+    ran = result("fr-en", {"roundtrip.chrf": 50.0, "qe.score": 0.3})
+    tally.add(ran)
+    skipped = result("fr-en", {"qe.score": 0.1})
+    tally.add(SegmentResult(skipped.segment, (), skipped.scores, {"cascade.skipped": "roundtrip, crosslingual"}, None))
+    out = coverage(tally, engines=AUTO, signature_engines=[EngineInfo("back_translator", "apertium")])
+    fr = out["fr-en"]
+    trip = next(r for r in fr["ran"] if r["signal"] == "round trip")
+    assert trip["share"] == 0.5 and trip["cascade_skipped"] == 0.5
+    # Skipped on every segment it reached is still "ran, skipped", never "no translator installed".
+    assert "cross-lingual similarity" not in {m["signal"] for m in fr["missing"]}
+    assert "round trip (apertium) on 50% (the cascade skipped 50%)" in coverage_line("fr-en", fr)

