@@ -116,26 +116,32 @@ def ui_of(revision: str, work: Path) -> Path:
     return entry
 
 
+def press_moving_keys(k: Keys, repeat: int) -> None:
+    """The keys that move, the same in both UIs: on the queue O opens the next segment to review and Q
+    comes back, J / K page; on the segment page J / K go to the next / previous segment of the queue."""
+    k.press("warm-up", "q_start", record=False)
+    k.press("warm-up", "s_queue", record=False)
+    for _ in range(repeat):
+        k.press("O (queue: open the next segment to review)", "q_start")
+        k.press("Q (segment: back to the queue)", "s_queue")
+    for _ in range(repeat):
+        k.press("J (queue: next 50 rows)", "q_next")
+    for _ in range(repeat):
+        k.press("K (queue: previous 50 rows)", "q_prev")
+    k.press("warm-up", "q_start", record=False)
+    k.press("warm-up", "s_next", record=False)
+    for _ in range(repeat):
+        k.press("J (segment: next in the queue)", "s_next")
+    for _ in range(repeat):
+        k.press("K (segment: previous in the queue)", "s_prev")
+
+
 def measure_before(db: Path, repeat: int, app: Path) -> dict[str, list[float]]:
     """The keys the older UI had, pressed in the same order as ``measure`` presses them."""
     k = Keys(db, "before", app)
     store = Store.open(db)
     try:
-        k.press("warm-up", "q_start", record=False)
-        k.press("warm-up", "s_queue", record=False)
-        for _ in range(repeat):
-            k.press("O (queue: open the next segment to review)", "q_start")
-            k.press("Q (segment: back to the queue)", "s_queue")
-        for _ in range(repeat):
-            k.press("J (queue: next 50 rows)", "q_next")
-        for _ in range(repeat):
-            k.press("K (queue: previous 50 rows)", "q_prev")
-        k.press("warm-up", "q_start", record=False)
-        k.press("warm-up", "s_next", record=False)
-        for _ in range(repeat):
-            k.press("J (segment: next in the queue)", "s_next")
-        for _ in range(repeat):
-            k.press("K (segment: previous in the queue)", "s_prev")
+        press_moving_keys(k, repeat)
         for action, label in (("dismiss", "N (dismiss the first open flag)"),
                                ("confirm", "Y (confirm the first open flag)")):
             for _ in range(repeat):
@@ -153,23 +159,7 @@ def measure(db: Path, repeat: int) -> tuple[dict[str, list[float]], list[str]]:
     k = Keys(db, "bench")
     store = Store.open(db)
     try:
-        # Queue page: O opens the next segment to review (claimed), Q comes back.
-        k.press("warm-up", "q_start", record=False)
-        k.press("warm-up", "s_queue", record=False)
-        for _ in range(repeat):
-            k.press("O (queue: open the next segment to review)", "q_start")
-            k.press("Q (segment: back to the queue)", "s_queue")
-        for _ in range(repeat):
-            k.press("J (queue: next 50 rows)", "q_next")
-        for _ in range(repeat):
-            k.press("K (queue: previous 50 rows)", "q_prev")
-        k.press("warm-up", "q_start", record=False)
-        # Segment page: moving.
-        k.press("warm-up", "s_next", record=False)
-        for _ in range(repeat):
-            k.press("J (segment: next in the queue)", "s_next")
-        for _ in range(repeat):
-            k.press("K (segment: previous in the queue)", "s_prev")
+        press_moving_keys(k, repeat)
         # Deciding: Y / N on the first undecided flag (moving on when it was the last), U takes the
         # latest decision back, D / E decide every open flag and move on to the next unclaimed one.
         for _ in range(repeat):
