@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tqcheck.cascade import SKIPPED as CASCADE_SKIPPED
+from tqcheck.fusion.calibration import calibration_key, pooled_key
 from tqcheck.model import EngineInfo, SegmentResult
 
 #: The model signals a run may expect, each with the engine role it needs, whether it needs the
@@ -37,8 +38,6 @@ class CoverageTally:
         self.pairs: dict[str, dict[str, Any]] = {}
 
     def add(self, result: SegmentResult) -> None:
-        from tqcheck.fusion.calibration import calibration_key
-
         segment = result.segment
         entry = self.pairs.get(segment.language_pair)
         if entry is None:
@@ -120,8 +119,6 @@ def coverage(tally: CoverageTally, *, engines: Mapping[str, str], signature_engi
 
 
 def _fit(calibration: Any, keys: Sequence[str]) -> str:
-    from tqcheck.fusion.calibration import pooled_key
-
     if calibration is None:
         return "none (declared severities, no measured precision)"
     fits = []
