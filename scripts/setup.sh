@@ -3,8 +3,10 @@
 #
 # Installs, from the package registries only (no model hub is needed):
 #   Debian (as root): Apertium with the fra-cat + eng-cat pairs (French<->English through Catalan, the
-#     preferred pivot) and fr-es + eng-spa (through Spanish, selectable as apertium:via-es), hunspell
-#     dictionaries, Chromium + ChromeDriver for the browser test and PostgreSQL for
+#     preferred pivot) and fr-es + eng-spa (through Spanish, selectable as apertium:via-es), plus
+#     spa-ita, es-pt and es-ro (Italian<->English and Romanian->English through Spanish: about 10 MB),
+#     hunspell dictionaries for en, fr, es, de, it, pt, ru, ro (the target languages of ../shared/train's
+#     MQM and MLQE-PE pairs that Debian has: about 2-4 MB each), Chromium + ChromeDriver for the browser test and PostgreSQL for
 #     the store's any-SQLAlchemy-URL test;
 #   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
 #     engines/ct2/app/ray/serve/dev extras (ray: --executor ray and its tests; serve: tqcheck serve),
@@ -13,7 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa apertium-fra-cat apertium-eng-cat libenchant-2-2 hunspell-en-us hunspell-en-gb hunspell-fr hunspell-es
+APT_PACKAGES=(apertium apertium-fr-es apertium-eng-spa apertium-fra-cat apertium-eng-cat apertium-spa-ita apertium-es-pt apertium-es-ro
+              libenchant-2-2 hunspell-en-us hunspell-en-gb hunspell-fr hunspell-es hunspell-de-de hunspell-it hunspell-pt-pt
+              hunspell-ru hunspell-ro
               chromium chromium-driver postgresql)
 
 if [[ "${TQCHECK_SKIP_APT:-0}" != 1 ]]; then
