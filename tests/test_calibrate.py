@@ -234,3 +234,34 @@ def test_extend_keeps_the_cascade_only_while_the_fits_it_reads_stay(tmp_path):
     assert kept.cascade == rule and set(kept.pairs) == {"fr-en", "*", "fr-en/target-only"}
     refit = _extended(str(base), Calibration("new", {"fr-en": PairCalibration()}))
     assert refit.cascade is None
+
+
+def test_new_pairs_laid_over_a_file_keep_its_pooled_fits_and_its_cascade(tmp_path):
+    """--pairs-only adds a new pair's own fit and keeps the file's pooled fallback; the cascade stays,
+    and the new pair, with its own risks, is not held to the pooled threshold."""
+    from tqcheck.cli.calibrate import _extended
+    from tqcheck.fusion.calibration import Calibration, CascadeRule, PairCalibration, RiskModel
+
+    rule = CascadeRule(("qe",), {"*": 0.2, "fr-en": 0.3}, {}, False)
+    base_pooled = PairCalibration((RiskModel(("qe",), ("qe.score",), (0.0,), (1.0,), (1.0,), 0.0),))
+    base = tmp_path / "base.json"
+    Calibration("base", {"fr-en": PairCalibration(), "*": base_pooled}, cascade=rule).write(base)
+    fit = Calibration("de", {"de-en": PairCalibration(), "*": PairCalibration()})
+    merged = _extended(str(base), fit, pairs_only=True)
+    assert set(merged.pairs) == {"fr-en", "*", "de-en"} and merged.pairs["*"] == base_pooled
+    assert merged.cascade == rule
+    assert merged.provenance["extends"]["kept_keys"] == ["*", "fr-en"]
+    assert rule.threshold("de-en", own_fit=True) is None and rule.threshold("es-en") == 0.2
+    assert rule.threshold("fr-en", own_fit=True) == 0.3
+    # Without --pairs-only the pooled fit is replaced, and the cascade that read it goes.
+    assert _extended(str(base), fit).cascade is None
+
+
+def test_pairs_only_needs_a_file_to_extend(tmp_path, capsys):
+    from tqcheck.cli import main
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        main(["calibrate", str(data), "--pairs-only", "-o", str(tmp_path / "c.json")])
+    assert exit_.value.code == 2 and "add --extend FILE" in capsys.readouterr().err

@@ -80,7 +80,8 @@ def skip_note(fusion: Fusion, rule: CascadeRule, evidence: Evidence, expensive: 
     """What the evidence of a segment that skips the expensive stage records (None: it runs every signal)."""
     if not expensive:
         return None
-    threshold = rule.threshold(calibration_key(evidence.segment))
+    key = calibration_key(evidence.segment)
+    threshold = rule.threshold(key, own_fit=fusion.calibration is not None and key in fusion.calibration.pairs)
     risk = None if threshold is None else cheap_risk(fusion, evidence, frozenset(rule.cheap_signals))
     if needs_expensive_stage(risk, threshold):
         return None

@@ -35,6 +35,9 @@ from tqcheck.errors import UsageError
 @click.option("--extend", "extend", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="Start from this calibration file and add (or replace) only the keys this fit makes, "
                    "e.g. a --target-only fit added to a bilingual one. FILE itself is not modified.")
+@click.option("--pairs-only", is_flag=True,
+              help="With --extend: add only the per-pair fits of DATA and keep FILE's pooled fits ('*'), the "
+                   "fallback of pairs without their own fit (e.g. new pairs laid over the shipped file).")
 @click.option("--evidence", "evidence_path", default=None, metavar="FILE.jsonl.gz",
               help="Keep the checker's evidence on DATA here and reuse it while DATA and the settings are "
                    "the same: a refit then runs no engine.")
@@ -43,7 +46,8 @@ from tqcheck.errors import UsageError
 @engine_options
 def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
               limit: int | None, split: str | None, name: str | None, resamples: int, target_only: bool,
-              extend: str | None, evidence_path: str | None, no_plots: bool, quiet: bool, **engine_kwargs: Any) -> None:
+              extend: str | None, pairs_only: bool, evidence_path: str | None, no_plots: bool, quiet: bool,
+              **engine_kwargs: Any) -> None:
     """Fit the fusion (risk models and the measured precision of flags per language pair) and write it.
 
     \b
@@ -58,12 +62,16 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
     Examples:
       tqcheck calibrate bio_mqm_fr.dev.jsonl demetr_fr_en.dev.jsonl -o calibration.json
       tqcheck calibrate bio_mqm_fr.dev.jsonl --target-only --extend calibration.json -o calibration.json
+      tqcheck calibrate de_en.jsonl en_de.jsonl --extend calibration.json --pairs-only -o calibration.json
       tqcheck calibrate --from-db review.sqlite -o desk-calibration.json
     """
     from tqcheck.fusion.fit import cv_table
 
     if bool(data) == bool(db):
         raise UsageError("give either labelled DATA or --from-db URL", fix="one source of labels per fit")
+    if pairs_only and not extend:
+        raise UsageError("--pairs-only keeps the pooled fits of the file given to --extend",
+                         fix="add --extend FILE (e.g. tqcheck/data/calibration.json)")
     if target_only and db:
         raise UsageError("--target-only fits labelled DATA; reviewer decisions keep the mode they were made in",
                          fix="drop --target-only with --from-db")
@@ -82,7 +90,7 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
                 if figures.get("flags", {}).get("pr_curve"):
                     flag_curves[lp] = figures["flags"]["pr_curve"]
     if extend:
-        calibration = _extended(extend, calibration)
+        calibration = _extended(extend, calibration, pairs_only=pairs_only)
     calibration.write(output)
     click.echo(f"cross-validated figures ({folds} folds grouped by source sentence), one row per model:")
     click.echo(cv_table(calibration))
@@ -111,27 +119,30 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
             click.echo(f"wrote {path}")
 
 
-def _extended(path: str, fit: Any) -> Any:
-    """``fit`` laid over the calibration in ``path``: its keys replace or join the file's; the name and
-    date are the new fit's, and the provenance keeps both."""
-    from tqcheck.fusion.calibration import Calibration
+def _extended(path: str, fit: Any, *, pairs_only: bool = False) -> Any:
+    """``fit`` laid over the calibration in ``path``: its keys replace or join the file's (with
+    ``pairs_only``, its per-pair keys only: the file's pooled fits stay the fallback); the name and date
+    are the new fit's, and the provenance keeps both."""
+    from tqcheck.fusion.calibration import POOLED, Calibration
 
     try:
         base = Calibration.from_dict(json.loads(Path(path).read_text(encoding="utf-8")), where=path)
     except json.JSONDecodeError as exc:
         raise UsageError(f"--extend: invalid JSON: {exc.msg}", where=path) from exc
+    added = {k: v for k, v in fit.pairs.items() if not (pairs_only and k.startswith(POOLED))}
     provenance = dict(fit.provenance) | {"extends": {"name": base.name, "created_at": base.created_at,
-                                                     "kept_keys": sorted(set(base.pairs) - set(fit.pairs)),
+                                                     "kept_keys": sorted(set(base.pairs) - set(added)),
                                                      "provenance": dict(base.provenance)}}
     # The cascade's thresholds read the risks of the bilingual fits: they stay valid only while the new
-    # fit leaves every fit they read alone (a target-only fit laid over a bilingual file does).
+    # fit leaves every fit they read alone (a target-only fit laid over a bilingual file does, and so does a
+    # new pair's own fit: a key with its own fit and no threshold of its own runs every signal).
     cascade = base.cascade
-    if cascade is not None and any(not key.endswith("/target-only") or key in cascade.thresholds
-                                   for key in fit.pairs):
+    if cascade is not None and any(key in cascade.thresholds or (key in base.pairs and not key.endswith("/target-only"))
+                                   for key in added):
         click.echo(f"tqcheck: the cascade threshold of {path} read the fits now replaced: not kept "
                    "(fit a new one with benchmarks/cascade_quality.py --write)", err=True)
         cascade = None
-    return Calibration(fit.name, {**base.pairs, **fit.pairs}, fit.created_at, provenance, cascade)
+    return Calibration(fit.name, {**base.pairs, **added}, fit.created_at, provenance, cascade)
 
 
 def _from_data(data: tuple[str, ...], limit: int | None, folds: int, name: str | None, resamples: int,

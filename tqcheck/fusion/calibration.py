@@ -334,12 +334,12 @@ class PairCalibration:
 class CascadeRule:
     """The cascade's setting, fit with the calibration whose risks it reads (``tqcheck.cascade``).
 
-    ``cheap_signals`` run on every segment (with the rule checks); a segment whose risk from the model of
-    exactly those signals is below ``thresholds[key]`` (its calibration key, else the pooled one) skips
-    the other signals. A key with no threshold, own or pooled, runs every signal. ``measured`` says how
-    the threshold was chosen (benchmarks/cascade_quality.py: the command, the share of segments that
-    reach the expensive stage, what each figure lost in cross-validation). ``default``: whether runs
-    cascade without being asked (``--cascade``): only where the measured losses were within tolerance.
+    ``cheap_signals`` run on every segment (with the rule checks); a segment whose risk from the model of exactly
+    those signals is below ``thresholds[key]`` (its calibration key, else the pooled one for a key without its
+    own fit) skips the other signals. A key with no threshold, own or pooled, runs every signal. ``measured``
+    says how the threshold was chosen (benchmarks/cascade_quality.py: the command, the share of segments that
+    reach the expensive stage, what each figure lost in cross-validation). ``default``: whether runs cascade
+    without being asked (``--cascade``): only where the measured losses were within tolerance.
     """
 
     cheap_signals: tuple[str, ...]
@@ -352,12 +352,13 @@ class CascadeRule:
         object.__setattr__(self, "thresholds", _frozen_mapping(self.thresholds))
         object.__setattr__(self, "measured", _frozen_mapping(self.measured))
 
-    def threshold(self, key: str) -> float | None:
-        """The cheap risk from which a segment of calibration key ``key`` runs every signal."""
-        for candidate in (key, pooled_key(key)):
-            if candidate in self.thresholds:
-                return self.thresholds[candidate]
-        return None
+    def threshold(self, key: str, *, own_fit: bool = False) -> float | None:
+        """The cheap risk from which a segment of calibration key ``key`` runs every signal. The pooled
+        threshold holds only for a key scored by the pooled risk models: a key with its ``own_fit`` (laid
+        over the file after the threshold was chosen) has risks the pooled threshold was never fit on."""
+        if key in self.thresholds:
+            return self.thresholds[key]
+        return None if own_fit else self.thresholds.get(pooled_key(key))
 
     def to_dict(self) -> dict[str, Any]:
         return {"cheap_signals": list(self.cheap_signals), "thresholds": dict(self.thresholds),
