@@ -1,9 +1,10 @@
 """How the major floor was chosen (issue 18): cross-validated major flags at each candidate ``p_major`` floor.
 
 Why: ``tqcheck.fusion.fuse.MAJOR_FLOOR`` decides which measured findings (and which segment risks) a copy
-editor is shown as **major**. The rule that picks it: the lowest floor at which the shown majors land on a
-human major/critical error at least 40% of the time in *both* directions of the dev data; a lower floor
-shows more of the segments with a major error (reach), a higher one fewer. This prints, per floor and
+editor is shown as **major**. The rule that picks it: the middle of the range of floors at which the shown
+majors land on a human major/critical error at least 40% of the time in *both* directions of the dev data
+(not its edge, where one more or one fewer flag decides); a lower floor shows more of the segments with a
+major error (reach), a higher one fewer. This prints, per floor and
 direction, what that rule reads, from the same out-of-fold fusion as ``tqcheck eval --cross-validate 5``
 (fold calibrations fit once, then every floor fused with them).
 
@@ -77,9 +78,9 @@ def main() -> None:
         f"Data: {DATA[0]} (the MQM figures) with {DATA[1]} in the fit (DEMETR pairs), {args.folds} folds grouped "
         "by source sentence; the fusion of each fold is fit without it, exactly as `tqcheck eval "
         "--cross-validate`. The floor changes neither the fit nor the risk, so the ROC-AUC does not move.",
-        "The rule: the lowest floor whose shown majors land on a human major/critical span at least 40% of the "
-        "time in both directions. The floor is one number chosen on this data, so the figures at the chosen "
-        "floor are a little optimistic; the neighbouring rows show how much they move.",
+        "The rule: the middle of the range of floors whose shown majors land on a human major/critical span at "
+        "least 40% of the time in both directions. The floor is one number chosen on this data, so the figures "
+        "at the chosen floor are a little optimistic; the neighbouring rows show how much they move.",
     ]
     C.finish(section, args)
 
