@@ -17,12 +17,13 @@ it as RESULTS_DIR/all_qe.evidence.jsonl.gz); no engine runs.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import _common as C
 
-DATA = (str(C.ROOT.parent / "shared" / "eval" / "bio_mqm_fr.dev.jsonl"),
-        str(C.ROOT.parent / "shared" / "eval" / "demetr_fr_en.dev.jsonl"))
+#: As quality_matrix.sh names them (relative to the repository root), so that its evidence is reused.
+DATA = ("../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl")
 
 
 def value(estimate: object) -> str:
@@ -37,6 +38,8 @@ def main() -> None:
     p.add_argument("--floors", default="0.34,0.36,0.37,0.38,0.39,0.40,0.41,0.42,0.45,0.50")
     p.add_argument("--folds", type=int, default=5)
     args = p.parse_args()
+    evidence = os.path.abspath(args.evidence)
+    os.chdir(C.ROOT)
     from tqcheck.cli._labelled import labelled_run
     from tqcheck.fusion import fuse
     from tqcheck.fusion.evaluate import evaluate
@@ -44,7 +47,9 @@ def main() -> None:
 
     section = C.Section("Major floor: cross-validated major flags per candidate floor (issue 18)")
     run = labelled_run(DATA, limit=None, target_only=False, engine_kwargs={}, quiet=True,
-                       evidence_path=args.evidence, desc="eval", split=None)
+                       evidence_path=evidence, desc="eval", split=None)
+    if not run.reused:
+        print(f"note: {evidence} did not match the data or settings; the checker ran", file=sys.stderr)
     labelled = run.labelled
     ids = [e.segment.id for e in labelled.evidence]
     groups = [labelled.groups.get(i, i) for i in ids]
