@@ -366,3 +366,28 @@ def run_quiet(argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+#: The dev files as quality_matrix.sh names them (relative to the repository root): an evidence file
+#: records the names it was made for, so a script that names them otherwise makes the checker run again.
+DEV_DATA = ("../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl")
+
+
+def dev_evidence_run(evidence: str) -> Any:
+    """The labelled run of the two dev files from quality_matrix.sh's kept evidence (no engine runs when
+    it matches; a note says so when it does not). Changes the working directory to the repository root."""
+    from tqcheck.cli._labelled import labelled_run
+
+    path = os.path.abspath(evidence)
+    os.chdir(ROOT)
+    run = labelled_run(DEV_DATA, limit=None, target_only=False, engine_kwargs={}, quiet=True, evidence_path=path,
+                       desc="evidence", split=None)
+    if not run.reused:
+        print(f"note: {path} did not match the data or settings; the checker ran", file=sys.stderr)
+    return run
+
+
+def three(estimate: object) -> str:
+    """An estimate's value to three decimals (targets like 0.40 need them: two would hide 0.397)."""
+    value = estimate.get("value") if isinstance(estimate, dict) else None
+    return "-" if value is None else f"{value:.3f}"

@@ -14,35 +14,22 @@ demetr_fr_en.dev, named as that script names them, relative to the repository ro
 
 from __future__ import annotations
 
-import os
 import sys
 
 import _common as C
-
-DATA = ("../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl")
-
-
-def value(estimate: object) -> str:
-    v = estimate.get("value") if isinstance(estimate, dict) else None
-    return "-" if v is None else f"{v:.3f}"
+from _common import three as value
 
 
 def main() -> None:
     p = C.parser(__doc__.split("\n")[0])
     p.add_argument("evidence", help="all + QE evidence of the two dev files (quality_matrix.sh's all_qe.evidence)")
     args = p.parse_args()
-    evidence = os.path.abspath(args.evidence)
-    os.chdir(C.ROOT)  # the data paths as quality_matrix.sh names them, so that its evidence is reused
-    from tqcheck.cli._labelled import labelled_run
+    run = C.dev_evidence_run(args.evidence)
     from tqcheck.fusion.calibration import signals_present
     from tqcheck.fusion.evaluate import evaluate
     from tqcheck.fusion.fit import cross_validated_results
 
     section = C.Section("Ablation: the offline default with one signal left out (issue 13)")
-    run = labelled_run(DATA, limit=None, target_only=False, engine_kwargs={}, quiet=True, evidence_path=evidence,
-                       desc="evidence", split=None)
-    if not run.reused:
-        print(f"note: {evidence} did not match the data or settings; the checker ran", file=sys.stderr)
     labelled = run.labelled
     every = sorted(set().union(*(signals_present(e.outputs) for e in labelled.evidence)))
     table = C.Table(["signals", "fr-en ROC-AUC", "en-fr ROC-AUC", "DEMETR pairwise", "fr-en major on major",
@@ -63,7 +50,7 @@ def main() -> None:
         print(table.rows[-1], file=sys.stderr, flush=True)
     section.tables.append((None, table))
     section.notes += [
-        f"Data: {DATA[0]} (segments, flags) and {DATA[1]} (pairs), fit together; 5 folds grouped by source "
+        f"Data: {C.DEV_DATA[0]} (segments, flags) and {C.DEV_DATA[1]} (pairs), fit together; 5 folds grouped by source "
         "sentence; each row refits the fusion on the restricted evidence (as if the signal had not run).",
         "Rule checks always run. A stage is worth dropping only if its row loses nothing on any column.",
     ]

@@ -17,19 +17,10 @@ it as RESULTS_DIR/all_qe.evidence.jsonl.gz); no engine runs.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import _common as C
-
-#: As quality_matrix.sh names them (relative to the repository root), so that its evidence is reused.
-DATA = ("../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl")
-
-
-def value(estimate: object) -> str:
-    """An estimate's value to three decimals (the target is 0.40: two would hide 0.397)."""
-    v = estimate.get("value") if isinstance(estimate, dict) else None
-    return "-" if v is None else f"{v:.3f}"
+from _common import three as value
 
 
 def main() -> None:
@@ -38,18 +29,12 @@ def main() -> None:
     p.add_argument("--floors", default="0.34,0.36,0.37,0.38,0.39,0.40,0.41,0.42,0.45,0.50")
     p.add_argument("--folds", type=int, default=5)
     args = p.parse_args()
-    evidence = os.path.abspath(args.evidence)
-    os.chdir(C.ROOT)
-    from tqcheck.cli._labelled import labelled_run
+    run = C.dev_evidence_run(args.evidence)
     from tqcheck.fusion import fuse
     from tqcheck.fusion.evaluate import evaluate
     from tqcheck.fusion.fit import _groups_folds, fit_calibration
 
     section = C.Section("Major floor: cross-validated major flags per candidate floor (issue 18)")
-    run = labelled_run(DATA, limit=None, target_only=False, engine_kwargs={}, quiet=True,
-                       evidence_path=evidence, desc="eval", split=None)
-    if not run.reused:
-        print(f"note: {evidence} did not match the data or settings; the checker ran", file=sys.stderr)
     labelled = run.labelled
     ids = [e.segment.id for e in labelled.evidence]
     groups = [labelled.groups.get(i, i) for i in ids]
@@ -80,9 +65,10 @@ def main() -> None:
         fuse.MAJOR_FLOOR = shipped
     section.tables.append((None, table))
     section.notes += [
-        f"Data: {DATA[0]} (the MQM figures) with {DATA[1]} in the fit (DEMETR pairs), {args.folds} folds grouped "
-        "by source sentence; the fusion of each fold is fit without it, exactly as `tqcheck eval "
-        "--cross-validate`. The floor changes neither the fit nor the risk, so the ROC-AUC does not move.",
+        f"Data: {C.DEV_DATA[0]} (the MQM figures) with {C.DEV_DATA[1]} in the fit (DEMETR pairs), "
+        f"{args.folds} folds grouped by source sentence; the fusion of each fold is fit without it, exactly as "
+        "`tqcheck eval --cross-validate`. The floor changes neither the fit nor the risk, so the ROC-AUC does not "
+        "move.",
         "The rule: the middle of the range of floors whose shown majors land on a human major/critical span at "
         "least 40% of the time in both directions. The floor is one number chosen on this data, so the figures "
         "at the chosen floor are a little optimistic; the neighbouring rows show how much they move.",

@@ -29,23 +29,9 @@ import _common as C  # noqa: E402
 from tqcheck.fusion.fit import cross_validated_results  # noqa: E402
 from tqcheck.fusion.metrics import roc_auc  # noqa: E402
 
-EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-
 
 def _load(evidence: str):
-    import os
-
-    from tqcheck.cli._labelled import labelled_run
-
-    evidence = os.path.abspath(evidence)
-    os.chdir(Path(__file__).resolve().parent.parent)  # the repository root
-    # The dev files named as quality_matrix.sh names them (relative to the repository root), so that its
-    # evidence is reused instead of rewritten.
-    run = labelled_run(["../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl"], limit=None,
-                       target_only=False, engine_kwargs={}, quiet=True, evidence_path=evidence, desc="evidence")
-    if not run.reused:
-        print(f"note: {evidence} did not match; the checker ran", file=sys.stderr)
-    return run
+    return C.dev_evidence_run(evidence)
 
 
 def _pair_acc(pairs, value) -> float:
