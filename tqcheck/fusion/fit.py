@@ -574,17 +574,23 @@ def cross_validated_results(labelled: Labelled, *, folds: int = DEFAULT_FOLDS,
     run of all engines gives the figures of every smaller configuration.
     """
     view = labelled.restricted(signals) if signals is not None else labelled
-    ids = [e.segment.id for e in view.evidence]
-    groups = [view.groups.get(i, i) for i in ids]
-    by_id = {e.segment.id: e for e in view.evidence}
     results: dict[str, SegmentResult] = {}
-    for train, test in _groups_folds(groups, folds):
-        calibration = fit_calibration(view.subset({ids[i] for i in train}), folds=None, name="cv-fold")
+    for calibration, held_out in fold_calibrations(view, folds=folds):
         fusion = Fusion(calibration)
-        for i in test:
-            e = by_id[ids[i]]
-            results[ids[i]] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
-    return [results[i] for i in ids if i in results]
+        for e in held_out:
+            results[e.segment.id] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
+    return [results[e.segment.id] for e in view.evidence if e.segment.id in results]
+
+
+def fold_calibrations(labelled: Labelled, *, folds: int = DEFAULT_FOLDS) -> list[tuple[Calibration, list[Evidence]]]:
+    """Each fold's calibration (fit without it, folds grouped by source sentence) with the evidence it
+    holds out: what ``cross_validated_results`` fuses, kept for callers that fuse the same folds more
+    than once (e.g. under several severity floors) without refitting."""
+    ids = [e.segment.id for e in labelled.evidence]
+    groups = [labelled.groups.get(i, i) for i in ids]
+    return [(fit_calibration(labelled.subset({ids[i] for i in train}), folds=None, name="cv-fold"),
+             [labelled.evidence[i] for i in test])
+            for train, test in _groups_folds(groups, folds)]
 
 
 # ----------------------------------------------------------------------------------------------------
