@@ -196,6 +196,27 @@ def test_demetr_pairs_join_the_fit_through_their_labels():
     assert model.cv["pairs"] == 40 and model.cv["pair_accuracy"] > 0.9
 
 
+def test_da_rows_fit_a_pair_on_the_same_event_and_keep_the_pooled_flag_model():
+    """MLQE-PE-shaped rows (raw DA, post-edit "bad" tags, no severity): a mean DA of 50 or less is the
+    has-major event a pair's risk models are fit on; the tags grade nothing, so they train no flag model."""
+    rng = random.Random(5)
+    items, evidence = [], []
+    for i in range(120):
+        da = rng.uniform(10, 100)
+        seg = Segment(f"d{i}", "Ein Satz.", "A sentence.", "en", "de")
+        fluency = (100 - da) / 20 + rng.gauss(0, 1)
+        evidence.append(Evidence(seg, (), {"fluency": SignalOutput({"fluency.mean": fluency}, flags=(
+            Flag("fluency", Severity.MINOR, Category.NON_FLUENT, "odd", Span(0, 3)),))}))
+        items.append(LabelledSegment(seg, f"g{i}", (GoldSpan(0, 3, "bad", "post-edited"),), None, -da / 100,
+                                     "-da_z", {"-da_z": -da / 100, "-da": -da}))
+    labelled = Labelled.of(evidence, LabelledData(items))
+    assert labelled.labels["d0"] == (-items[0].grades["-da"] <= 50)
+    assert sum(labelled.labels.values()) > 20 and not labelled.gold_spans
+    cal = fit_calibration(labelled, folds=3)
+    model = next(m for m in cal.pairs["en-de"].models if m.signals == ("fluency",))
+    assert model.cv["roc_auc"] > 0.75 and cal.pairs["en-de"].flag_model is None
+
+
 def test_calibrate_from_decisions_learns_what_reviewers_confirm():
     rng = random.Random(3)
     records = []

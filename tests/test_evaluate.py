@@ -274,3 +274,10 @@ def test_calibrate_from_reviewer_decisions_in_a_store(tmp_path):
     fluency = [m for m in saved["pairs"]["fr-en"]["models"] if m["signals"] == ["fluency"]][0]
     assert fluency["cv"]["roc_auc"] > 0.8
     assert (tmp_path / "desk.reliability.png").exists()
+
+
+def test_mlqe_raw_da_mean_is_read_as_the_da_grade(tmp_path):
+    row = dict(DA_ROWS[0], da_mean=42.5, da_scores=[40, 45, 42.5])
+    (tmp_path / "d.jsonl").write_text(json.dumps(row) + "\n")
+    item = read_labelled(tmp_path / "d.jsonl").segments[0]
+    assert item.grades == {"-da_z": -1.0, "-da": -42.5, "hter": 0.0} and item.badness_kind == "-da_z"

@@ -75,6 +75,12 @@ PAIR_WEIGHT = 0.1
 #: Inverse L2 strength of the flag model (scikit-learn's C; 0.3: a prior of about half a logit unit on
 #: each effect). Chosen on the dev data's cross-validated major-flag precision (1.0: 0.37 fr-en, 0.3: 0.40).
 FLAG_C = 0.3
+#: A DA-labelled segment (no MQM severities) counts as "has a major or critical error" when its raters'
+#: mean raw score (0-100) is 50 or less: the FLORES rating scale MLQE-PE's translators followed calls
+#: 30-50 "a translation with major mistakes" and 51-69 understandable with minor errors. This is the event
+#: the risk models predict, so a pair fit on DA data gives risks on the same footing as one fit on MQM
+#: spans. Post-edit word tags carry no severity and train no flag model: such a pair keeps the pooled one.
+DA_MAJOR_AT_MOST = 50.0
 #: Percentiles of the fitting rows a risk model clips its inputs to (see ``RiskModel``).
 CLIP_PERCENTILES = (1.0, 99.0)
 
@@ -145,9 +151,11 @@ class Labelled:
             self.groups[sid] = item.group
             if item.has_major is not None:
                 self.labels[sid] = item.has_major
+            elif "-da" in item.grades:
+                self.labels[sid] = -item.grades["-da"] <= DA_MAJOR_AT_MOST
             if item.badness is not None:
                 self.badness[sid] = item.badness
-            if item.spans is not None:
+            if item.spans is not None and item.has_major is not None:
                 self.gold_spans[sid] = tuple((s.start, s.end) for s in item.spans if s.is_error)
                 self.gold_major[sid] = tuple((s.start, s.end) for s in item.spans if s.is_major)
                 self.accuracy[sid] = (any(s.is_error and s.is_accuracy for s in item.spans),

@@ -48,7 +48,8 @@ class GoldSpan:
 MQM_SEVERITIES = frozenset({"neutral", "minor", "major", "critical"})
 
 #: Graded labels, each as a number that rises with the error (the risk should correlate positively),
-#: in the order the first one present is a row's main ``badness``.
+#: in the order the first one present is a row's main ``badness``. ``-da`` is minus the raters' raw
+#: 0-100 DA score (``da``, or ``da_mean`` as in ../shared/train's MLQE-PE rows).
 GRADES = ("mqm_penalty", "-da_z", "-da", "hter")
 
 
@@ -171,9 +172,9 @@ def _has_mqm_severities(data: Mapping[str, Any], spans: tuple[GoldSpan, ...]) ->
 def _grades(data: Mapping[str, Any], where: str) -> dict[str, float]:
     grades: dict[str, float] = {}
     for key, kind, sign in (("mqm_penalty", "mqm_penalty", 1.0), ("da_z_mean", "-da_z", -1.0),
-                            ("da", "-da", -1.0), ("hter", "hter", 1.0)):
+                            ("da", "-da", -1.0), ("da_mean", "-da", -1.0), ("hter", "hter", 1.0)):
         value = data.get(key)
-        if value is None:
+        if value is None or kind in grades:
             continue
         try:
             grades[kind] = sign * float(value)
