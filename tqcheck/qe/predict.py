@@ -22,9 +22,13 @@ class QEPredictor:
     """A loaded QE model. Thread count and torch are set up only when this is created."""
 
     def __init__(self, model: Any, tokenizer: Any, *, max_length: int = 256, threshold: float = 0.5,
-                 batch_size: int = 16, info: dict[str, Any] | None = None) -> None:
+                 batch_size: int = 16, info: dict[str, Any] | None = None, bf16: bool | None = None) -> None:
+        from tqcheck.engines.hf_common import uses_bf16_autocast
+
         self.model = model
         self.tokenizer = tokenizer
+        #: bf16 autocast, as in training and in the model card's figures, where the CPU has it natively.
+        self.bf16 = uses_bf16_autocast("cpu") if bf16 is None else bf16
         self.max_length = max_length
         self.threshold = threshold
         self.batch_size = batch_size
@@ -58,8 +62,10 @@ class QEPredictor:
         if len(sources) != len(mts):
             raise ValueError("mts and sources differ in length")
         order = sorted(range(len(mts)), key=lambda i: len(mts[i]) + len(sources[i] or ""))
+        from tqcheck.engines.hf_common import bf16_autocast
+
         results: list[QEPrediction | None] = [None] * len(mts)
-        with torch.inference_mode():
+        with torch.inference_mode(), bf16_autocast(self.bf16):
             for b in range(0, len(order), self.batch_size):
                 idx = order[b : b + self.batch_size]
                 examples = [Example(mt=mts[i], source=sources[i]) for i in idx]

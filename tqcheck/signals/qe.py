@@ -56,8 +56,16 @@ class QESignal:
             if weights.is_file():
                 self._revision = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
         revision = self._revision
+        if self._bf16():
+            revision = f"{revision or ''} bf16".strip()
         return (EngineInfo(role="qe", name="tqcheck-qe", model_id=MODEL_ID, revision=revision,
                            version=__version__),)
+
+    def _bf16(self) -> bool:
+        """Whether the predictor runs under bf16 autocast (the precision it was trained and measured in)."""
+        from tqcheck.engines.hf_common import uses_bf16_autocast
+
+        return bool(getattr(self._predictor, "bf16", uses_bf16_autocast("cpu")))
 
     def applies(self, segment: Segment) -> bool:
         return bool(segment.mt.strip())

