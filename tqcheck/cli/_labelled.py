@@ -68,10 +68,12 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
         header["split"] = split
     evidence: list[Any] | None = None
     if evidence_path and Path(evidence_path).exists():
-        evidence = _read_evidence(evidence_path, header)
+        evidence, engines = _read_evidence(evidence_path, header)
+        why = "other data or settings"
+        if evidence is not None and engines != _engines_now(checker, segments):
+            evidence, why = None, "other engines (a model, its revision or its precision changed)"
         if evidence is None and not quiet:
-            click.echo(f"tqcheck: {evidence_path} was made from other data or settings; running the checker again",
-                       err=True)
+            click.echo(f"tqcheck: {evidence_path} was made with {why}; running the checker again", err=True)
     reused = evidence is not None
     if evidence is None:
         progress = Progress(len(segments), quiet, desc)
@@ -80,7 +82,7 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
         finally:
             progress.close()
         if evidence_path:
-            _write_evidence(evidence_path, header, evidence)
+            _write_evidence(evidence_path, header | {"engines": _engine_keys(checker)}, evidence)
     signature = checker.signature(language_pairs={s.language_pair for s in segments}).to_dict()
     if reused:
         signature["evidence"] = str(evidence_path)
@@ -89,7 +91,9 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
     return LabelledRun(data, labelled, signature, provenance, reused)
 
 
-def _read_evidence(path: str, header: dict[str, Any]) -> list[Any] | None:
+def _read_evidence(path: str, header: dict[str, Any]) -> tuple[list[Any] | None, list[str] | None]:
+    """The evidence kept in ``path`` if it was made from the same data and settings (else None), and the
+    keys of the engines that made it (None in files older than that record)."""
     from tqcheck.fusion.fuse import Evidence
 
     with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -99,8 +103,23 @@ def _read_evidence(path: str, header: dict[str, Any]) -> list[Any] | None:
             raise InputError("is not an evidence file", where=f"{path}:1",
                              fix="delete it to run the checker again") from exc
         if {k: first.get(k) for k in header} != header:
-            return None
-        return [Evidence.from_dict(json.loads(line)) for line in fh if line.strip()]
+            return None, None
+        return [Evidence.from_dict(json.loads(line)) for line in fh if line.strip()], first.get("engines")
+
+
+def _engine_keys(checker: Any) -> list[str]:
+    return sorted(f"{info.role}|{info.key}" for info in checker.pipeline.engines())
+
+
+def _engines_now(checker: Any, segments: Sequence[Any]) -> list[str]:
+    """The engines a run would use now: the checker run on one segment per language pair and mode (with and
+    without a source). Through the engine cache this loads no model while nothing changed; a changed engine
+    (a model, its revision, bf16 or not) has another key, so kept evidence is not reused for it."""
+    probe: dict[tuple[str, bool], Any] = {}
+    for segment in segments:
+        probe.setdefault((segment.language_pair, bool((segment.source or "").strip())), segment)
+    checker.evidence(list(probe.values()))
+    return _engine_keys(checker)
 
 
 def _write_evidence(path: str, header: dict[str, Any], evidence: Sequence[Any]) -> None:
