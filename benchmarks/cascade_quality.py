@@ -190,6 +190,7 @@ def table(rows: list[dict[str, Any]], marks: dict[int, str]) -> C.Table:
 
 
 def main() -> None:
+    from tqcheck.fusion.calibration import calibration_key
     from tqcheck.fusion.fit import Labelled
 
     p = C.parser(__doc__.splitlines()[0])
@@ -255,7 +256,8 @@ def main() -> None:
                                f"thorough. With bootstrap intervals ({args.resamples} resamples over source "
                                "sentences):", ci))
         if args.write:
-            write_threshold(Path(args.write), chosen, default, args)
+            write_threshold(Path(args.write), chosen, default, args,
+                            {calibration_key(e.segment) for e in evidence})
             section.notes.append(f"Written into {args.write} (`cascade`: cheap signals, threshold, default "
                                  f"{str(default).lower()}).")
     section.notes += [
@@ -287,17 +289,22 @@ def fmt(entry: Any) -> str:
     return f"{entry['value']:.3f}" + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None else "")
 
 
-def write_threshold(path: Path, chosen: dict[str, Any], default: bool, args: Any) -> None:
-    from tqcheck.fusion.calibration import POOLED, CascadeRule, load_calibration
+def write_threshold(path: Path, chosen: dict[str, Any], default: bool, args: Any, keys: set[str]) -> None:
+    """The chosen cheap stage and threshold into ``path``'s calibration, under the keys whose risks it was
+    measured on: each calibration key of the evidence that has its own fit in the file (the pipeline holds
+    such a key to its own threshold only, ``CascadeRule.threshold``), else the pooled key."""
+    from tqcheck.fusion.calibration import POOLED, CascadeRule, load_calibration, pooled_key
 
     calibration, _ = load_calibration(path)
     if calibration is None:
         raise SystemExit(f"{path}: no calibration")
+    measured_on = sorted({key if key in calibration.pairs else pooled_key(key) for key in keys}) or [POOLED]
     measured = {"command": C.command_line(), "date": C.utc_now(), "share_expensive": round(chosen["share"], 4),
                 "losses": {k: round(v, 4) for k, v in chosen["losses"].items()},
                 "tolerance": args.tolerance if default else args.opt_in_tolerance,
                 "evidence": str(args.evidence)}
-    rule = CascadeRule(chosen["cheap"], {POOLED: round(chosen["threshold"], 6)}, measured, default=default)
+    rule = CascadeRule(chosen["cheap"], dict.fromkeys(measured_on, round(chosen["threshold"], 6)), measured,
+                       default=default)
     calibration.with_cascade(rule).write(path)
 
 
