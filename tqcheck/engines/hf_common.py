@@ -8,7 +8,7 @@ naming an engine costs nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,11 +71,29 @@ _NATIVE_BF16: bool | None = None
 
 def uses_bf16_autocast(device: str | None, dtype: Any = None) -> bool:
     """Whether a float32 engine on ``device`` runs its forward passes under bf16 autocast: on a CPU with
-    native bf16 and no dtype asked for. Measured at parity for the offline engines (e5: cosine >= 0.9998 to
-    float32, SmolLM2 and the QE model: benchmarks/RESULTS.md) and 1.5-4x faster; ``dtype="float32"`` or
-    ``TQCHECK_BF16=0`` turns it off. Engines put it in their revision, so the engine cache never mixes the
-    two precisions."""
+    native bf16 and no dtype asked for. Measured at parity for the offline engines (SmolLM2 and the QE model:
+    r >= 0.9998 with float32; e5: cosine >= 0.9998) and 2.3-4x faster (``benchmarks/bf16_parity.py``);
+    ``dtype="float32"`` or ``TQCHECK_BF16=0`` turns it off. Engines put it in their revision, so the engine
+    cache never mixes the two precisions."""
     return (device or "cpu") == "cpu" and dtype in (None, "auto") and native_bf16()
+
+
+def with_precision(revision: str | None, bf16: bool) -> str | None:
+    """An engine's ``revision`` marked ``bf16`` when it runs under bf16 autocast: the engine cache keys on it."""
+    return f"{revision or ''} bf16".strip() if bf16 else revision
+
+
+def padded(rows: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:
+    """Token id rows as one right-padded ``(input_ids, attention_mask)`` pair of long tensors."""
+    import torch
+
+    width = max(len(ids) for ids in rows)
+    input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, ids in enumerate(rows):
+        input_ids[row, :len(ids)] = torch.tensor(list(ids), dtype=torch.long)
+        mask[row, :len(ids)] = 1
+    return input_ids, mask
 
 
 def bf16_autocast(enabled: bool) -> Any:

@@ -55,9 +55,9 @@ class QESignal:
             weights = self._folder / WEIGHTS_FILE
             if weights.is_file():
                 self._revision = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
-        revision = self._revision
-        if self._bf16():
-            revision = f"{revision or ''} bf16".strip()
+        from tqcheck.engines.hf_common import with_precision
+
+        revision = with_precision(self._revision, self._bf16())
         return (EngineInfo(role="qe", name="tqcheck-qe", model_id=MODEL_ID, revision=revision,
                            version=__version__),)
 

@@ -89,8 +89,9 @@ class HFCausalLM:
         return uses_bf16_autocast(device, self.dtype)
 
     def _precision(self, revision: str | None) -> str | None:
-        """``revision`` marked ``bf16`` when the model runs under bf16 autocast: the engine cache keys on it."""
-        return f"{revision or ''} bf16".strip() if self.bf16 else revision
+        from tqcheck.engines.hf_common import with_precision
+
+        return with_precision(revision, self.bf16)
 
     def supports(self, lang: str) -> bool:
         return self.languages is None or base_lang(lang) in self.languages
@@ -197,20 +198,14 @@ class HFCausalLM:
     def _score_batch(self, batch: list[tuple[list[int], list, str]]) -> list[TokenScores]:
         import torch
 
+        from tqcheck.engines.hf_common import bf16_autocast, padded
         from tqcheck.engines.offsets import scores_from_spans
 
         model = self.model
         pad = self.tokenizer.pad_token_id
         pad = 0 if pad is None else int(pad)
-        width = max(len(ids) for ids, _, _ in batch)
-        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, (ids, _, _) in enumerate(batch):
-            input_ids[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
-            mask[row, :len(ids)] = 1
+        input_ids, mask = padded([ids for ids, _, _ in batch], pad)
         input_ids, mask = input_ids.to(model.device), mask.to(model.device)
-        from tqcheck.engines.hf_common import bf16_autocast
-
         with torch.inference_mode(), bf16_autocast(self.bf16):
             logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
             targets = input_ids[:, 1:]
