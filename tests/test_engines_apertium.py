@@ -120,3 +120,62 @@ def test_unknown_words_of_the_source():
         ["Le zorglub mange une pomme.", "", "Le chat dort.", "#Macron a dit blurf."],
         source_lang="fr", target_lang="en")
     assert unknown == [["zorglub"], [], [], ["Macron", "blurf"]]
+
+
+# -- long-lived mode servers ---------------------------------------------------------------------
+
+ENGLISH = [
+    "The caravan of migrants has returned to the United States.",
+    "Send them back in return.",
+    "They hoped to reach the city after twelve hours of walking.",
+    "Can it be limited? It can be.",
+    "#Mexico @user 3,000 people (about 40%) said \"no\" [twice] {x} <b>bold</b> \\ end",
+    "",
+    "The treatment can be difficult in atypical forms.",
+]
+
+
+@needs_apertium
+@pytest.mark.parametrize("source_lang,target_lang,texts",
+                         [("fr", "en", TRICKY_FR), ("en", "fr", ENGLISH), ("fr", "es", TRICKY_FR)])
+def test_servers_give_what_one_apertium_call_per_batch_gives(source_lang, target_lang, texts):
+    """The servers keep state between batches only where it does not change a translation: the
+    same batches, in any order and after any other batch, come back as a fresh ``apertium`` gives
+    them (the HMM tagger, which would remember, is started afresh for each batch)."""
+    fresh = ApertiumTranslator(persistent=False)
+    served = ApertiumTranslator()
+    batches = [texts, texts[3:], texts[:2], list(reversed(texts)), texts[1:2], texts]
+    for batch in batches:
+        want = fresh.translate(batch, source_lang=source_lang, target_lang=target_lang)
+        assert served.translate(batch, source_lang=source_lang, target_lang=target_lang) == want
+    assert served._servers and served._server_failures == 0
+    served.close()
+    assert not served._servers
+
+
+@needs_apertium
+def test_a_dead_server_is_replaced_and_the_batch_still_translated():
+    import os
+    import signal
+
+    engine = ApertiumTranslator("via-es")
+    first = engine.translate(["Le chat dort."], source_lang="fr", target_lang="en")
+    for runner in engine._servers.values():
+        for part in runner._parts:
+            if not isinstance(part, str):
+                os.killpg(part._proc.pid, signal.SIGKILL)
+                part._proc.wait()
+    assert engine.translate(["Le chat dort."], source_lang="fr", target_lang="en") == first
+    assert all(runner.alive for runner in engine._servers.values())
+
+
+@needs_apertium
+def test_a_pickled_engine_starts_its_own_servers():
+    import pickle
+
+    engine = ApertiumTranslator("via-es")
+    engine.translate(["Le chat dort."], source_lang="fr", target_lang="en")
+    copy = pickle.loads(pickle.dumps(engine))
+    assert copy._servers == {}
+    assert copy.translate(["Le chat dort."], source_lang="fr", target_lang="en") == \
+        engine.translate(["Le chat dort."], source_lang="fr", target_lang="en")
