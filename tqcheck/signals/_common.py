@@ -163,8 +163,8 @@ class SentenceMetrics:
     published figures).
 
     With an engine ``cache``, scores are stored like engine outputs (keyed by sacrebleu's version,
-    the metric settings, the language and both texts): sacrebleu's TER, pure Python with shifts,
-    costs ~7 ms a pair, most of a warm re-run's time.
+    the metric settings, the language and both texts): TER, pure Python with shifts, costs a few
+    ms a pair even with :mod:`tqcheck.text.ter`'s faster edit distance (same scores as sacrebleu's).
     """
 
     def __init__(self, *, normalized_ter: bool = False, cache: Any = None) -> None:
@@ -176,14 +176,16 @@ class SentenceMetrics:
     def _for(self, lang: str | None) -> dict[str, Any]:
         key = _bleu_tokenizer(lang)
         if key not in self._metrics:
-            from sacrebleu.metrics import BLEU, CHRF, TER
+            from sacrebleu.metrics import BLEU, CHRF
+
+            from tqcheck.text.ter import ter_metric
 
             self._metrics[key] = {
                 "chrf": CHRF(),
                 "chrf++": CHRF(word_order=2),
                 "bleu": BLEU(effective_order=True, tokenize=key) if key == "13a" else BLEU(
                     effective_order=True, tokenize=key),
-                "ter": TER(asian_support=key != "13a", normalized=self.normalized_ter),
+                "ter": ter_metric(asian_support=key != "13a", normalized=self.normalized_ter),
             }
         return self._metrics[key]
 
