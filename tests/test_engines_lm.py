@@ -167,3 +167,27 @@ def test_native_bf16_reads_the_cpu_flags_and_the_switch(monkeypatch, tmp_path):
         assert hf_common.native_bf16() is expected
         assert hf_common.uses_bf16_autocast("cpu") is expected and not hf_common.uses_bf16_autocast("cuda")
     monkeypatch.setattr(hf_common, "_NATIVE_BF16", None)
+
+
+def test_bf16_linears_give_what_autocast_gives_float32_weights():
+    """Holding linear layers in bf16 saves autocast's cast per batch and changes no number: a tiny
+    Llama (SmolLM2's architecture, tied embeddings) under autocast, before and after."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from tqcheck.engines.hf_common import bf16_autocast, bf16_linears
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
+    model = LlamaForCausalLM(config).eval()
+    ids = torch.randint(0, 97, (3, 11))
+    with torch.inference_mode(), bf16_autocast(True):
+        before = model(input_ids=ids).logits.float()
+    bf16_linears(model)
+    assert model.lm_head.weight.dtype == torch.bfloat16
+    assert model.model.embed_tokens.weight.dtype == torch.float32  # untied: embeddings stay float32
+    assert model.model.layers[0].input_layernorm.weight.dtype == torch.float32
+    with torch.inference_mode(), bf16_autocast(True):
+        after = model(input_ids=ids).logits.float()
+    assert torch.equal(before, after)

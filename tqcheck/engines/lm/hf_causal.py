@@ -120,23 +120,32 @@ class HFCausalLM:
 
     @property
     def model(self) -> Any:
+        """The model, loaded on first use; under bf16 autocast its linear layers are held in bf16
+        (``hf_common.bf16_linears``: the same numbers, no cast per batch)."""
         if self._model is None:
-            from transformers import AutoModelForCausalLM
-
-            from tqcheck.engines.hf_common import load_hf, quiet_transformers, resolve_device, resolve_dtype
+            from tqcheck.engines.hf_common import bf16_linears
 
             started = time.perf_counter()
-            device = resolve_device(self.device)
-            with quiet_transformers():
-                model = load_hf(self.model_id, AutoModelForCausalLM.from_pretrained,
-                                what="language model", dtype=resolve_dtype(self.dtype, device),
-                                **self._load_kwargs())
-            model.to(device)  # type: ignore[arg-type]  # transformers' @wraps on .to() hides the bound self
-            model.eval()
-            self.device = device
-            self._model = model
+            model = self._load_model()
+            self._model = bf16_linears(model) if self.bf16 else model
             self.load_seconds = time.perf_counter() - started
         return self._model
+
+    def _load_model(self) -> Any:
+        """The float32 (or ``dtype``) model on its device, in eval mode."""
+        from transformers import AutoModelForCausalLM
+
+        from tqcheck.engines.hf_common import load_hf, quiet_transformers, resolve_device, resolve_dtype
+
+        device = resolve_device(self.device)
+        with quiet_transformers():
+            model = load_hf(self.model_id, AutoModelForCausalLM.from_pretrained,
+                            what="language model", dtype=resolve_dtype(self.dtype, device),
+                            **self._load_kwargs())
+        model.to(device)  # type: ignore[arg-type]  # transformers' @wraps on .to() hides the bound self
+        model.eval()
+        self.device = device
+        return model
 
     @cached_property
     def start_token_id(self) -> int | None:
@@ -315,30 +324,24 @@ class SmolLM2(HFCausalLM):
                 self._tokenizer = super().tokenizer
         return self._tokenizer
 
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            started = time.perf_counter()
-            if self._converted_ready():
-                from transformers import AutoModelForCausalLM, AutoTokenizer
+    def _load_model(self) -> Any:
+        if not self._converted_ready():
+            model = super()._load_model()
+            self._save_converted(model)  # float32, before any bf16 cast
+            return model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-                from tqcheck.engines.hf_common import quiet_transformers, resolve_device, resolve_dtype
+        from tqcheck.engines.hf_common import quiet_transformers, resolve_device, resolve_dtype
 
-                device = resolve_device(self.device)
-                with quiet_transformers():
-                    model = AutoModelForCausalLM.from_pretrained(
-                        self.converted_dir, dtype=resolve_dtype(self.dtype, device))
-                if self._tokenizer is None:
-                    self._tokenizer = AutoTokenizer.from_pretrained(self.converted_dir)
-                model.to(device)  # type: ignore[arg-type]  # transformers' @wraps on .to() hides the bound self
-                model.eval()
-                self.device = device
-                self._model = model
-            else:
-                model = super().model
-                self._save_converted(model)
-            self.load_seconds = time.perf_counter() - started
-        return self._model
+        device = resolve_device(self.device)
+        with quiet_transformers():
+            model = AutoModelForCausalLM.from_pretrained(self.converted_dir, dtype=resolve_dtype(self.dtype, device))
+        if self._tokenizer is None:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.converted_dir)
+        model.to(device)  # type: ignore[arg-type]  # transformers' @wraps on .to() hides the bound self
+        model.eval()
+        self.device = device
+        return model
 
     def _save_converted(self, model: Any) -> None:
         """Save the dequantized model for fast later loads. Written to a temporary directory and
