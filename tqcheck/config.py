@@ -72,10 +72,11 @@ class EngineConfig:
         return cls(**{role: "none" for role in ENGINE_ROLES})  # type: ignore[arg-type]  # roles: str fields
 
 
-#: Segments per pipeline batch. Each batch starts every Apertium pipeline anew (about 1 s for English ->
-#: French through Catalan, 0.2-0.5 s for the others), so small batches pay that start-up again and again:
-#: with only the Apertium signals, 118 ms/segment at 32 and 45 at 128 (256 bio dev segments, 2 cores).
-#: Neural engines batch inside a pipeline batch with their own (smaller) sizes, so memory barely changes.
+#: Segments per pipeline batch. Apertium's modes stay loaded between batches (``ModeServer``), but each
+#: call still starts the tagger and the text formatters (about 40 ms for a pivot route), and Apertium's
+#: output for a sentence depends on the sentences before it in the same call, which the calibration
+#: was measured with at 128. Neural engines batch inside a pipeline batch with their own (smaller)
+#: sizes, so memory barely changes.
 DEFAULT_BATCH_SIZE = 128
 
 
