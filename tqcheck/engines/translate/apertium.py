@@ -320,18 +320,25 @@ class ApertiumTranslator:
         self.persistent = bool(persistent)
         self._servers: dict[str, ModeRunner] = {}
         self._server_failures = 0
+        self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (for a Ray worker, say) without its running servers: the copy starts its own."""
         state = dict(self.__dict__)
         state["_servers"] = {}
+        del state["_lock"]
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         """Stop the mode servers (they stop anyway when the engine is collected or Python exits)."""
-        for server in self._servers.values():
-            server.close()
-        self._servers.clear()
+        with self._lock:
+            runners, self._servers = list(self._servers.values()), {}
+        for runner in runners:
+            runner.close()
 
     # -- what is installed ------------------------------------------------------------------------
 
@@ -455,21 +462,38 @@ class ApertiumTranslator:
         data = text.encode("utf-8")
         for mode in route:
             try:
-                server = self._servers.get(mode)
-                if server is None or not server.alive:
-                    file = self._mode_file(mode)
-                    if file is None or shutil.which("apertium-wblank-mode") is None:
-                        self._server_failures = self.MAX_SERVER_FAILURES
-                        return None
-                    server = self._servers[mode] = ModeRunner(file)
+                runner = self._runner(mode)
+                if runner is None:
+                    return None
                 block = self._format("apertium-destxt", data, items=items)
-                data = self._format("apertium-retxt", server.run(block, timeout=60 + 2 * items),
+                data = self._format("apertium-retxt", runner.run(block, timeout=60 + 2 * items),
                                     items=items)
             except (EngineError, OSError, subprocess.SubprocessError):
                 self._server_failures += 1
-                self._servers.pop(mode, None)
+                self._drop(mode)
                 return None
         return data.decode("utf-8", "replace")
+
+    def _runner(self, mode: str) -> ModeRunner | None:
+        """The mode's running servers, (re)started if need be; None where servers cannot be had."""
+        with self._lock:
+            runner = self._servers.get(mode)
+            if runner is not None and runner.alive:
+                return runner
+            if runner is not None:
+                runner.close()  # a part died: stop the others and start them all again
+            file = self._mode_file(mode)
+            if file is None or shutil.which("apertium-wblank-mode") is None:
+                self._server_failures = self.MAX_SERVER_FAILURES
+                return None
+            runner = self._servers[mode] = ModeRunner(file)
+            return runner
+
+    def _drop(self, mode: str) -> None:
+        with self._lock:
+            runner = self._servers.pop(mode, None)
+        if runner is not None:
+            runner.close()
 
     @staticmethod
     def _format(program: str, data: bytes, *, items: int) -> bytes:
