@@ -216,16 +216,31 @@ class HFCausalLM:
         input_ids, mask = padded([ids for ids, _, _ in batch], pad)
         input_ids, mask = input_ids.to(model.device), mask.to(model.device)
         with torch.inference_mode(), bf16_autocast(self.bf16):
-            logits = model(input_ids=input_ids, attention_mask=mask).logits[:, :-1].float()
-            targets = input_ids[:, 1:]
-            # log p(token) = logit(token) - logsumexp(logits): no full log-softmax tensor needed.
-            picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-            logprobs = (picked - torch.logsumexp(logits, dim=-1)).cpu().tolist()
-        results = []
-        for row, (ids, spans, text) in enumerate(batch):
-            row_logprobs = logprobs[row][:len(ids) - 1]
-            results.append(scores_from_spans(spans, row_logprobs, text))
+            logits = model(input_ids=input_ids, attention_mask=mask).logits
+            results = []
+            for row, (ids, spans, text) in enumerate(batch):
+                scored = len(ids) - 1  # every token after the first, none of the padding
+                row_logprobs = token_logprobs(logits[row, :scored], input_ids[row, 1:scored + 1])
+                results.append(scores_from_spans(spans, row_logprobs.tolist(), text))
         return results
+
+
+#: Positions per step of :func:`token_logprobs`: a step's float32 logits (8 x 49,152 for SmolLM2) stay in
+#: the CPU's cache; over a whole batch they did not, and the normaliser took a fifth of SmolLM2's time.
+LOGPROB_ROWS = 8
+
+
+def token_logprobs(logits: Any, targets: Any) -> Any:
+    """log p(target) at each position, ``logit(target) - logsumexp(logits)`` in float32, a few positions
+    at a time (the same numbers as over the whole tensor at once, about 4x faster on 2 CPU cores)."""
+    import torch
+
+    out = torch.empty(len(targets), dtype=torch.float32)
+    for start in range(0, len(targets), LOGPROB_ROWS):
+        step = logits[start:start + LOGPROB_ROWS].float()
+        picked = step.gather(-1, targets[start:start + LOGPROB_ROWS, None].to(step.device)).squeeze(-1)
+        out[start:start + LOGPROB_ROWS] = (picked - torch.logsumexp(step, dim=-1)).cpu()
+    return out
 
 
 def _package_dir(module: str) -> Path | None:
