@@ -36,8 +36,9 @@ from typing import Any
 import _common as C
 
 #: Cost of each stage, ms/segment on news-length fr->en (benchmarks/RESULTS.md, "Throughput per
-#: configuration and per stage", 2026-12-03 01:07, bf16 engines, the full offline default's engines, cache off).
-STAGE_MS = {"fluency": 45.6, "crosslingual": 14.2, "roundtrip": 39.1, "qe": 13.8, "pseudo_reference": 15.0,
+#: configuration and per stage", 2026-12-03 05:16: bf16 engines, Apertium mode servers, the faster TER;
+#: the full offline default's engines, cache off).
+STAGE_MS = {"fluency": 37.2, "crosslingual": 16.7, "roundtrip": 14.3, "qe": 16.0, "pseudo_reference": 7.1,
             "forced": 0.0, "homograph": 0.0}
 #: Candidate cheap stages (besides the rule checks): QE, the cheapest learned signal, alone and with the
 #: pseudo-reference (Apertium's, cheap); both with the fluency LM, the costliest stage but the one DEMETR's
