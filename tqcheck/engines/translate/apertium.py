@@ -121,8 +121,9 @@ class ModeServer:
         a program that flushes early or twice cannot shift one block's text into the next."""
         with self._lock:
             proc = self._proc
-            assert proc.stdin is not None and proc.stdout is not None
-            fd = proc.stdout.fileno()
+            stdin, stdout = proc.stdin, proc.stdout
+            assert stdin is not None and stdout is not None
+            fd = stdout.fileno()
             while select.select([fd], [], [], 0)[0]:  # stray bytes of an earlier answer
                 if not os.read(fd, 1 << 16):
                     break
@@ -130,8 +131,8 @@ class ModeServer:
 
             def write() -> None:
                 try:
-                    proc.stdin.write(block + b"\0")
-                    proc.stdin.flush()
+                    stdin.write(block + b"\0")
+                    stdin.flush()
                 except (OSError, ValueError) as exc:
                     failed.append(exc)
 
