@@ -22,16 +22,6 @@ import time
 import _common as C
 
 
-def ms_per(fn, items: int, repeat: int = 3) -> tuple[float, object]:
-    """The best of ``repeat`` runs, ms per item (the least disturbed by the machine's drift)."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return 1000 * best / items, out
-
-
 def main() -> None:
     import torch
     from sacrebleu.metrics import TER
@@ -55,8 +45,8 @@ def main() -> None:
         after.translate(texts[:2], source_lang=source_lang, target_lang=target_lang)  # start the servers
         for size in sorted({min(size, len(texts)) for size in (1, 16, 128)}):
             langs = {"source_lang": source_lang, "target_lang": target_lang}
-            old_ms, old = ms_per(lambda c=texts[:size], k=langs: before.translate(c, **k), size)
-            new_ms, new = ms_per(lambda c=texts[:size], k=langs: after.translate(c, **k), size)
+            old_ms, old = C.ms_per(lambda c=texts[:size], k=langs: before.translate(c, **k), size, repeat=3)
+            new_ms, new = C.ms_per(lambda c=texts[:size], k=langs: after.translate(c, **k), size, repeat=3)
             same = sum(a == b for a, b in zip(old, new))  # type: ignore[arg-type]
             table.add(f"Apertium {source_lang}->{target_lang} ({'+'.join(after.route(source_lang, target_lang))}),"
                       f" one call of {size}", size, old_ms, new_ms, f"{old_ms / new_ms:.1f}x",
@@ -64,8 +54,8 @@ def main() -> None:
 
     back = after.translate(mts, source_lang="en", target_lang="fr")
     plain, fast = TER(normalized=True), ter_metric(normalized=True)
-    old_ms, old = ms_per(lambda: [plain.sentence_score(h, [r]).score for h, r in zip(back, sources)], n, repeat=1)
-    new_ms, new = ms_per(lambda: [fast.sentence_score(h, [r]).score for h, r in zip(back, sources)], n, repeat=1)
+    old_ms, old = C.ms_per(lambda: [plain.sentence_score(h, [r]).score for h, r in zip(back, sources)], n)
+    new_ms, new = C.ms_per(lambda: [fast.sentence_score(h, [r]).score for h, r in zip(back, sources)], n)
     same = sum(a == b for a, b in zip(old, new))  # type: ignore[arg-type]
     table.add("TER (normalized) of source vs back-translation", n, old_ms, new_ms, f"{old_ms / new_ms:.1f}x",
               f"{same} of {n} equal")

@@ -14,15 +14,7 @@ cosine between the two backends' embeddings and the change of the cross-lingual 
 
 from __future__ import annotations
 
-import time
-
 import _common as C
-
-
-def timed_ms(fn, items: int) -> tuple[float, object]:
-    start = time.perf_counter()
-    out = fn()
-    return 1000 * (time.perf_counter() - start) / items, out
 
 
 def main() -> None:
@@ -49,7 +41,7 @@ def main() -> None:
     outputs = []
     for lm in (lm32, lm16):
         lm.token_scores(mts[:8], lang="en")
-        outputs.append(timed_ms(lambda lm=lm: lm.token_scores(mts, lang="en"), n))
+        outputs.append(C.ms_per(lambda lm=lm: lm.token_scores(mts, lang="en"), n))
     (ms32, a), (ms16, b) = outputs
     table.add("SmolLM2 token log-probabilities (per segment)", f"{ms32:.1f}", f"{ms16:.1f}", f"{ms32 / ms16:.2f}x",
               corr([t.logprob for s in a for t in s], [t.logprob for s in b for t in s]))
@@ -59,7 +51,7 @@ def main() -> None:
     outputs = []
     for flag in (False, True):
         qe.bf16 = flag
-        outputs.append(timed_ms(lambda: qe.predict(mts=mts, sources=sources), n))
+        outputs.append(C.ms_per(lambda: qe.predict(mts=mts, sources=sources), n))
     (ms32, a), (ms16, b) = outputs
     table.add("QE model, P(major) (per segment)", f"{ms32:.1f}", f"{ms16:.1f}", f"{ms32 / ms16:.2f}x",
               corr([x.p_major for x in a], [x.p_major for x in b]))
@@ -74,7 +66,7 @@ def main() -> None:
     vectors = []
     for _, engine in engines:
         engine.embed(texts[:8])
-        vectors.append(timed_ms(lambda engine=engine: engine.embed(texts), len(texts)))
+        vectors.append(C.ms_per(lambda engine=engine: engine.embed(texts), len(texts)))
     (ms_c, ref) = vectors[0]
     for (name, _), (ms, vec) in zip(engines[1:], vectors[1:]):
         cos = (ref * vec).sum(axis=1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-#: Costs, limits and operation codes of sacrebleu's ``lib_ter`` (read from it when it is imported).
+#: sacrebleu's operation codes in a trace (its costs and limits are read from ``lib_ter`` when used).
 _OP_INS, _OP_DEL, _OP_NOP, _OP_SUB, _OP_UNDEF = "i", "d", " ", "s", "x"
 
 
