@@ -52,12 +52,18 @@ def test_unrelated_keywords_are_ignored():
     assert config_from_options(output="x.json", limit=3, lm="none").engines.lm == "none"
 
 
-def test_runs_ask_torch_threads_to_sleep_not_spin_unless_the_user_chose(monkeypatch):
-    from tqcheck.pipeline import Pipeline
+def test_runs_bound_how_long_torch_threads_spin_unless_the_user_chose(monkeypatch):
+    from tqcheck.pipeline import SPIN_COUNT, Pipeline
 
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"):
+        monkeypatch.delenv(name, raising=False)
     Pipeline()
-    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert os.environ["GOMP_SPINCOUNT"] == SPIN_COUNT  # libgomp: spin briefly, then sleep
+    assert os.environ["KMP_BLOCKTIME"] == "0"  # other OpenMP runtimes: sleep at once
+    assert "OMP_WAIT_POLICY" not in os.environ  # a policy would override the spin count
+    for name in ("GOMP_SPINCOUNT", "KMP_BLOCKTIME"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # the user's choice stands, and nothing is added to it
     Pipeline()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert "GOMP_SPINCOUNT" not in os.environ

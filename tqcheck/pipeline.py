@@ -41,17 +41,31 @@ def batched(items: Iterable[Segment], size: int) -> Iterator[list[Segment]]:
         yield batch
 
 
-def prefer_passive_threads() -> None:
-    """Ask the OpenMP runtime of torch to sleep, not spin, while its threads wait (unless the user
-    chose otherwise), before any engine imports torch.
+#: How long torch's OpenMP threads (libgomp) spin at a barrier before they sleep: ``GOMP_SPINCOUNT``, in spin
+#: iterations, a few microseconds. Measured with SmolLM2 on 128 news segments (benchmarks/RESULTS.md, "OpenMP
+#: wait policy"): sleeping at once (``OMP_WAIT_POLICY=PASSIVE``, this module's choice until then) costs a
+#: futex wake-up at every one of the thousands of small parallel regions of a forward pass, 35-37 ms/segment
+#: on an idle machine against 25-27 with a spin of 1,000; libgomp's default spin (300,000) is as fast when the
+#: machine is idle but fights any other busy process for the cores (85-120 ms/segment beside one busy
+#: process or a second tqcheck, against 43-45 passive and 47-55 with a spin of 1,000).
+SPIN_COUNT = "1000"
 
-    Why: on a machine whose cores are busy (a CI runner, a desk server, Apertium processes of this
-    very run) the default spinning turns each wait into a fight for the core. Measured on the
-    2-core machine with one other busy process: SmolLM2 fluency 862 ms/segment with spinning, 105
-    with ``OMP_WAIT_POLICY=PASSIVE`` (benchmarks/RESULTS.md). Setting it after torch was imported
-    changes nothing and harms nothing.
+
+def bound_thread_spinning() -> None:
+    """Let torch's OpenMP threads spin briefly, then sleep, while they wait (unless the user chose a wait
+    policy), before any engine imports torch.
+
+    Why: spinning without bound turns each wait into a fight for the cores on a machine that is busy (a CI
+    runner, a desk server, a second run), and sleeping at once pays a wake-up per parallel region; a short
+    spin (``SPIN_COUNT``) is close to the best of both. ``GOMP_SPINCOUNT`` is libgomp's (torch's OpenMP on
+    Linux); other OpenMP runtimes (LLVM's libomp, Intel's) read ``KMP_BLOCKTIME``, which is set to 0 (sleep at
+    once, as before: not measured with a short spin). Setting these after torch was imported changes nothing
+    and harms nothing.
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if any(name in os.environ for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")):
+        return
+    os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
+    os.environ["KMP_BLOCKTIME"] = "0"
 
 
 class Pipeline:
@@ -72,7 +86,7 @@ class Pipeline:
         fusion: Fusion | None = None,
         cache: EngineCache | None = None,
     ) -> None:
-        prefer_passive_threads()
+        bound_thread_spinning()
         self.config = config or CheckConfig()
         self._checks = list(checks) if checks is not None else None
         self._signals = list(signals) if signals is not None else None

@@ -80,9 +80,9 @@ def cli(debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from tqcheck.errors import TqcheckError
-    from tqcheck.pipeline import prefer_passive_threads
+    from tqcheck.pipeline import bound_thread_spinning
 
-    prefer_passive_threads()  # before any command imports torch (train-qe and eval too)
+    bound_thread_spinning()  # before any command imports torch (train-qe and eval too)
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
 
