@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tqcheck.cli.options import OPTION_NAMES, config_from_options, engine_options
+from tqcheck.config import DEFAULT_BATCH_SIZE
 from tqcheck.errors import UsageError
 
 
@@ -27,7 +28,7 @@ def test_every_option_name_reaches_the_command():
 
 def test_defaults_are_auto():
     out = CliRunner().invoke(probe, []).output.split()
-    assert out == ["auto", "auto", "auto", "128", "None", "False"]
+    assert out == ["auto", "auto", "auto", str(DEFAULT_BATCH_SIZE), "None", "False"]
 
 
 def test_cli_overrides_toml(tmp_path):
@@ -40,7 +41,7 @@ def test_cli_overrides_toml(tmp_path):
 
 def test_rules_only_turns_every_engine_off():
     out = CliRunner().invoke(probe, ["--rules-only", "--cache", "none"]).output.split()
-    assert out == ["none", "none", "none", "128", "none", "True"]
+    assert out == ["none", "none", "none", str(DEFAULT_BATCH_SIZE), "none", "True"]
 
 
 def test_rules_only_with_an_engine_is_refused():

@@ -59,7 +59,7 @@ def engine_options(command: F) -> F:
         click.option("--device", default=None, metavar="DEVICE",
                      help="Device for neural engines: cpu, cuda, cuda:1 (default cpu)."),
         click.option("--batch-size", type=click.IntRange(min=1), default=None,
-                     help=f"Segments per engine batch (default {DEFAULT_BATCH_SIZE})."),
+                     help=f"Segments per pipeline batch (default {DEFAULT_BATCH_SIZE})."),
         click.option("--cache", default=None, metavar="PATH",
                      help="SQLite cache of engine outputs; 'none' turns caching off "
                           "(default ~/.cache/tqcheck/engines.sqlite)."),
