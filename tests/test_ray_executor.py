@@ -26,7 +26,7 @@ from tqcheck.run import Checker, ResultCollector
 
 ray = pytest.importorskip("ray", reason="needs the ray extra (pip install 'tqcheck[ray]'; scripts/setup.sh)")
 
-from tqcheck.executors.ray_executor import BlockFailed, RayExecutor  # noqa: E402 - after the skip
+from tqcheck.executors.ray_executor import BLOCK_SEGMENTS, BlockFailed, RayExecutor, block_segments  # noqa: E402
 
 needs_apertium = pytest.mark.skipif(
     not apertium_installed() or "fra-cat" not in ApertiumTranslator().modes,
@@ -34,6 +34,13 @@ needs_apertium = pytest.mark.skipif(
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = CheckConfig(batch_size=16).with_rules_only()
+
+
+def test_blocks_hold_whole_pipeline_batches_but_no_more_than_the_block_size():
+    assert block_segments(16) == BLOCK_SEGMENTS == 256  # 16 batches of 16
+    assert block_segments(100) == 300  # three batches: the nearest whole number of batches
+    assert block_segments(200) == 200  # one batch
+    assert block_segments(512) == BLOCK_SEGMENTS  # the default single-process batch: workers still share blocks
 
 
 @pytest.fixture(scope="module", autouse=True)

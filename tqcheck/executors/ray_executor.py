@@ -41,8 +41,18 @@ from tqcheck.errors import RecordError, UsageError
 from tqcheck.model import EngineInfo, Segment, SegmentResult
 from tqcheck.pipeline import batched
 
-#: Segments per block when not given: about this many, rounded to whole pipeline batches.
+#: Segments per block when not given: about this many, rounded to whole pipeline batches where a batch is
+#: smaller. Blocks are what the workers share out and what is retried, so they stay this size even though a
+#: single process now batches 512 segments: a worker's pipeline then checks its block as one batch.
 BLOCK_SEGMENTS = 256
+
+
+def block_segments(batch_size: int) -> int:
+    """Segments per block for pipeline batches of ``batch_size``: ``BLOCK_SEGMENTS`` in whole batches, or
+    ``BLOCK_SEGMENTS`` itself where one batch would be larger."""
+    if batch_size >= BLOCK_SEGMENTS:
+        return BLOCK_SEGMENTS
+    return max(1, round(BLOCK_SEGMENTS / batch_size)) * batch_size
 #: Times a block is sent before its segments are reported as not checked.
 DEFAULT_TRIES = 3
 
@@ -99,7 +109,7 @@ class RayExecutor:
             self._check_capacity(ray)
             worker = ray.remote(_BlockWorker).options(num_cpus=1, max_restarts=-1, max_task_retries=0)
             self.actors = [worker.remote(portable_config(config)) for _ in range(self.workers)]
-            size = self.block_size or max(1, round(BLOCK_SEGMENTS / config.batch_size)) * config.batch_size
+            size = self.block_size or block_segments(config.batch_size)
             blocks = (_Block(i, block, [s.to_dict() for s in block])
                       for i, block in enumerate(batched(segments, size)))
             yield from self._schedule(ray, blocks, progress, skip)
