@@ -43,11 +43,11 @@ def batched(items: Iterable[Segment], size: int) -> Iterator[list[Segment]]:
 
 #: How long torch's OpenMP threads (libgomp) spin at a barrier before they sleep: ``GOMP_SPINCOUNT``, in spin
 #: iterations, a few microseconds. Measured with SmolLM2 on 128 news segments (benchmarks/RESULTS.md, "OpenMP
-#: wait policy"): sleeping at once (``OMP_WAIT_POLICY=PASSIVE``, this module's choice until then) costs a
-#: futex wake-up at every one of the thousands of small parallel regions of a forward pass, 35-37 ms/segment
-#: on an idle machine against 25-27 with a spin of 1,000; libgomp's default spin (300,000) is as fast when the
-#: machine is idle but fights any other busy process for the cores (85-120 ms/segment beside one busy
-#: process or a second tqcheck, against 43-45 passive and 47-55 with a spin of 1,000).
+#: wait policy"): sleeping at once (``OMP_WAIT_POLICY=PASSIVE``, this module's choice until then) pays a
+#: futex wake-up at every one of the thousands of small parallel regions of a forward pass, 39 ms/segment on
+#: an idle machine against 30 with a spin of 1,000; libgomp's default spin (300,000) is as fast when the
+#: machine is idle but fights any other busy process for the cores: 87-120 ms/segment beside one busy process
+#: or a second run, against 42-45 sleeping at once and 51-52 with a spin of 1,000.
 SPIN_COUNT = "1000"
 
 
