@@ -246,6 +246,27 @@ def test_the_lead_of_a_finding_is_its_most_precise_source():
     assert flag.evidence["sources"] == {"qe": 0.95, "roundtrip": 3.0}
 
 
+def test_a_signal_that_leads_is_followed_by_the_reason_a_rule_check_gives_for_the_same_characters():
+    measured = flag_model({"check=qe": 3.0, "check=brackets_quotes": 0.0}, {})
+    cal = calibration(fr_en=PairCalibration((), measured))
+    mt = '"Go brothers, continue! Encourage them on their way.'
+    seg = Segment(id="q", mt=mt, source="« Allez les frères, continuez ! »", source_lang="fr", target_lang="en")
+    rule = Flag("brackets_quotes", Severity.MINOR, Category.PUNCTUATION, "unbalanced quotes: '\"' is never closed",
+                Span(0, 1))
+    qe = Flag("qe", Severity.MINOR, Category.MISTRANSLATION, "“\"” may be wrong: the learned quality model marks it",
+              Span(0, 1), {"kind": "qe"}, confidence=0.6)
+    [flag] = Fusion(cal).fuse(seg, [rule], outputs(qe=SignalOutput({}, {}, [qe]))).flags
+    assert flag.check == "qe"
+    assert flag.message == ("“\"” may be wrong: the learned quality model marks it; "
+                            "unbalanced quotes: '\"' is never closed")
+    assert flag.evidence["also"]["brackets_quotes"]["message"] == "unbalanced quotes: '\"' is never closed"
+    # A rule check that leads keeps its own message: the signals' are in its evidence.
+    rule_first = calibration(fr_en=PairCalibration(
+        (), flag_model({"check=qe": 0.0, "check=brackets_quotes": 3.0}, {})))
+    [flag] = Fusion(rule_first).fuse(seg, [rule], outputs(qe=SignalOutput({}, {}, [qe]))).flags
+    assert flag.check == "brackets_quotes" and flag.message == "unbalanced quotes: '\"' is never closed"
+
+
 def test_a_risky_segment_without_a_major_finding_gets_one_segment_level_flag():
     cal = calibration(fr_en=PairCalibration((model(["fluency"], ["fluency.mean"], [1.0]),),
                                             flag_model({"check=fluency": 0.0}, {})))

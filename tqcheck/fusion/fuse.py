@@ -24,8 +24,9 @@ measurement, with floors fixed here and documented: **major** from ``MAJOR_FLOOR
 on a human major error at least 40 % of the time; critical where a rule check declared critical), **minor** from
 ``SHOW_FLOOR`` (right at least half of the time), and below that a **hint**, kept in the JSONL report and
 the store, out of the default views and of ``--fail-on``. The finding's message is its most precise
-member's (a rule check's before
-a signal's on a tie); the others are in its evidence. A finding the calibration never measured (a
+member's (a rule check's before a signal's on a tie), followed, where a signal leads, by the reasons of
+the rule checks on the same characters (the model says *that*, the rule *what*); the others are in its
+evidence. A finding the calibration never measured (a
 check or signal it does not know, or no flag model at all) keeps a rule check's declared severity
 and is a hint when it comes from a signal: a flag nobody measured is a hint.
 
@@ -234,6 +235,7 @@ def measure(finding: Flag, segment: Segment, risk: float | None, models: Sequenc
     declared = finding.evidence.get("rule_severity")
     check, category, message = _best_lead(finding, segment, risk, model, scores)
     evidence = _led_by(finding, check)
+    message = _with_rule_reasons(message, check, evidence)
     if model is None or f"check={check}" not in model.features:
         hint = declared is None
         severity = Severity(declared) if declared else Severity.MINOR
@@ -268,6 +270,22 @@ def _best_lead(finding: Flag, segment: Segment, risk: float | None, model: FlagM
         if p_error > best[0] + 1e-9:
             best = (p_error, check, category, message)
     return best[1], best[2], best[3]
+
+
+def _with_rule_reasons(message: str, check: str, evidence: Mapping[str, Any]) -> str:
+    """A signal's message followed by the reasons of the rule checks that point at the same characters.
+
+    A signal that leads (it was measured the more precise) often says only *that* something is wrong
+    ("the learned quality model marks it"); a rule check there says *what* ("unbalanced quotes: '\"' is
+    never closed", "unknown word 'mv'"). The copy editor gets both in the one line they read; the rule
+    checks' own records stay under ``also``."""
+    sources = evidence.get("sources") or {}
+    if sources.get(check, 0.0) is None:
+        return message  # a rule check leads: its message already says what is wrong
+    also = evidence.get("also") or {}
+    reasons = [str(also[name].get("message", "")) for name in sorted(also)
+               if name in sources and sources[name] is None and also[name].get("message")]
+    return "; ".join([message, *reasons]) if reasons else message
 
 
 #: Evidence keys that describe the whole finding, not its lead.
