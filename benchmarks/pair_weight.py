@@ -31,7 +31,6 @@ def main() -> None:
     run = C.dev_evidence_run(args.evidence)
     from tqcheck.fusion import fit
     from tqcheck.fusion.evaluate import evaluate
-    from tqcheck.fusion.fuse import Fusion
 
     table = C.Table(["pair weight", "DEMETR pairwise", "ROC-AUC fr-en", "ROC-AUC en-fr", "major on major fr-en",
                      "major on major en-fr", "major reach fr-en", "major reach en-fr", "shown on error fr-en",
@@ -40,13 +39,9 @@ def main() -> None:
     try:
         for weight in [float(x) for x in args.weights.split(",")]:
             fit.PAIR_WEIGHT = weight
-            results = {}
-            for calibration, held_out in fit.fold_calibrations(run.labelled, folds=args.folds):
-                fusion = Fusion(calibration)
-                for e in held_out:
-                    results[e.segment.id] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
-            bio = evaluate(run.data[0], results.values(), by_lp=True, resamples=0)["by_lp"]
-            pairs = evaluate(run.data[1], results.values(), resamples=0)["overall"]["pairs"]
+            results = fit.cross_validated_results(run.labelled, folds=args.folds)
+            bio = evaluate(run.data[0], results, by_lp=True, resamples=0)["by_lp"]
+            pairs = evaluate(run.data[1], results, resamples=0)["overall"]["pairs"]
             fr, en = bio["fr-en"], bio["en-fr"]
             table.add(f"{weight:g}" + (" (shipped)" if weight == shipped else ""), value(pairs.get("worse_rate")),
                       value(fr["segments"].get("roc_auc")), value(en["segments"].get("roc_auc")),
