@@ -384,15 +384,15 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 DEV_DATA = ("../shared/eval/bio_mqm_fr.dev.jsonl", "../shared/eval/demetr_fr_en.dev.jsonl")
 
 
-def dev_evidence_run(evidence: str) -> Any:
+def dev_evidence_run(evidence: str, *, target_only: bool = False) -> Any:
     """The labelled run of the two dev files from quality_matrix.sh's kept evidence (no engine runs when
     it matches; a note says so when it does not). Changes the working directory to the repository root."""
     from tqcheck.cli._labelled import labelled_run
 
     path = os.path.abspath(evidence)
     os.chdir(ROOT)
-    run = labelled_run(DEV_DATA, limit=None, target_only=False, engine_kwargs={}, quiet=True, evidence_path=path,
-                       desc="evidence", split=None)
+    run = labelled_run(DEV_DATA, limit=None, target_only=target_only, engine_kwargs={}, quiet=True,
+                       evidence_path=path, desc="evidence", split=None)
     if not run.reused:
         print(f"note: {path} did not match the data or settings; the checker ran", file=sys.stderr)
     return run

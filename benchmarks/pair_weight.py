@@ -7,7 +7,7 @@ alone knows (a damaged sentence reads worse), the MQM labels what a copy editor 
 ranks the pairs better and, at some point, the MQM segments and the major flags worse. This prints both, per
 weight, from the same out-of-fold fusion as ``tqcheck eval --cross-validate 5``.
 
-    .venv/bin/python benchmarks/pair_weight.py EVIDENCE.jsonl.gz [--weights 0,0.1,0.2,...] [--record]
+    .venv/bin/python benchmarks/pair_weight.py EVIDENCE.jsonl.gz [--weights 0,0.1,0.2,...] [--target-only] [--record]
 
 EVIDENCE is the "all + learned QE" evidence of bio_mqm_fr.dev + demetr_fr_en.dev (quality_matrix.sh keeps
 it as RESULTS_DIR/all_qe.evidence.jsonl.gz); no engine runs. The major floor is the shipped one.
@@ -26,9 +26,12 @@ def main() -> None:
     p.add_argument("evidence", help="all + QE evidence of the two dev files (quality_matrix.sh's all_qe.evidence)")
     p.add_argument("--weights", default="0,0.05,0.1,0.15,0.2,0.25,0.3,0.4")
     p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--target-only", action="store_true",
+                   help="the target-only fit (EVIDENCE: quality_matrix.sh's target_only_all_qe.evidence)")
     args = p.parse_args()
-    section = C.Section("DEMETR pair weight: cross-validated quality per candidate weight (issue 18)")
-    run = C.dev_evidence_run(args.evidence)
+    mode = ", target only" if args.target_only else ""
+    section = C.Section(f"DEMETR pair weight{mode}: cross-validated quality per candidate weight (issue 18)")
+    run = C.dev_evidence_run(args.evidence, target_only=args.target_only)
     from tqcheck.fusion import fit
     from tqcheck.fusion.evaluate import evaluate
 
@@ -54,7 +57,7 @@ def main() -> None:
     section.tables.append((None, table))
     section.notes += [
         f"Data: {C.DEV_DATA[0]} (the MQM figures) and {C.DEV_DATA[1]} (the pairs), {args.folds} folds grouped by "
-        "source sentence; each fold's fusion (bilingual calibration) is fit without it, exactly as "
+        "source sentence; each fold's fusion is fit without it, exactly as "
         "`tqcheck eval --cross-validate`. DEMETR: the share of pairs whose perturbed MT gets the higher risk.",
         "The rule: among the weights at which French->English major flags still land on a human major/critical "
         "span at least 40% of the time and the bio ROC-AUC stays within 0.005 of the previous weight's (0.1) in "
