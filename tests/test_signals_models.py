@@ -17,6 +17,7 @@ from tqcheck.signals.forced import ForcedDecodingSignal
 from tqcheck.signals.pseudo_reference import PseudoReferenceSignal
 from tqcheck.signals.reference import CorpusMetrics, ReferenceSignal
 from tqcheck.signals.surprisal import sentence_scores
+from tqcheck.text.hunspell import find_dictionary
 
 SOURCE = "Ils espéraient l'atteindre après douze heures de marche."
 MT_BAD = "They hoped to reach it after twelve hours of market."
@@ -44,6 +45,21 @@ def test_pseudo_reference_ignores_reordering_and_inflection():
     engine = TableTranslator({("fr", "en"): {SOURCE: "After twelve hours of walking they hoped to reach it."}})
     out = PseudoReferenceSignal(EngineSlot.of(engine, role="translator")).compute([seg(MT_GOOD)])[0]
     assert out.flags == ()
+
+
+@pytest.mark.skipif(find_dictionary("en_US") is None, reason="hunspell-en-us is not installed (scripts/setup.sh)")
+def test_pseudo_reference_does_not_quote_words_the_reference_model_could_not_translate():
+    # Apertium's French->Catalan->English route leaves the Catalan "reexpedeixen" for "renvoient":
+    # the message says the reference model could not translate the part, not that it proposes that.
+    source = "« Mexique ! Mexique ! », leur renvoient-ils en retour."
+    mt = "\"Mexico! Mexico!\" Send them back in return."
+    engine = TableTranslator({("fr", "en"): {source: "« Mexico! Mexico! », the reexpedeixen at return."}})
+    out = PseudoReferenceSignal(EngineSlot.of(engine, role="translator")).compute([seg(mt, source)])[0]
+    flag = next(f for f in out.flags if "reexpedeixen" in f.evidence["reference_wording"])
+    assert flag.evidence["reference_non_words"] == ["reexpedeixen"]
+    assert "wrote" not in flag.message
+    assert flag.message.endswith("could not translate this part itself: “reexpedeixen” is not English")
+    assert flag.message.startswith(f"the reference model has other words than “{flag.span.text_in(seg(mt, source))}”")
 
 
 def test_forced_decoding_spans_the_improbable_word():

@@ -8,6 +8,11 @@ from _signal_fakes import TableTranslator
 from tqcheck.model import Category, Segment, Side
 from tqcheck.signals import EMPTY, EngineSlot
 from tqcheck.signals.roundtrip import RoundTripSignal
+from tqcheck.text.hunspell import find_dictionary
+
+needs_dictionaries = pytest.mark.skipif(
+    find_dictionary("fr_FR") is None or find_dictionary("en_US") is None,
+    reason="hunspell-fr and hunspell-en-us are not installed (scripts/setup.sh)")
 
 SOURCE = "Ils espéraient l'atteindre après douze heures de marche."
 MT_BAD = "They hoped to reach it after twelve hours of market."
@@ -80,6 +85,7 @@ def test_lost_word_with_a_stand_in_and_a_plain_omission():
     # "clinique" is lost and "bakery" (read as "boulangerie") stands in its place
     assert kinds["lost_and_replaced"].span.text_in(seg) == "bakery"
     assert kinds["lost_and_replaced"].evidence["source_word"] == "clinique"
+    assert kinds["lost_and_replaced"].message.endswith("read back, it says “boulangerie”")
     # "rurale" is lost too, with nothing left to blame in the MT: an omission on the source side
     assert kinds["lost"].span.side is Side.SOURCE
     assert kinds["lost"].span.text_in(seg) == "rurale"
@@ -171,3 +177,35 @@ def test_an_inflection_is_not_a_near_homograph():
     seg = Segment(id="i", mt=mt, source=source, source_lang="fr", target_lang="en")
     out = signal_with(table).compute([seg])[0]
     assert not [f for f in out.flags if f.evidence["kind"] == "near_homograph"]
+
+
+@needs_dictionaries
+def test_a_reading_that_is_no_word_of_the_source_language_is_not_quoted():
+    # Through a pivot, "bakery" comes back as the Catalan "fleca": no French word, so the message
+    # says what the round trip lost instead of offering "fleca" as the MT word's meaning.
+    source = "Le président a visité la clinique hier."
+    mt = "The president visited the bakery yesterday."
+    table = {("en", "fr"): {mt: "Le président a visité la fleca hier.", "president": "président",
+                            "visited": "visité", "bakery": "fleca", "yesterday": "hier"},
+             ("fr", "en"): {}}
+    seg = Segment(id="s3", mt=mt, source=source, source_lang="fr", target_lang="en")
+    flag = next(f for f in signal_with(table).compute([seg])[0].flags
+                if f.evidence["kind"] == "lost_and_replaced")
+    assert flag.span.text_in(seg) == "bakery"
+    assert flag.evidence["mt_word_reads_as"] == "fleca"  # kept as evidence
+    assert "fleca" not in flag.message
+    assert flag.message == "“bakery” may not render “clinique”: the sentence read back has no “clinique”"
+
+
+@needs_dictionaries
+def test_a_source_word_left_in_a_pivot_language_is_not_offered_as_its_meaning():
+    # The source word's own translation comes out Catalan ("marxa"): the near-homograph is still found,
+    # and its message leaves the non-word out (the evidence keeps it).
+    table = {("en", "fr"): {MT_BAD: "Ils espéraient l'atteindre après douze heures d'halle.",
+                            **WORDS_EN_FR, "market": "halle"},
+             ("fr", "en"): {"marche": "marxa", "marché": "market"}}
+    flag = next(f for f in signal_with(table).compute([segment(MT_BAD)])[0].flags
+                if f.evidence.get("kind") == "near_homograph")
+    assert flag.evidence["source_word_translates_to"] == "marxa"
+    assert "marxa" not in flag.message
+    assert flag.message.startswith("“market” may be a misreading of “marche” as “marché”")

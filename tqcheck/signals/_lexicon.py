@@ -10,6 +10,7 @@ places, loaded once per process), so a run that checks spelling loads each dicti
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from tqcheck.langcodes import base_lang
@@ -24,3 +25,26 @@ def known_word(lang: str, word: str) -> bool | None:
     if speller is None:
         return None
     return bool(speller.known(word))
+
+
+#: A word with its inner apostrophes and hyphens ("aujourd'hui", "well-known"), no digits.
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+
+
+def non_words(text: str, lang: str) -> list[str]:
+    """The lower-case words of ``text`` that a dictionary of ``lang`` does not know, in order, once each.
+
+    In an engine's output they are words it passed through untranslated ("honduriens") or words of a
+    pivot language that leaked out (Apertium's French->Catalan->English route leaves "reexpedeixen"
+    where the second leg does not know the Catalan word). A message should not quote such a reading as
+    if it were the language's: the copy editor would read it as the engine's proposal. Capitalised
+    words are left alone (names are missing from dictionaries), and so is everything without a
+    dictionary for ``lang``."""
+    found: list[str] = []
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        if word[0].isupper() or word in found:
+            continue
+        if known_word(lang, word) is False:
+            found.append(word)
+    return found

@@ -6,13 +6,17 @@ Scores: ``pseudo_reference.chrf``, ``.bleu``, ``.ter`` (MT vs the pseudo-referen
 Spans: the token diff (``difflib`` on folded words) gives the MT regions that differ from the
 pseudo-reference and the pseudo-reference's wording for each; a differing MT content word that also
 matches no word anywhere in the pseudo-reference (so not merely reordered or inflected) is a candidate,
-adjacent ones merged into one span. The evidence is what the reference model wrote instead.
+adjacent ones merged into one span. The evidence is what the reference model wrote instead; where that
+wording holds words that are not the target language's (a word the engine passed through, a pivot
+language's word), the message says the reference model could not translate the part rather than quote
+them as its proposal.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import Any
 
 from tqcheck.model import Category, Flag, Segment, Severity, Span
 from tqcheck.signals._common import (
@@ -21,7 +25,9 @@ from tqcheck.signals._common import (
     merge_runs,
     translate,
 )
+from tqcheck.signals._lexicon import non_words
 from tqcheck.signals.base import EMPTY, SignalOutput
+from tqcheck.text.langid import language_name
 from tqcheck.text.wordalign import MatchLevel, best_match, is_content, words
 
 
@@ -64,14 +70,28 @@ class PseudoReferenceSignal(TranslatorSignal):
             if not hits:
                 continue
             instead = pseudo[ref_words[b0].start:ref_words[b1 - 1].end] if b1 > b0 else ""
+            untranslated = non_words(instead, lang)
             for start, end in merge_runs(hits, mt, max_gap=4):
                 text = mt[start:end]
-                message = (f"the reference model wrote “{instead}” where the MT has “{text}”" if instead
-                           else f"the reference model has nothing for “{text}”")
-                flags.append(Flag(self.name, Severity.MINOR, Category.MISTRANSLATION, message,
-                                  Span(start, end),
-                                  {"pseudo_reference": pseudo, "reference_wording": instead,
-                                   "kind": "differs_from_reference_model"},
+                evidence: dict[str, Any] = {"pseudo_reference": pseudo, "reference_wording": instead,
+                                            "kind": "differs_from_reference_model"}
+                if untranslated:
+                    evidence["reference_non_words"] = untranslated
+                flags.append(Flag(self.name, Severity.MINOR, Category.MISTRANSLATION,
+                                  _message(text, instead, untranslated, lang), Span(start, end), evidence,
                                   confidence=float(sum(1 for i in unmatched
                                                        if start <= mt_words[i].start < end))))
         return SignalOutput(scores, {"pseudo_reference": pseudo}, tuple(flags))
+
+
+def _message(text: str, instead: str, untranslated: Sequence[str], lang: str) -> str:
+    """One sentence for the copy editor: what the reference model wrote instead of the MT's ``text``,
+    unless its wording holds words that are not ``lang``'s, which it could not translate itself."""
+    if not instead:
+        return f"the reference model has nothing for “{text}”"
+    if not untranslated:
+        return f"the reference model wrote “{instead}” where the MT has “{text}”"
+    quoted = ", ".join(f"“{w}”" for w in untranslated)
+    verb = "is" if len(untranslated) == 1 else "are"
+    return (f"the reference model has other words than “{text}” here, but it could not translate this part "
+            f"itself: {quoted} {verb} not {language_name(lang)}")

@@ -25,6 +25,10 @@ reverse lookup merely went elsewhere: "quitté" -> "left" read back as "néglige
 ``number`` (a number or a number word: the numbers check compares those exactly) and
 ``function_word``.
 
+A message quotes an engine's reading of a word only when the reading is a word of its language: a
+reading that is a word passed through or a pivot language's word ("reexpedeixen") is left in the
+evidence, and the message says what the round trip lost instead.
+
 Target-only mode (no source): MT -> source language -> target language, compared with the MT:
 ``roundtrip.target_chrf`` and ``roundtrip.target_lost``; MT content words that did not survive are
 candidates of strength 1.
@@ -42,7 +46,7 @@ from tqcheck.signals._common import (
     group_indices,
     translate,
 )
-from tqcheck.signals._lexicon import known_word
+from tqcheck.signals._lexicon import known_word, non_words
 from tqcheck.signals.base import EMPTY, SignalOutput
 from tqcheck.text.wordalign import (
     MatchLevel,
@@ -258,7 +262,8 @@ class _Analysis:
         self.blamed_mt.add(mi)
         self.homograph_sources.add(si)
         came_back = self.changed_to.get(si)
-        means = f" (“{own_translation}”)" if own_translation and own_translation.lower() != mw.lower else ""
+        means = (f" (“{own_translation}”)" if own_translation and own_translation.lower() != mw.lower
+                 and not non_words(own_translation, self.tgt) else "")
         message = (f"“{mw.text}” may be a misreading of “{sw.text}”{means} as “{via}”, a word spelled alike"
                    + (f": the back-translation reads “{came_back}”" if came_back else ""))
         evidence = {"kind": "near_homograph", "back_translation": self.back, "source_word": sw.text,
@@ -308,9 +313,11 @@ class _Analysis:
                 explained = _explained(sw, mw, reads, rendered, self.src, self.tgt)
                 if explained:
                     evidence["explained_by"] = explained
+                said = (f"read back, it says “{reads}”" if reads and not non_words(reads, self.src)
+                        else "the sentence read back has no “" + sw.text + "”")
                 self.flags.append(Flag(
                     "roundtrip", Severity.MINOR, Category.MISTRANSLATION,
-                    f"“{mw.text}” may not render “{sw.text}”: read back, it says “{reads}”",
+                    f"“{mw.text}” may not render “{sw.text}”: {said}",
                     Span(mw.start, mw.end), evidence, confidence=2.0))
             else:
                 evidence = {"kind": "lost", "back_translation": self.back, "source_word": sw.text,
