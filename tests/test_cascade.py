@@ -245,3 +245,18 @@ def test_the_shipped_cascade_is_one_the_pipeline_can_follow():
     assert rule.threshold("fr-en", own_fit="fr-en" in cal.pairs) is not None
     assert rule.threshold("fr-en/target-only", own_fit=True) is None
     assert rule.measured["command"].startswith(".venv/bin/python benchmarks/cascade_quality.py")
+
+
+def test_progress_moves_inside_a_batch_and_adds_up_to_each_batch():
+    # Two batches (2 + 1 segments): the bar moves as each signal finishes, not only at a batch's end,
+    # and what it is told adds up to the segments of each batch before that batch's results come out.
+    sigs = signals()
+    told: list[tuple[int, int]] = []  # (segments' worth reported, signals that have run so far)
+    progress = lambda n: told.append((n, sum(len(s.seen) > 0 for s in sigs.values())))  # noqa: E731
+    stream = pipeline(sigs, calibration({"*": 0.5}), batch_size=2).run(SEGMENTS, progress=progress)
+    first = [next(stream), next(stream)]
+    assert sum(n for n, _ in told) == 2 and len(told) == 2  # 2 segments over 5 steps: reported twice
+    assert told[0][1] < 4  # the first report came before every signal had run
+    rest = list(stream)
+    assert [r.segment.id for r in first + rest] == ["low", "high", "edge"]
+    assert sum(n for n, _ in told) == 3 and all(n > 0 for n, _ in told)
