@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from tqcheck.cli.options import config_from_options
+from tqcheck.cli.progress import ProgressBar
 from tqcheck.errors import InputError
 
 EVIDENCE_FORMAT = "tqcheck-evidence/1"
@@ -47,7 +48,6 @@ class LabelledRun:
 def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, engine_kwargs: dict[str, Any],
                  quiet: bool, evidence_path: str | None, desc: str, split: str | None = None) -> LabelledRun:
     """Read the labelled files, run the checker on them (or reuse ``evidence_path``), join the labels."""
-    from tqcheck.cli.evaluate import Progress
     from tqcheck.fusion.fit import Labelled
     from tqcheck.fusion.fuse import Evidence
     from tqcheck.fusion.labels import read_labelled
@@ -76,7 +76,7 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
             click.echo(f"tqcheck: {evidence_path} was made with {why}; running the checker again", err=True)
     reused = evidence is not None
     if evidence is None:
-        progress = Progress(len(segments), quiet, desc)
+        progress = ProgressBar(quiet=quiet, desc=desc, total=len(segments))
         try:
             evidence = checker.evidence(segments, progress=progress.update)
         finally:

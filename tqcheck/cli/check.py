@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from tqcheck.cli.options import config_from_options, engine_options, language_options, resolve_language_options
+from tqcheck.cli.progress import ProgressBar
 from tqcheck.errors import InputError, RecordError, UsageError
 from tqcheck.model import Segment, Severity
 
@@ -132,7 +133,7 @@ def check(inputs: tuple[str, ...], fmt: str | None, source_lang: str | None, tar
         store = Store.open(db)
         sinks.append(StoreSink(store, name=run_name or Path(inputs[0]).name, feed=inputs[0], resume=resume))
 
-    progress = _ProgressBar(quiet)
+    progress = ProgressBar(quiet=quiet)
     try:
         outcome = Checker(config).run(segments, sinks=sinks, source_lang=source_lang, target_lang=target_lang,
                                       progress=progress.update, skipped=skipped,
@@ -202,23 +203,3 @@ def _attach_references(segments: Iterable[Segment], path: Path) -> Iterator[Segm
                 raise InputError(f"reference file has fewer lines than the input ({number - 1})",
                                  where=str(path), fix="give one reference per segment")
             yield replace(segment, reference=line.rstrip("\n"))
-
-
-class _ProgressBar:
-    """A tqdm bar on stderr (only on a terminal); a no-op under --quiet."""
-
-    def __init__(self, quiet: bool) -> None:
-        self._bar = None
-        if not quiet:
-            from tqdm import tqdm
-
-            self._bar = tqdm(unit="seg", desc="checking", file=sys.stderr, disable=None,
-                             dynamic_ncols=True)
-
-    def update(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()

@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from tqcheck.cli.options import command_line, config_from_options, engine_options
-
-
-class Progress:
-    """A tqdm bar on stderr (shown only on a terminal); a no-op under --quiet."""
-
-    def __init__(self, total: int, quiet: bool, desc: str) -> None:
-        self._bar = None
-        if not quiet:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, unit="seg", desc=desc, file=sys.stderr, disable=None)
-
-    def update(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 @click.command("eval")
