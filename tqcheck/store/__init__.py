@@ -4,6 +4,7 @@
 Importing this package imports SQLAlchemy but nothing heavier.
 """
 
+from tqcheck.store._base import CLAIM_TTL
 from tqcheck.store.records import (
     QUEUE_ORDERS,
     Action,
@@ -25,7 +26,7 @@ from tqcheck.store.records import (
     SegmentRecord,
 )
 from tqcheck.store.schema import SCHEMA_VERSION
-from tqcheck.store.store import CLAIM_TTL, Store, default_store_path, store_url
+from tqcheck.store.store import Store, default_store_path, store_url
 
 __all__ = [
     "CLAIM_TTL",
