@@ -8,7 +8,7 @@ import json
 from click.testing import CliRunner
 
 from tqcheck.coverage import CoverageTally, coverage, coverage_line
-from tqcheck.fusion.calibration import Calibration, PairCalibration
+from tqcheck.fusion.calibration import Calibration, PairCalibration, RiskModel
 from tqcheck.model import EngineInfo, Segment, SegmentResult, Summary
 
 AUTO = dict.fromkeys(("back_translator", "reference_model", "lm", "embedder", "qe"), "auto")
@@ -132,3 +132,26 @@ def test_a_signal_the_cascade_skipped_is_not_called_missing():
     # Skipped on every segment it reached is still "ran, skipped", never "no translator installed".
     assert "cross-lingual similarity" not in {m["signal"] for m in fr["missing"]}
     assert "round trip (apertium) on 50% (the cascade skipped 50%)" in coverage_line("fr-en", fr)
+
+
+def test_the_fit_says_how_well_the_risk_ranked_labelled_data_and_warns_when_weakly():
+    # The model that served the signals which ran carries its cross-validated ROC-AUC: a desk sees per
+    # pair whether the queue order is worth following. fr-en's full model ranked well; en-fr target only
+    # was fit on QE alone and ranked close to chance, which the fit says in words.
+    def model(signals, auc, n):
+        return RiskModel(tuple(signals), ("rules.major",), (0.0,), (1.0,), (1.0,), 0.0,
+                         cv={"roc_auc": auc, "n": n})
+
+    calibration = Calibration(name="test", pairs={
+        "fr-en": PairCalibration((model([], 0.52, 1193), model(["qe"], 0.66, 1193),
+                                  model(["fluency", "qe"], 0.72, 1193))),
+        "en-fr/target-only": PairCalibration((model(["qe"], 0.57, 817),)),
+    })
+    tally = CoverageTally()
+    tally.add(result("fr-en", {"fluency.mean": 3.0, "qe.score": 0.1}))
+    tally.add(result("en-fr", {"qe.score": 0.3}, source=None))
+    out = coverage(tally, engines=AUTO, signature_engines=[], calibration=calibration)
+    assert out["fr-en"]["fit"] == "its own (fr-en), risk ROC-AUC 0.72 cross-validated on 1,193 labelled segments"
+    weak = out["en-fr"]["fit"]
+    assert weak.startswith("its own (en-fr/target-only), risk ROC-AUC 0.57 cross-validated on 817 labelled segments")
+    assert "close to chance" in weak and "close to chance" in coverage_line("en-fr", out["en-fr"])

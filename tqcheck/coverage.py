@@ -114,25 +114,47 @@ def coverage(tally: CoverageTally, *, engines: Mapping[str, str], signature_engi
         checks_off = [{"check": check.name, "why": reason} for check in checks
                       if (reason := check.unavailable_reason(sample)) is not None]
         out[pair] = {"segments": n, "target_only": target_only, "ran": ran, "missing": missing,
-                     "checks_off": checks_off, "fit": _fit(calibration, sorted(entry["keys"]))}
+                     "checks_off": checks_off,
+                     "fit": _fit(calibration, sorted(entry["keys"]), frozenset(scored) | frozenset(skipped))}
     return out
 
 
-def _fit(calibration: Any, keys: Sequence[str]) -> str:
+#: Below this cross-validated ROC-AUC the risk's order says little, and the coverage says so.
+WEAK_RANKING_AUC = 0.6
+
+
+def _fit(calibration: Any, keys: Sequence[str], signals: frozenset[str] = frozenset()) -> str:
+    """Which fit measures the pair's risk and flags, and how well that risk ranked labelled data:
+    the cross-validated ROC-AUC the calibration keeps with the model for the signals that ran (the
+    full stage's model where the cascade skipped some), so a desk sees per pair whether the queue
+    order is worth following."""
     if calibration is None:
         return "none (declared severities, no measured precision)"
     fits = []
     for key in keys:
         if key in calibration.pairs:
-            fits.append(f"its own ({key})")
+            fits.append(f"its own ({key})" + _ranking(calibration, key, signals))
         elif pooled_key(key) in calibration.pairs:
             own = sorted(k for k in calibration.pairs if not k.startswith("*") and k.endswith(TARGET_ONLY_SUFFIX)
                          == key.endswith(TARGET_ONLY_SUFFIX))
             fits.append(f"the pooled fit ({pooled_key(key)}): no {key} fit, measured on "
-                        f"{', '.join(own) or 'the pooled data'} data")
+                        f"{', '.join(own) or 'the pooled data'} data" + _ranking(calibration, key, signals))
         else:
             fits.append(f"none for {key}: declared severities")
     return "; ".join(fits)
+
+
+def _ranking(calibration: Any, key: str, signals: frozenset[str]) -> str:
+    """``, risk ROC-AUC 0.72 cross-validated on 1,193 labelled segments``, with a warning below
+    :data:`WEAK_RANKING_AUC`; nothing where the model kept no such figure."""
+    model = calibration.select(key, signals)
+    auc = model.cv.get("roc_auc") if model is not None else None
+    if not isinstance(auc, (int, float)):
+        return ""
+    said = f", risk ROC-AUC {auc:.2f} cross-validated on {int(model.cv.get('n', 0)):,} labelled segments"
+    if auc < WEAK_RANKING_AUC:
+        said += " (close to chance: the risk order says little here; each flag's own precision still holds)"
+    return said
 
 
 def coverage_line(pair: str, entry: Mapping[str, Any]) -> str:
