@@ -155,3 +155,17 @@ def test_the_fit_says_how_well_the_risk_ranked_labelled_data_and_warns_when_weak
     weak = out["en-fr"]["fit"]
     assert weak.startswith("its own (en-fr/target-only), risk ROC-AUC 0.57 cross-validated on 817 labelled segments")
     assert "close to chance" in weak and "close to chance" in coverage_line("en-fr", out["en-fr"])
+
+
+def test_a_pooled_fit_names_its_own_data_not_pairs_laid_over_from_elsewhere():
+    # et-en was fit elsewhere and laid over: the pooled fit was not measured on it, and its ROC-AUC is
+    # said to be of the pooled fit's pairs, not of the pair being checked.
+    pooled = RiskModel(("qe",), ("qe.score",), (0.0,), (1.0,), (1.0,), 0.0, cv={"roc_auc": 0.7, "n": 1193})
+    calibration = Calibration(name="test", pairs={"*": PairCalibration((pooled,)), "fr-en": PairCalibration(),
+                                                  "et-en": PairCalibration()},
+                              provenance={"pairs_laid_over": [{"pairs": ["et-en"], "name": "per-pair"}]})
+    tally = CoverageTally()
+    tally.add(result("de-en", {"qe.score": 0.1}))
+    fit = coverage(tally, engines=AUTO, signature_engines=[], calibration=calibration)["de-en"]["fit"]
+    assert fit == ("the pooled fit (*): no de-en fit, measured on fr-en data, risk ROC-AUC 0.70 cross-validated "
+                   "on 1,193 labelled segments of those pairs, not of de-en")

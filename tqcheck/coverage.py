@@ -135,23 +135,28 @@ def _fit(calibration: Any, keys: Sequence[str], signals: frozenset[str] = frozen
         if key in calibration.pairs:
             fits.append(f"its own ({key})" + _ranking(calibration, key, signals))
         elif pooled_key(key) in calibration.pairs:
-            own = sorted(k for k in calibration.pairs if not k.startswith("*") and k.endswith(TARGET_ONLY_SUFFIX)
-                         == key.endswith(TARGET_ONLY_SUFFIX))
+            laid_over = {pair for entry in calibration.provenance.get("pairs_laid_over") or ()
+                         for pair in entry.get("pairs") or ()}  # fit elsewhere: not the pooled fit's data
+            own = sorted(k for k in calibration.pairs if not k.startswith("*") and k not in laid_over
+                         and k.endswith(TARGET_ONLY_SUFFIX) == key.endswith(TARGET_ONLY_SUFFIX))
             fits.append(f"the pooled fit ({pooled_key(key)}): no {key} fit, measured on "
-                        f"{', '.join(own) or 'the pooled data'} data" + _ranking(calibration, key, signals))
+                        f"{', '.join(own) or 'the pooled data'} data"
+                        + _ranking(calibration, key, signals, of=f"of those pairs, not of {key}"))
         else:
             fits.append(f"none for {key}: declared severities")
     return "; ".join(fits)
 
 
-def _ranking(calibration: Any, key: str, signals: frozenset[str]) -> str:
-    """``, risk ROC-AUC 0.72 cross-validated on 1,193 labelled segments``, with a warning below
-    :data:`WEAK_RANKING_AUC`; nothing where the model kept no such figure."""
+def _ranking(calibration: Any, key: str, signals: frozenset[str], *, of: str = "") -> str:
+    """``, risk ROC-AUC 0.72 cross-validated on 1,193 labelled segments`` (``of`` says whose, for a
+    pooled fit), with a warning below :data:`WEAK_RANKING_AUC`; nothing where the model kept no such
+    figure."""
     model = calibration.select(key, signals)
     auc = model.cv.get("roc_auc") if model is not None else None
     if not isinstance(auc, (int, float)):
         return ""
     said = f", risk ROC-AUC {auc:.2f} cross-validated on {int(model.cv.get('n', 0)):,} labelled segments"
+    said += f" {of}" if of else ""
     if auc < WEAK_RANKING_AUC:
         said += " (close to chance: the risk order says little here; each flag's own precision still holds)"
     return said
