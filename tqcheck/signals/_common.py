@@ -108,14 +108,27 @@ def _unique(texts: Iterable[str]) -> list[str]:
 
 
 def translate(cache: Any, engine: Any, texts: Sequence[str], *, source_lang: str, target_lang: str) -> list[str]:
-    """Translate, asking the engine only once per distinct text (and not at all for cached ones)."""
+    """Translate, asking the engine only once per distinct text (and not at all for cached ones).
+
+    URLs, e-mail addresses and @handles go to the engine as placeholders and come back as they were
+    (``tqcheck.text.protect``); a text whose placeholders the engine did not keep is translated again
+    as it is."""
     from tqcheck.engines.cache import cached_translate
+    from tqcheck.text.protect import mask
 
     if not texts:
         return []
     distinct = _unique(texts)
-    out = cached_translate(engine, cache, distinct, source_lang=source_lang, target_lang=target_lang)
-    table = dict(zip(distinct, out))
+    masked = [mask(text) for text in distinct]
+    out = cached_translate(engine, cache, [m.text for m in masked], source_lang=source_lang, target_lang=target_lang)
+    restored = [m.restore(o) for m, o in zip(masked, out)]
+    lost = [i for i, r in enumerate(restored) if r is None]
+    if lost:
+        again = cached_translate(engine, cache, [distinct[i] for i in lost], source_lang=source_lang,
+                                 target_lang=target_lang)
+        for i, text in zip(lost, again):
+            restored[i] = text
+    table = {text: r or "" for text, r in zip(distinct, restored)}
     return [table[t] for t in texts]
 
 
