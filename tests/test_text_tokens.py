@@ -29,6 +29,12 @@ def kinds(text: str) -> list[tuple[str, str]]:
                                  ("U", "word"), (".", "punct"), ("S", "word"), (".", "punct"),
                                  ("e", "word"), (".", "punct"), ("g", "word"), (".", "punct")]),
     ("mail a.b@c.fr now", [("mail", "word"), ("a.b@c.fr", "email"), ("now", "word")]),
+    # Chinese runs on without spaces: CJK and fullwidth punctuation end a URL (MQM news, zh-en).
+    ("（www.chinastory.cn）由新华", [("（", "punct"), ("www.chinastory.cn", "url"), ("）", "punct"),
+                                 ("由新华", "word")]),
+    # A missing space after a full stop: "used." is a word, Amazon.com the domain (MQM news, en-fr).
+    ("be used.Amazon.com guide", [("be", "word"), ("used", "word"), (".", "punct"), ("Amazon.com", "url"),
+                                  ("guide", "word")]),
     ("{1}here{/1} {2/} {name} %s %1$d %(n)s",
      [("{1}", "placeholder"), ("here", "word"), ("{/1}", "placeholder"), ("{2/}", "placeholder"),
       ("{name}", "placeholder"), ("%s", "placeholder"), ("%1$d", "placeholder"),

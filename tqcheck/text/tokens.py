@@ -51,13 +51,22 @@ TLDS = frozenset(
 )
 
 # A URL path: no spaces or quotes, parentheses only in balanced pairs (Wikipedia's "Foo_(bar)"),
-# and never ending in punctuation that belongs to the sentence.
-_URL_PATH = r"""(?:[^\s<>"«»“”()]|\([^\s<>"«»“”()]*\))*(?<![.,;:!?'’\]}])"""
+# and never ending in punctuation that belongs to the sentence. Chinese and Japanese run words together
+# without spaces, so CJK punctuation, fullwidth forms, kana, ideographs and hangul end a URL too: in
+# "(www.chinastory.cn）由新华通讯社主办" the URL is www.chinastory.cn (an IRI with raw ideographs in its
+# path is cut short: rarer in text than a URL followed by Chinese).
+_NOT_IN_URL = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef"
+_URL_PATH = (r"""(?:[^\s<>"«»“”()""" + _NOT_IN_URL + r"""]|\([^\s<>"«»“”()""" + _NOT_IN_URL
+             + r"""]*\))*(?<![.,;:!?'’\]}])""")
 _TLD_ALT = "|".join(sorted(TLDS, key=len, reverse=True))
 
 _URL_SCHEME = re.compile(r"(?:(?:https?|ftp)://|www\.)" + _URL_PATH)
+# A bare domain starts where no word, address or domain runs into it, or at a capital right after
+# "word." (a missing space after a full stop: "can be used.Amazon.com" holds the domain Amazon.com),
+# and a lower-case label is never followed by a capitalised one inside it.
 _URL_BARE = re.compile(
-    r"(?<![\w@.\-])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+(?:" + _TLD_ALT + r")"
+    r"(?:(?<![\w@.\-])|(?<=[a-z]\.)(?=[A-Z]))"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.(?!(?<=[a-z]\.)[A-Z]))+(?:" + _TLD_ALT + r")"
     r"(?![\w\-])(?:/" + _URL_PATH + r")?"
 )
 # A cheap test that a bare domain may be present, before the full pattern is tried.
