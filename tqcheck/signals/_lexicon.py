@@ -10,7 +10,6 @@ places, loaded once per process), so a run that checks spelling loads each dicti
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from tqcheck.langcodes import base_lang
@@ -27,10 +26,6 @@ def known_word(lang: str, word: str) -> bool | None:
     return bool(speller.known(word))
 
 
-#: A word with its inner apostrophes and hyphens ("aujourd'hui", "well-known"), no digits.
-_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-
-
 def non_words(text: str, lang: str) -> list[str]:
     """The lower-case words of ``text`` that a dictionary of ``lang`` does not know, in order, once each.
 
@@ -38,12 +33,14 @@ def non_words(text: str, lang: str) -> list[str]:
     pivot language that leaked out (Apertium's French->Catalan->English route leaves "reexpedeixen"
     where the second leg does not know the Catalan word). A message should not quote such a reading as
     if it were the language's: the copy editor would read it as the engine's proposal. Capitalised
-    words are left alone (names are missing from dictionaries), and so is everything without a
-    dictionary for ``lang``."""
+    words are left alone (names are missing from dictionaries), and so are words with digits ("4am")
+    and everything without a dictionary for ``lang``."""
+    from tqcheck.text.tokens import tokens_of
+
     found: list[str] = []
-    for match in _WORD.finditer(text):
-        word = match.group(0)
-        if word[0].isupper() or word in found:
+    for token in tokens_of(text):
+        word = token.text
+        if token.kind != "word" or word[0].isupper() or word in found or any(ch.isdigit() for ch in word):
             continue
         if known_word(lang, word) is False:
             found.append(word)

@@ -314,7 +314,7 @@ class _Analysis:
                 if explained:
                     evidence["explained_by"] = explained
                 said = (f"read back, it says “{reads}”" if reads and not non_words(reads, self.src)
-                        else "the sentence read back has no “" + sw.text + "”")
+                        else f"the sentence read back has no “{sw.text}”")
                 self.flags.append(Flag(
                     "roundtrip", Severity.MINOR, Category.MISTRANSLATION,
                     f"“{mw.text}” may not render “{sw.text}”: {said}",
