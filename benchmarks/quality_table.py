@@ -86,6 +86,9 @@ def main() -> None:
 
     parser = C.parser(__doc__.splitlines()[0])
     parser.add_argument("results", nargs="?", default="out/quality", help="the folder quality_matrix.sh wrote")
+    parser.add_argument("--title", default="Flags a copy editor can trust (issue 18): cross-validated quality "
+                        "against the human labels", help="the recorded section's title")
+    parser.add_argument("--note", action="append", default=[], help="a note to record first (repeatable)")
     args = parser.parse_args()
     results = Path(args.results)
     tables = [
@@ -100,9 +103,8 @@ def main() -> None:
         text.append(f"{title} (5-fold cross-validated):\n\n{head}\n" + "\n".join(rows(results, prefix, configs)) + "\n")
     print("\n".join(text))
     if args.record:
-        section = C.Section("Flags a copy editor can trust (issue 18): cross-validated quality against the "
-                            "human labels")
-        section.notes += [
+        section = C.Section(args.title)
+        section.notes += [*args.note,
             "Tables made by `bash benchmarks/quality_matrix.sh CACHE RESULTS` (each configuration: `tqcheck eval "
             "../shared/eval/bio_mqm_fr.dev.jsonl ../shared/eval/demetr_fr_en.dev.jsonl --by lp --cross-validate 5 "
             "<CFG> --evidence RESULTS/<CFG>.evidence.jsonl.gz`; target only with `--target-only`), then "
