@@ -42,8 +42,12 @@ class Check:
         severity: Severity | None = None,
         category: Category | None = None,
         evidence: Mapping[str, Any] | None = None,
+        kind: str | None = None,
     ) -> Flag:
-        """Make a flag of this check, with its default severity and category unless overridden."""
+        """Make a flag of this check, with its default severity and category unless overridden.
+
+        ``kind`` names the claim where a check makes several (a broken handle, a changed hashtag): it is
+        kept in the evidence, and the flag model measures each kind apart (``finding_features``)."""
         if isinstance(span, tuple):
             span = Span(span[0], span[1], side)
         return Flag(
@@ -52,5 +56,5 @@ class Check:
             category=category or self.category,
             message=message,
             span=span,
-            evidence=evidence or {},
+            evidence={**(evidence or {}), "kind": kind} if kind else (evidence or {}),
         )

@@ -70,7 +70,7 @@ class CapitalizationCheck(Check):
                 should = len(mt.split()) >= self.min_words and stripped[-1:] in (".", "!", "?")
             if should:
                 yield self.flag(f"the MT starts with a lower-case letter: {first.text!r}",
-                                (first.start, first.end), evidence={"word": first.text})
+                                (first.start, first.end), evidence={"word": first.text}, kind="lower_start")
         yield from self._stop_then_lower(mt, source)
         if not source:
             return
@@ -90,7 +90,7 @@ class CapitalizationCheck(Check):
             key = fold(tok.text)
             if key in names and key not in present_capitalised:
                 yield self.flag(f"{tok.text!r} is capitalised in the source", (tok.start, tok.end),
-                                evidence={"word": tok.text})
+                                evidence={"word": tok.text}, kind="capitalised_in_source")
 
     def _stop_then_lower(self, mt: str, source: str | None) -> Iterator[Flag]:
         if ". " not in mt and ".\u00a0" not in mt:
@@ -111,5 +111,5 @@ class CapitalizationCheck(Check):
             yield self.flag(
                 f"lower-case word after a full stop: {shown!r} (a spurious full stop, or a "
                 "sentence glued onto another)", (start, end), category=Category.PUNCTUATION,
-                evidence={"text": shown},
+                evidence={"text": shown}, kind="lower_after_stop",
             )

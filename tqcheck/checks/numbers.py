@@ -314,7 +314,7 @@ class NumbersCheck(Check):
         for s, m in zip(left_src, left_mt):
             yield self.flag(
                 f"number changed: the source has {s.raw!r}, the MT {m.raw!r}",
-                (m.start, m.end),
+                (m.start, m.end), kind="changed",
                 evidence={"source_number": s.raw, "mt_number": m.raw,
                           "source_span": [s.start, s.end]},
             )
@@ -322,7 +322,7 @@ class NumbersCheck(Check):
         for s in left_src[paired:]:
             yield self.flag(
                 f"number {s.raw!r} of the source is missing from the MT",
-                (s.start, s.end), side=Side.SOURCE, category=Category.OMISSION,
+                (s.start, s.end), side=Side.SOURCE, category=Category.OMISSION, kind="missing",
                 evidence={"source_number": s.raw},
             )
         if self.additions:
@@ -332,7 +332,7 @@ class NumbersCheck(Check):
                     continue  # "since 2007 2007": a stutter, which the repeats check reports
                 yield self.flag(
                     f"number {m.raw!r} of the MT is not in the source",
-                    (m.start, m.end), category=Category.ADDITION,
+                    (m.start, m.end), category=Category.ADDITION, kind="added",
                     evidence={"mt_number": m.raw},
                 )
 
@@ -363,6 +363,6 @@ class NumbersCheck(Check):
             if problem:
                 yield self.flag(
                     f"number format {raw!r}: {problem}", (num.start, num.end),
-                    severity=Severity.MINOR, category=Category.LOCALE_CONVENTION,
+                    severity=Severity.MINOR, category=Category.LOCALE_CONVENTION, kind="format",
                     evidence={"number": raw, "target_lang": segment.target_lang},
                 )

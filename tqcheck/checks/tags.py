@@ -121,7 +121,7 @@ class TagsCheck(Check):
                     kept.append((tok, why))
             problems = kept
         for tok, why in problems:
-            yield self.flag(f"tag {why}", (tok.start, tok.end), evidence={"tag": tok.text})
+            yield self.flag(f"tag {why}", (tok.start, tok.end), evidence={"tag": tok.text}, kind="malformed")
         if source is None:
             return
 
@@ -139,16 +139,16 @@ class TagsCheck(Check):
                 missing.append(tok)
         left_mt = [tok for i, tok in enumerate(mt_codes) if i not in matched]
         for src_tok, tok in zip(missing, left_mt):
-            yield self.flag(f"{src_tok.text} of the source became {tok.text}", (tok.start, tok.end),
+            yield self.flag(f"{src_tok.text} of the source became {tok.text}", (tok.start, tok.end), kind="changed",
                             evidence={"tag": tok.text, "source_tag": src_tok.text,
                                       "source_span": [src_tok.start, src_tok.end]})
         paired = min(len(missing), len(left_mt))
         for tok in missing[paired:]:
             yield self.flag(f"{tok.text} of the source is missing from the MT", (tok.start, tok.end),
-                            side=Side.SOURCE, evidence={"tag": tok.text})
+                            side=Side.SOURCE, evidence={"tag": tok.text}, kind="missing")
         for tok in left_mt[paired:]:
             yield self.flag(f"{tok.text} is not in the source", (tok.start, tok.end),
-                            evidence={"tag": tok.text})
+                            evidence={"tag": tok.text}, kind="added")
         if missing or left_mt:
             return
         yield from self._order(src_codes, mt_codes)

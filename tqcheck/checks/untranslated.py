@@ -169,7 +169,7 @@ class UntranslatedCheck(Check):
         if len(words) < self.min_words:
             return None
         return self.flag(
-            "the MT is a copy of the source", (0, len(segment.mt)),
+            "the MT is a copy of the source", (0, len(segment.mt)), kind="copy_of_source",
             evidence={"translatable_words": [t.text for t in words][:20]},
         )
 
@@ -196,7 +196,7 @@ class UntranslatedCheck(Check):
             if len(content) >= 3:
                 start, end = run[0].start, run[-1].end
                 yield self.flag(
-                    f"{j - i} words copied from the source", (start, end),
+                    f"{j - i} words copied from the source", (start, end), kind="copied_words",
                     evidence={"copied": " ".join(t.text for t in run)},
                 )
             i = j
@@ -242,7 +242,7 @@ class UntranslatedCheck(Check):
             if source.known(lower) or source.known(word):
                 yield self.flag(
                     f"{word!r} is a {language_name(src_lang)} word left untranslated",
-                    (tok.start, tok.end), evidence={"word": word, "language": src_lang},
+                    (tok.start, tok.end), evidence={"word": word, "language": src_lang}, kind="source_word",
                 )
 
     # 4. language identification
@@ -271,7 +271,7 @@ class UntranslatedCheck(Check):
             if not flagged:
                 yield self.flag(
                     f"the MT seems to be in {language_name(lang)}, not {language_name(tgt_lang)}",
-                    (0, len(segment.mt)),
+                    (0, len(segment.mt)), kind="wrong_language",
                     evidence={"detected": lang, "confidence": round(confidence, 3),
                               "expected": tgt_lang},
                 )
@@ -302,6 +302,6 @@ class UntranslatedCheck(Check):
                 continue
             yield self.flag(
                 f"a stretch of the MT seems to be in {language_name(src_lang)}: "
-                f"{segment.mt[s:e]!r}", (s, e),
+                f"{segment.mt[s:e]!r}", (s, e), kind="source_language_stretch",
                 evidence={"detected": src_lang, "confidence": round(conf2, 3)},
             )

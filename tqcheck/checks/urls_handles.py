@@ -165,7 +165,7 @@ class UrlsHandlesCheck(Check):
                 flagged[repeat.start:repeat.end] = b"\x01" * (repeat.end - repeat.start)
                 yield self.flag(
                     f"hashtag {repeat.text} repeats {first.text} in the same run of hashtags",
-                    (repeat.start, repeat.end), severity=Severity.MINOR,
+                    (repeat.start, repeat.end), severity=Severity.MINOR, kind="hashtag_repeated",
                     evidence={"hashtag": repeat.text, "first": [first.start, first.end]},
                 )
 
@@ -208,13 +208,13 @@ class UrlsHandlesCheck(Check):
                     continue
                 yield self.flag(
                     f"{_KIND_NAMES[s.kind]} {s.text} of the source became {m.text}",
-                    (m.start, m.end), severity=minor,
+                    (m.start, m.end), severity=minor, kind=f"{m.kind}_changed",
                     evidence={"source": s.text, "mt": m.text, "source_span": [s.start, s.end]},
                 )
             else:
                 yield self.flag(
                     f"{_KIND_NAMES[s.kind]} {s.text} of the source is missing from the MT",
-                    (s.start, s.end), side=Side.SOURCE, severity=minor,
+                    (s.start, s.end), side=Side.SOURCE, severity=minor, kind=f"{s.kind}_missing",
                     category=Category.OMISSION, evidence={"source": s.text},
                 )
         if self.additions:
@@ -223,7 +223,7 @@ class UrlsHandlesCheck(Check):
                     continue
                 yield self.flag(
                     f"{_KIND_NAMES[m.kind]} {m.text} of the MT is not in the source",
-                    (m.start, m.end), severity=Severity.MINOR, category=Category.ADDITION,
+                    (m.start, m.end), severity=Severity.MINOR, category=Category.ADDITION, kind=f"{m.kind}_added",
                     evidence={"mt": m.text},
                 )
 
@@ -245,7 +245,7 @@ class UrlsHandlesCheck(Check):
                     continue
                 yield self.flag(
                     f"broken handle {match.group()!r}: a space after the @",
-                    (match.start(), match.end()), severity=Severity.MINOR,
+                    (match.start(), match.end()), severity=Severity.MINOR, kind="broken_handle",
                     evidence={"mt": match.group(), "expected": "@" + name},
                 ), "@" + name.casefold()
         if "#" in mt:
@@ -258,7 +258,7 @@ class UrlsHandlesCheck(Check):
                     continue
                 yield self.flag(
                     f"broken hashtag {match.group()!r}: a space after the #",
-                    (match.start(), match.end()), severity=Severity.MINOR,
+                    (match.start(), match.end()), severity=Severity.MINOR, kind="broken_hashtag",
                     evidence={"mt": match.group(), "expected": "#" + name},
                 ), "#" + name.casefold()
         if "." in mt:
@@ -274,7 +274,7 @@ class UrlsHandlesCheck(Check):
                     seen[start:end] = b"\x01" * (end - start)
                     joined = re.sub(r"\s+", "", text)
                     yield self.flag(
-                        f"URL split by a space: {text!r}", (start, end),
+                        f"URL split by a space: {text!r}", (start, end), kind="split_url",
                         evidence={"mt": text, "expected": joined},
                     ), _key(Token(0, len(joined), joined, "url"))
         for i, tok in enumerate(tokens):
@@ -293,6 +293,6 @@ class UrlsHandlesCheck(Check):
                 continue
             joined = tok.text + nxt.text
             yield self.flag(
-                f"URL split by a space: {mt[tok.start:nxt.end]!r}", (tok.start, nxt.end),
+                f"URL split by a space: {mt[tok.start:nxt.end]!r}", (tok.start, nxt.end), kind="split_url",
                 evidence={"mt": mt[tok.start:nxt.end], "expected": joined},
             ), _key(Token(0, len(joined), joined, "url"))
