@@ -46,14 +46,16 @@ class LabelledRun:
 
 
 def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, engine_kwargs: dict[str, Any],
-                 quiet: bool, evidence_path: str | None, desc: str, split: str | None = None) -> LabelledRun:
-    """Read the labelled files, run the checker on them (or reuse ``evidence_path``), join the labels."""
+                 quiet: bool, evidence_path: str | None, desc: str, split: str | None = None,
+                 machine_only: bool = False) -> LabelledRun:
+    """Read the labelled files (``machine_only``: without their human translations), run the checker on
+    them (or reuse ``evidence_path``), join the labels."""
     from tqcheck.fusion.fit import Labelled
     from tqcheck.fusion.fuse import Evidence
     from tqcheck.fusion.labels import read_labelled
     from tqcheck.run import Checker
 
-    data = [read_labelled(p, limit=limit, split=split) for p in paths]
+    data = [read_labelled(p, limit=limit, split=split, machine_only=machine_only) for p in paths]
     segments = [s for d in data for s in d.all_segments()]
     if target_only:
         segments = [replace(s, source=None) for s in segments]
@@ -66,6 +68,8 @@ def labelled_run(paths: Sequence[str], *, limit: int | None, target_only: bool, 
               "data": provenance, "limit": limit, "target_only": target_only}
     if split is not None:
         header["split"] = split
+    if machine_only:
+        header["machine_only"] = True
     evidence: list[Any] | None = None
     if evidence_path and Path(evidence_path).exists():
         evidence, engines = _read_evidence(evidence_path, header)

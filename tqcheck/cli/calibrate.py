@@ -38,6 +38,11 @@ from tqcheck.errors import UsageError
 @click.option("--pairs-only", is_flag=True,
               help="With --extend: add only the per-pair fits of DATA and keep FILE's pooled fits ('*'), the "
                    "fallback of pairs without their own fit (e.g. new pairs laid over the shipped file).")
+@click.option("--rule-checks", "rule_checks", is_flag=True,
+              help="Fit only the rule checks' own flag model on DATA: no engine runs (so DATA can be large, e.g. "
+                   "the MQM files of ../shared/train), human translations are left out, and the model measures "
+                   "a rule check wherever a pair's own and the pooled fits saw it fewer than 20 times. With "
+                   "--extend FILE everything else of FILE is kept.")
 @click.option("--evidence", "evidence_path", default=None, metavar="FILE.jsonl.gz",
               help="Keep the checker's evidence on DATA here and reuse it while DATA and the settings are "
                    "the same: a refit then runs no engine.")
@@ -46,8 +51,8 @@ from tqcheck.errors import UsageError
 @engine_options
 def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple[int, ...], folds: int,
               limit: int | None, split: str | None, name: str | None, resamples: int, target_only: bool,
-              extend: str | None, pairs_only: bool, evidence_path: str | None, no_plots: bool, quiet: bool,
-              **engine_kwargs: Any) -> None:
+              extend: str | None, pairs_only: bool, rule_checks: bool, evidence_path: str | None, no_plots: bool,
+              quiet: bool, **engine_kwargs: Any) -> None:
     """Fit the fusion (risk models and the measured precision of flags per language pair) and write it.
 
     \b
@@ -64,6 +69,8 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
       tqcheck calibrate bio_mqm_fr.dev.jsonl --target-only --extend calibration.json -o calibration.json
       tqcheck calibrate de_en.jsonl en_de.jsonl --extend calibration.json --pairs-only -o calibration.json
       tqcheck calibrate --from-db review.sqlite -o desk-calibration.json
+      tqcheck calibrate ../shared/train/google_mqm_newstest2020.jsonl.gz --rule-checks \\
+          --extend calibration.json -o calibration.json
     """
     from tqcheck.fusion.fit import cv_table
 
@@ -79,6 +86,13 @@ def calibrate(data: tuple[str, ...], output: str, db: str | None, run_ids: tuple
     from tqcheck import __version__
 
     provenance["tqcheck_version"] = __version__
+    if rule_checks:
+        if db or target_only or pairs_only:
+            raise UsageError("--rule-checks fits labelled DATA with a source, alone",
+                             fix="drop --from-db, --target-only and --pairs-only")
+        _fit_rule_checks(data, output, extend, limit, folds, name, quiet, provenance, engine_kwargs, split,
+                         evidence_path)
+        return
     flag_curves: dict[str, Any] = {}
     if db:
         calibration, curves, report = _from_db(db, run_ids, folds, name, provenance)
@@ -125,10 +139,7 @@ def _extended(path: str, fit: Any, *, pairs_only: bool = False) -> Any:
     are the new fit's, and the provenance keeps both."""
     from tqcheck.fusion.calibration import POOLED, Calibration
 
-    try:
-        base = Calibration.from_dict(json.loads(Path(path).read_text(encoding="utf-8")), where=path)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--extend: invalid JSON: {exc.msg}", where=path) from exc
+    base = _read_calibration(path)
     added = {k: v for k, v in fit.pairs.items() if not (pairs_only and k.startswith(POOLED))}
     provenance = dict(fit.provenance) | {"extends": {"name": base.name, "created_at": base.created_at,
                                                      "kept_keys": sorted(set(base.pairs) - set(added)),
@@ -142,7 +153,62 @@ def _extended(path: str, fit: Any, *, pairs_only: bool = False) -> Any:
         click.echo(f"tqcheck: the cascade threshold of {path} read the fits now replaced: not kept "
                    "(fit a new one with benchmarks/cascade_quality.py --write)", err=True)
         cascade = None
-    return Calibration(fit.name, {**base.pairs, **added}, fit.created_at, provenance, cascade)
+    return Calibration(fit.name, {**base.pairs, **added}, fit.created_at, provenance, cascade, base.rule_checks)
+
+
+def _read_calibration(path: str) -> Any:
+    from tqcheck.fusion.calibration import Calibration
+
+    try:
+        return Calibration.from_dict(json.loads(Path(path).read_text(encoding="utf-8")), where=path)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--extend: invalid JSON: {exc.msg}", where=path) from exc
+
+
+def _fit_rule_checks(data: tuple[str, ...], output: str, extend: str | None, limit: int | None, folds: int,
+                     name: str | None, quiet: bool, provenance: dict[str, Any], engine_kwargs: dict[str, Any],
+                     split: str | None, evidence_path: str | None) -> None:
+    """``--rule-checks``: the rule checks alone on DATA, their flag model fit and laid over ``extend``."""
+    from tqcheck.cli._labelled import labelled_run
+    from tqcheck.fusion.calibration import Calibration, new_calibration_name
+    from tqcheck.fusion.fit import fit_rule_checks
+
+    run = labelled_run(data, limit=limit, target_only=False, engine_kwargs=engine_kwargs | {"rules_only": True},
+                       quiet=quiet, evidence_path=evidence_path, desc="rule checks", split=split, machine_only=True)
+    provenance.update({"data": run.provenance, "limit": limit, "split": split, "machine_only": True,
+                       "segments": len(run.labelled.evidence), "folds": folds, "run_signature": run.signature})
+    fit = fit_rule_checks(run.labelled, folds=folds, provenance=provenance)
+    if fit is None:
+        raise UsageError("too few rule-check findings on a human error (or off one) to fit",
+                         fix="give more labelled data with error spans")
+    if extend:
+        calibration = _read_calibration(extend).with_rule_checks(fit)
+    else:
+        made, created = new_calibration_name()
+        calibration = Calibration(name or made, {}, created, {}, None, fit)
+    if name:
+        from dataclasses import replace
+
+        calibration = replace(calibration, name=name)
+    calibration.write(output)
+    cv = fit.flag_model.cv
+    click.echo(f"rule checks on {cv['findings']:,} findings of {len(run.labelled.evidence):,} segments: "
+               f"on a human error {cv['on_error']:,}, on a major one {cv['on_major']:,}; out of fold "
+               f"({folds} folds grouped by source sentence) ROC-AUC error {cv.get('error_auc')}, "
+               f"major {cv.get('major_auc')}")
+    click.echo(rule_checks_table(cv.get("by") or {}))
+    click.echo(f"wrote {output}")
+
+
+def rule_checks_table(by: Any) -> str:
+    """The rule checks' measurement by kind of claim, as a Markdown table."""
+    lines = ["| check: kind | findings | on a human error | on a major | p_error (out of fold) | p_major |",
+             "|---|---|---|---|---|---|"]
+    for kind, row in sorted(by.items(), key=lambda item: -item[1]["findings"]):
+        n = row["findings"]
+        lines.append(f"| {kind} | {n:,} | {row['on_error'] / n:.2f} | {row['on_major'] / n:.2f} | "
+                     f"{row['p_error']:.2f} | {row['p_major']:.2f} |")
+    return "\n".join(lines)
 
 
 def _from_data(data: tuple[str, ...], limit: int | None, folds: int, name: str | None, resamples: int,

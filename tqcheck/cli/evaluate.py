@@ -61,18 +61,21 @@ def eval_command(data: tuple[str, ...], by: str | None, output: str | None, limi
     run = labelled_run(data, limit=limit, target_only=target_only, engine_kwargs=engine_kwargs, quiet=quiet,
                        evidence_path=evidence_path, desc="eval", split=split)
     labelled = run.labelled
+    fusion = Checker(config_from_options(**engine_kwargs)).pipeline.fusion
     if folds:
         from tqcheck.fusion.fit import cross_validated_results
 
-        results = cross_validated_results(labelled, folds=folds)
+        # The rule checks' model of the calibration in use is fit on other data (--rule-checks): it joins
+        # every fold, as it joins the calibration that ships.
+        rule_checks = fusion.calibration.rule_checks if fusion.calibration else None
+        results = cross_validated_results(labelled, folds=folds, rule_checks=rule_checks)
+        run.signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on " + \
+            ", ".join(data) + (f"; the rule checks' model of {fusion.calibration_id} laid over each fold"
+                               if rule_checks else "")
     else:
-        fusion = Checker(config_from_options(**engine_kwargs)).pipeline.fusion
         results = [fusion.fuse(e.segment, e.rule_flags, e.outputs) for e in labelled.evidence]
         run.signature["calibration"] = fusion.calibration_id
     signature = run.signature
-    if folds:
-        signature["calibration"] = f"cross-validated: {folds} folds grouped by source sentence, fit on " + \
-            ", ".join(data)
     command = command_line(click.get_current_context())
     reports = {}
     for path, labelled_data in zip(data, run.data):

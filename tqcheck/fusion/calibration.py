@@ -4,7 +4,9 @@ One ``Calibration`` holds, per calibration key (a language pair such as ``fr-en`
 for checking without a source, or the pooled ``*``), the risk models and the flag model fit on human
 labels (``tqcheck.fusion.fit``), with the provenance of the fit, and optionally the cascade's setting
 (``CascadeRule``: which signals make the cheap stage and the cheap risk from which a segment goes on to
-the expensive signals; see ``tqcheck.cascade``). The features the models read are
+the expensive signals; see ``tqcheck.cascade``) and the rule checks' own flag model (``RuleChecks``: the
+rule checks alone, measured on labelled data far larger than a pair's, since they need no engine). The
+features the models read are
 defined here too (``rule_scores``, ``finding_features``), so that fitting and fusing cannot read a
 finding differently. Plain data and arithmetic only: nothing here imports numpy or scikit-learn.
 """
@@ -330,6 +332,43 @@ class PairCalibration:
                    FlagModel.from_dict(flag_model) if flag_model else None)
 
 
+#: Features a rule-check model leaves out: it is fit with no engine and on other language pairs, so
+#: it has no segment risk or signal score to read, and a pair it was fit on says nothing of another.
+RULE_MODEL_SKIPS = ("risk", "score:", "pair=")
+
+
+def rule_model_features(features: Mapping[str, float]) -> dict[str, float]:
+    """``finding_features`` as the rule checks' own model reads them (``RULE_MODEL_SKIPS`` left out)."""
+    return {k: v for k, v in features.items() if not k.startswith(RULE_MODEL_SKIPS)}
+
+
+@dataclass(frozen=True)
+class RuleChecks:
+    """The rule checks measured alone, on labelled data of many pairs (``tqcheck calibrate
+    --rule-checks``).
+
+    A pair's own fit and the pooled one see a rule check only as often as their data holds it: the
+    French<->English development data has two unbalanced brackets and not one URL, handle or hashtag, so
+    their findings would keep the severity the check declares, a claim nobody measured. Rule checks need
+    no engine, so they can be run on the hundreds of thousands of MQM-labelled segments of other pairs;
+    this flag model measures a rule check wherever the pair's own and the pooled fits saw it fewer than
+    ``MIN_CHECK_FINDINGS`` times (``Calibration.flag_models``). ``provenance`` names its data and command.
+    """
+
+    flag_model: FlagModel
+    provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "provenance", _frozen_mapping(self.provenance))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"flag_model": self.flag_model.to_dict(), "provenance": dict(self.provenance)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleChecks:
+        return cls(FlagModel.from_dict(data["flag_model"]), data.get("provenance") or {})
+
+
 @dataclass(frozen=True)
 class CascadeRule:
     """The cascade's setting, fit with the calibration whose risks it reads (``tqcheck.cascade``).
@@ -381,6 +420,7 @@ class Calibration:
     created_at: str | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     cascade: CascadeRule | None = None
+    rule_checks: RuleChecks | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pairs", _frozen_mapping(self.pairs))
@@ -418,9 +458,15 @@ class Calibration:
         return self.pairs.get(lp) or self.pairs.get(pooled_key(lp)) or PairCalibration()
 
     def flag_models(self, lp: str) -> tuple[FlagModel, ...]:
-        """The flag models for a calibration key, own before pooled."""
-        return tuple(pair.flag_model for key in dict.fromkeys((lp, pooled_key(lp)))
-                     if (pair := self.pairs.get(key)) is not None and pair.flag_model is not None)
+        """The flag models for a calibration key: own, pooled, then the rule checks' own model."""
+        models = tuple(pair.flag_model for key in dict.fromkeys((lp, pooled_key(lp)))
+                       if (pair := self.pairs.get(key)) is not None and pair.flag_model is not None)
+        return models + ((self.rule_checks.flag_model,) if self.rule_checks is not None else ())
+
+    def with_rule_checks(self, rule_checks: RuleChecks | None) -> Calibration:
+        from dataclasses import replace
+
+        return replace(self, rule_checks=rule_checks)
 
     def flag_model(self, lp: str) -> tuple[FlagModel | None, str | None]:
         """The flag model for a calibration key and the key it came from (own, else pooled)."""
@@ -436,6 +482,8 @@ class Calibration:
                "pairs": {lp: p.to_dict() for lp, p in sorted(self.pairs.items())}}
         if self.cascade is not None:
             out["cascade"] = self.cascade.to_dict()
+        if self.rule_checks is not None:
+            out["rule_checks"] = self.rule_checks.to_dict()
         return out
 
     @classmethod
@@ -449,11 +497,12 @@ class Calibration:
         try:
             pairs = {lp: PairCalibration.from_dict(p) for lp, p in (data.get("pairs") or {}).items()}
             cascade = CascadeRule.from_dict(data["cascade"]) if data.get("cascade") else None
+            rule_checks = RuleChecks.from_dict(data["rule_checks"]) if data.get("rule_checks") else None
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"invalid calibration: {exc}", where=where,
                               fix="re-run 'tqcheck calibrate'") from exc
         return cls(str(data.get("name") or "calibration"), pairs, data.get("created_at"),
-                   data.get("provenance") or {}, cascade)
+                   data.get("provenance") or {}, cascade, rule_checks)
 
     def write(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",

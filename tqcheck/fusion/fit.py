@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -51,12 +51,14 @@ from tqcheck.fusion.calibration import (
     PairCalibration,
     Recalibration,
     RiskModel,
+    RuleChecks,
     calibration_key,
     finding_features,
     in_fit,
     is_continuous,
     new_calibration_name,
     pooled_key,
+    rule_model_features,
     signals_present,
 )
 from tqcheck.fusion.fuse import Evidence, Fusion
@@ -484,9 +486,12 @@ def _fit_logistic(z: Any, y: Any) -> tuple[Any, float]:
     return model.coef_[0], float(model.intercept_[0])
 
 
-def fit_flag_model(rows: Sequence[FindingRow], *, folds: int | None = DEFAULT_FOLDS) -> FlagModel | None:
+def fit_flag_model(rows: Sequence[FindingRow], *, folds: int | None = DEFAULT_FOLDS,
+                   breakdown: Callable[[FindingRow], str] | None = None) -> FlagModel | None:
     """P(error) and P(major) of findings over their features (module docstring), each recalibrated
-    (Platt) on its out-of-fold predictions; None without ``MIN_CLASS`` findings on an error and off one."""
+    (Platt) on its out-of-fold predictions; None without ``MIN_CLASS`` findings on an error and off one.
+    With ``breakdown`` (a finding -> its group's name), ``cv["by"]`` holds each group's count, how many
+    landed on a human error and on a major one, and its mean out-of-fold ``p_error`` and ``p_major``."""
     import numpy as np
 
     errors = sum(r.error for r in rows)
@@ -508,6 +513,8 @@ def fit_flag_model(rows: Sequence[FindingRow], *, folds: int | None = DEFAULT_FO
         p_major = 1.0 / (1.0 + np.exp(-(sm * raw_major[ok] + om)))
         cv.update({"folds": folds, "error_auc": _r(roc_auc(list(y_error[ok]), list(p_error))),
                    "major_auc": _r(roc_auc(list(y_major[ok]), list(p_major)))})
+        if breakdown is not None:
+            cv["by"] = _breakdown([r for r, kept in zip(rows, ok) if kept], breakdown, p_error, p_major)
 
     def r6(values: Any) -> tuple[float, ...]:
         return tuple(round(float(v), 6) for v in values)
@@ -522,6 +529,18 @@ def fit_flag_model(rows: Sequence[FindingRow], *, folds: int | None = DEFAULT_FO
                      round(b_major, 6), cv, tuple(round(float(v), 6) if c else 0.0 for v, c in zip(low, continuous)),
                      tuple(round(float(v), 6) if c else 1.0 for v, c in zip(high, continuous)),
                      cast(Recalibration, r6((se, oe, sm, om))), dict(sorted(counts.items())))
+
+
+def _breakdown(rows: Sequence[FindingRow], name_of: Callable[[FindingRow], str], p_error: Any,
+               p_major: Any) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(name_of(r), []).append(i)
+    return {name: {"findings": len(ix), "on_error": sum(rows[i].error for i in ix),
+                   "on_major": sum(rows[i].major for i in ix),
+                   "p_error": _r(sum(float(p_error[i]) for i in ix) / len(ix)),
+                   "p_major": _r(sum(float(p_major[i]) for i in ix) / len(ix))}
+            for name, ix in sorted(groups.items())}
 
 
 def _flag_out_of_fold(rows: Sequence[FindingRow], features: Sequence[str], folds: int) -> tuple[Any, Any]:
@@ -575,30 +594,56 @@ def fit_calibration(labelled: Labelled, *, folds: int | None = DEFAULT_FOLDS, na
     return Calibration(name or made_name, pairs_cal, created, dict(provenance or {}))
 
 
+def finding_kind(row: FindingRow) -> str:
+    """A finding's checks and the kinds of claim they made (``numbers``, ``urls_handles:broken_handle``),
+    the groups ``fit_rule_checks`` reports its measurement by."""
+    kinds = sorted(name[len("kind="):] for name in row.features if name.startswith("kind="))
+    checked = {k.split(":", 1)[0] for k in kinds}
+    checks = sorted(name[len("check="):] for name in row.features
+                    if name.startswith("check=") and name[len("check="):] not in checked)
+    return " + ".join(kinds + checks)
+
+
+def fit_rule_checks(labelled: Labelled, *, folds: int | None = DEFAULT_FOLDS,
+                    provenance: Mapping[str, Any] | None = None) -> RuleChecks | None:
+    """The rule checks' own flag model (``RuleChecks``): every finding the rule checks make on the
+    segments with gold spans, signals left out, read without segment risk, signal scores or language pair
+    (``rule_model_features``), cross-validated in folds grouped by source sentence. None when too few
+    findings land on an error (or off one) to fit."""
+    findings = labelled.restricted(()).finding_rows(Fusion(None))
+    rows = [FindingRow(r.lp, r.group, rule_model_features(r.features), r.error, r.major) for r in findings]
+    model = fit_flag_model(rows, folds=folds, breakdown=finding_kind)
+    return None if model is None else RuleChecks(model, dict(provenance or {}))
+
+
 def cross_validated_results(labelled: Labelled, *, folds: int = DEFAULT_FOLDS,
-                            signals: Iterable[str] | None = None) -> list[SegmentResult]:
+                            signals: Iterable[str] | None = None,
+                            rule_checks: RuleChecks | None = None) -> list[SegmentResult]:
     """Out-of-fold results for every segment: honest figures on the data the fusion is fit on.
 
     ``signals`` restricts the evidence to those signals (as if only they had run), so one expensive
-    run of all engines gives the figures of every smaller configuration.
+    run of all engines gives the figures of every smaller configuration. ``rule_checks``, a rule-check
+    model fit on other data (``fit_rule_checks``), joins every fold's calibration as it joins a shipped one.
     """
     view = labelled.restricted(signals) if signals is not None else labelled
     results: dict[str, SegmentResult] = {}
-    for calibration, held_out in fold_calibrations(view, folds=folds):
+    for calibration, held_out in fold_calibrations(view, folds=folds, rule_checks=rule_checks):
         fusion = Fusion(calibration)
         for e in held_out:
             results[e.segment.id] = fusion.fuse(e.segment, e.rule_flags, e.outputs)
     return [results[e.segment.id] for e in view.evidence if e.segment.id in results]
 
 
-def fold_calibrations(labelled: Labelled, *, folds: int = DEFAULT_FOLDS) -> list[tuple[Calibration, list[Evidence]]]:
-    """Each fold's calibration (fit without it, folds grouped by source sentence) with the evidence it
-    holds out: what ``cross_validated_results`` fuses, kept for callers that fuse the same folds more
-    than once (e.g. under several severity floors) without refitting."""
+def fold_calibrations(labelled: Labelled, *, folds: int = DEFAULT_FOLDS,
+                      rule_checks: RuleChecks | None = None) -> list[tuple[Calibration, list[Evidence]]]:
+    """Each fold's calibration (fit without it, folds grouped by source sentence; with ``rule_checks``
+    laid over it) with the evidence it holds out: what ``cross_validated_results`` fuses, kept for
+    callers that fuse the same folds more than once (e.g. under several severity floors) without
+    refitting."""
     ids = [e.segment.id for e in labelled.evidence]
     groups = [labelled.groups.get(i, i) for i in ids]
-    return [(fit_calibration(labelled.subset({ids[i] for i in train}), folds=None, name="cv-fold"),
-             [labelled.evidence[i] for i in test])
+    return [(fit_calibration(labelled.subset({ids[i] for i in train}), folds=None, name="cv-fold")
+             .with_rule_checks(rule_checks), [labelled.evidence[i] for i in test])
             for train, test in _groups_folds(groups, folds)]
 
 

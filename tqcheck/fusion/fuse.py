@@ -226,12 +226,16 @@ def measure(finding: Flag, segment: Segment, risk: float | None, models: Sequenc
             scores: Mapping[str, float] | None = None) -> Flag:
     """The finding with its measured ``p_error`` and ``p_major`` and the severity they give (see the
     module docstring); unmeasured: a rule check's declared severity, a signal's hint. ``models`` are
-    tried in order (the segment's own key, then the pooled one): the first that saw the finding's check
-    ``MIN_CHECK_FINDINGS`` times measures it, else the last that saw it at all, so a check a pair's
-    data barely showed gets the pooled measurement."""
+    tried in order (the segment's own key, the pooled one, the rule checks' own model): the first that
+    saw the finding's check ``MIN_CHECK_FINDINGS`` times measures it, else the last that saw it at all,
+    so a check a pair's data barely showed gets the pooled measurement. Models that know every check
+    and signal behind the finding come first: an unbalanced quote the QE model also marks is measured
+    by a model that has seen the QE's agreement, not by the rule checks' model, blind to it."""
     if isinstance(models, FlagModel):
         models = (models,)
     knowing = [m for m in models or () if m.seen(finding.check)]
+    sources = finding.evidence.get("sources") or {}
+    knowing = [m for m in knowing if all(m.seen(check) for check in sources)] or knowing
     model = next((m for m in knowing if m.seen(finding.check) >= MIN_CHECK_FINDINGS), knowing[-1] if knowing else None)
     declared = finding.evidence.get("rule_severity")
     check, category, message = _best_lead(finding, segment, risk, model, scores)

@@ -206,10 +206,13 @@ def _lines(handle: Any, path: Path) -> Any:
         raise InputError(f"unreadable: {exc}", where=str(path)) from exc
 
 
-def read_labelled(path: str | Path, *, limit: int | None = None, split: str | None = None) -> LabelledData:
+def read_labelled(path: str | Path, *, limit: int | None = None, split: str | None = None,
+                  machine_only: bool = False) -> LabelledData:
     """Read a labelled JSONL file (``.gz`` too); ``limit`` keeps the first N records (for quick runs),
-    ``split`` only the rows of that ``split`` (the training data's ``train``/``dev``/``test``). A
-    repeated id gets a ``#n`` suffix (two annotators of one MT are two labelled rows)."""
+    ``split`` only the rows of that ``split`` (the training data's ``train``/``dev``/``test``),
+    ``machine_only`` leaves out the annotated human translations (``human_translation: true`` in
+    ../shared/train: the MQM sets rate human references beside the MT systems). A repeated id gets a
+    ``#n`` suffix (two annotators of one MT are two labelled rows)."""
     path = Path(path)
     data = LabelledData()
     try:
@@ -235,6 +238,8 @@ def read_labelled(path: str | Path, *, limit: int | None = None, split: str | No
                 splits.add(str(record.get("split")))
                 if record.get("split") != split:
                     continue
+            if machine_only and isinstance(record, dict) and record.get("human_translation"):
+                continue
             item = parse_record(record, where)
             item = _unique_id(item, seen)
             if isinstance(item, LabelledPair):
