@@ -1,7 +1,9 @@
 """The URL/handle/hashtag check measured on labelled news, which the development data cannot do.
 
-bio_mqm_fr.dev and DEMETR hold no URL, e-mail address, @handle or hashtag, so the flag model never saw
-the ``urls_handles`` check and its findings keep the severity the check declares. The MQM news and
+bio_mqm_fr.dev and DEMETR hold no URL, e-mail address, @handle or hashtag, so a pair's flag model never
+sees the ``urls_handles`` check: the rule checks' own model measures it (``tqcheck calibrate
+--rule-checks``, ``benchmarks/rule_checks_fit.py``), and without a calibration a finding keeps the
+severity the check declares, set from the table this script makes. The MQM news and
 general-MT data of ../shared/train do hold them (WMT newstest2020 en-de and zh-en, general MT 2023,
 WMT 2019-20 QE en-fr). This script runs the check alone (no engine) on every annotated row that has
 one of the characters it needs, and counts, per kind of finding, how often a human marked an error on

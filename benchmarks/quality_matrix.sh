@@ -31,6 +31,11 @@ if [ -z "${SKIP_CALIBRATE:-}" ]; then
       --evidence "$R/all_qe.evidence.jsonl.gz"
   run calibrate_target_only $T calibrate $DATA --target-only --extend tqcheck/data/calibration.json \
       -o tqcheck/data/calibration.json --name default-dev --cache "$C" --evidence "$R/target_only_all_qe.evidence.jsonl.gz"
+  # The rule checks alone on the MQM sets of ../shared/train (no engine: about 3 minutes), laid over the fit.
+  TRAIN=../shared/train
+  run calibrate_rule_checks $T calibrate $TRAIN/google_mqm_newstest2020.jsonl.gz $TRAIN/google_mqm_generalmt2023_sxs.jsonl.gz \
+      $TRAIN/google_mqm_ted.jsonl.gz $TRAIN/bio_mqm_other.jsonl.gz --rule-checks --extend tqcheck/data/calibration.json \
+      -o tqcheck/data/calibration.json
 fi
 declare -A CFG
 CFG[rules]="--rules-only"
