@@ -81,6 +81,11 @@ def _utf8_env() -> dict[str, str]:
 #: Programs that remember earlier input after a null flush: the HMM tagger's state carries from one
 #: block into the next (measured: a sentence then reads "can be limited" or "can being limited" by
 #: what was sent before it). They are started afresh for every block, as ``apertium`` starts them.
+#: Within a block it carries too, and far: "Une sténose" reads "One sténose" when a sentence 27
+#: paragraphs earlier is in the block and "A sténose" without it; a fixed sentence sent before each
+#: one does not reset it. So a sentence's translation depends on its batch (21 of 150 French dev
+#: sources differ from one-by-one runs, reordering the batch changes 1); the engine cache then keeps
+#: the first answer. Only a tagger per sentence would make it exact (about 7 times slower).
 RESTARTED_PROGRAMS = ("apertium-tagger",)
 
 #: A paragraph sent after every block: digits pass every mode unchanged, so the answer to a block
