@@ -6,9 +6,9 @@ labels (``tqcheck.fusion.fit``), with the provenance of the fit, and optionally 
 (``CascadeRule``: which signals make the cheap stage and the cheap risk from which a segment goes on to
 the expensive signals; see ``tqcheck.cascade``) and the rule checks' own flag model (``RuleChecks``: the
 rule checks alone, measured on labelled data far larger than a pair's, since they need no engine). The
-features the models read are
-defined here too (``rule_scores``, ``finding_features``), so that fitting and fusing cannot read a
-finding differently. Plain data and arithmetic only: nothing here imports numpy or scikit-learn.
+features the models read are defined here too (``rule_scores``, ``finding_features``), so that fitting
+and fusing cannot read a finding differently. Plain data and arithmetic only: nothing here imports numpy
+or scikit-learn.
 """
 
 from __future__ import annotations
