@@ -185,7 +185,7 @@ def _fit_rule_checks(data: tuple[str, ...], output: str, extend: str | None, lim
         calibration = _read_calibration(extend).with_rule_checks(fit)
     else:
         made, created = new_calibration_name()
-        calibration = Calibration(name or made, {}, created, {}, None, fit)
+        calibration = Calibration(made, {}, created, {}, None, fit)
     if name:
         from dataclasses import replace
 
